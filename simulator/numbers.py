@@ -1,0 +1,237 @@
+"""Numbers in any script to digits, and the spoken readings of digits.
+
+Transcripts and typed replies write numbers in many ways: ASCII or 全角 digits, kanji
+numerals (二千九百八十円), kana digit readings (ゼロキューゼロのイチニーサンヨン), English
+words (fifteen, "oh" for zero).  :func:`normalize` rewrites all of them as ASCII digits so
+that scoring compares values, and :func:`kana_readings` keeps which reading was used for
+each digit when the text itself shows it (typed kana).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import jaconv
+
+# ---------------------------------------------------------------- Japanese kana digits
+
+#: reading (hiragana) -> digit.  Longest readings are tried first.
+KANA_DIGITS: dict[str, str] = {
+    "ぜろ": "0", "まる": "0", "れい": "0",
+    "いち": "1", "いっ": "1",
+    "にい": "2", "にー": "2", "に": "2",
+    "さん": "3",
+    "よん": "4", "よ": "4", "し": "4",
+    "ごお": "5", "ごー": "5", "ご": "5",
+    "ろく": "6",
+    "なな": "7", "しち": "7",
+    "はち": "8",
+    "きゅう": "9", "きゅー": "9", "きゅ": "9", "く": "9",
+}
+#: the reading operators should use for each digit, and the confusable ones
+RECOMMENDED = {"7": "なな", "4": "よん", "9": "きゅう", "0": "ぜろ"}
+CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}
+_KANA_ALT = "|".join(sorted(KANA_DIGITS, key=len, reverse=True))
+# a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
+_KANA_RUN = re.compile(rf"(?:(?:{_KANA_ALT})[\s・ー-]*){{2,}}(?:(?:の)(?:(?:{_KANA_ALT})[\s・ー-]*)+)*")
+_KANA_TOKEN = re.compile(_KANA_ALT)
+
+# ---------------------------------------------------------------- kanji numerals
+
+_KANJI_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+                "七": 7, "八": 8, "九": 9, "壱": 1, "弐": 2, "参": 3}
+_KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
+_KANJI_BIG = {"万": 10_000, "億": 100_000_000}
+_KANJI_RUN = re.compile(r"[〇零一二三四五六七八九十百千万億壱弐参]+")
+
+
+def kanji_to_int(text: str) -> int | None:
+    if all(c in _KANJI_DIGIT for c in text):  # 二〇二六 -> 2026 (digit by digit)
+        return int("".join(str(_KANJI_DIGIT[c]) for c in text))
+    total, section, current = 0, 0, 0
+    for c in text:
+        if c in _KANJI_DIGIT:
+            current = _KANJI_DIGIT[c]
+        elif c in _KANJI_SMALL:
+            section += (current or 1) * _KANJI_SMALL[c]
+            current = 0
+        elif c in _KANJI_BIG:
+            total += (section + current or 1) * _KANJI_BIG[c]
+            section, current = 0, 0
+        else:
+            return None
+    return total + section + current
+
+
+# words that contain kanji numerals but are not numbers
+_KANJI_WORDS = ("一緒", "一度", "一応", "一番", "統一", "唯一", "万一", "一旦", "一部", "同一",
+                "一般", "一方", "十分", "一括", "一切", "四季", "七色", "千葉", "九州", "一人",
+                "二人", "一つ", "二つ", "三つ", "四つ", "五つ", "六つ", "七つ", "八つ", "九つ",
+                "百貨店", "万円")
+
+
+def _kanji_sub(m: re.Match[str]) -> str:
+    s = m.group(0)
+    value = kanji_to_int(s)
+    return s if value is None else str(value)
+
+
+# ---------------------------------------------------------------- English words
+
+_EN_UNITS = {"zero": 0, "oh": 0, "o": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+             "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+             "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+             "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+            "eighty": 80, "ninety": 90}
+_EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_EN_WORD = re.compile(
+    r"\b(?:" + "|".join([*_EN_UNITS, *_EN_TENS, *_EN_SCALES, "double", "triple"]) + r")\b",
+    re.IGNORECASE)
+
+
+def _english_run_to_digits(words: list[str]) -> str:
+    """One run of number words -> digits.  Digit-by-digit runs stay digit strings
+    ("five five five oh one" -> "55501"); quantities add up ("two hundred fifty" -> "250")."""
+    words = [w.lower() for w in words]
+    if any(w in _EN_SCALES for w in words):
+        total, current = 0, 0
+        for w in words:
+            if w in _EN_UNITS:
+                current += _EN_UNITS[w]
+            elif w in _EN_TENS:
+                current += _EN_TENS[w]
+            elif w == "hundred":
+                current = (current or 1) * 100
+            elif w in ("thousand", "million"):
+                total += (current or 1) * _EN_SCALES[w]
+                current = 0
+        return str(total + current)
+    out: list[str] = []
+    repeat = 1
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("double", "triple"):
+            repeat = 2 if w == "double" else 3
+            i += 1
+            continue
+        if w in _EN_TENS:
+            value = _EN_TENS[w]
+            if i + 1 < len(words) and words[i + 1] in _EN_UNITS and 0 < _EN_UNITS[words[i + 1]] < 10:
+                value += _EN_UNITS[words[i + 1]]
+                i += 1
+            out.append(str(value) * repeat)
+        elif w in _EN_UNITS:
+            out.append(str(_EN_UNITS[w]) * repeat)
+        repeat = 1
+        i += 1
+    return "".join(out)
+
+
+def _english(text: str) -> str:
+    tokens = re.split(r"(\s+|-)", text)
+    out: list[str] = []
+    run: list[str] = []
+    seps: list[str] = []
+
+    def flush() -> None:
+        if run:
+            # a lone "o"/"oh" is a word, not a zero
+            if len(run) == 1 and run[0].lower() in ("o", "oh"):
+                out.append(run[0])
+            else:
+                out.append(_english_run_to_digits(run))
+            run.clear()
+        out.extend(seps)
+        seps.clear()
+
+    for tok in tokens:
+        if not tok:
+            continue
+        core = tok.strip(".,!?;:").lower()
+        if core in _EN_UNITS or core in _EN_TENS or core in _EN_SCALES or core in ("double", "triple", "and") and run:
+            if core == "and" and not run:
+                flush()
+                out.append(tok)
+                continue
+            if core != "and":
+                run.append(core)
+            seps.clear()
+            if tok != core and tok.strip(".,!?;:") == core:
+                pass
+            trail = tok[len(tok.rstrip(".,!?;:")):]
+            if trail:
+                flush()
+                out.append(trail)
+        elif tok.isspace() or tok == "-":
+            if run:
+                seps.append(tok)
+            else:
+                out.append(tok)
+        else:
+            flush()
+            out.append(tok)
+    flush()
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- API
+
+
+def normalize(text: str, language: str) -> str:
+    """Rewrite every number in ``text`` as ASCII digits (other text is kept)."""
+    t = unicodedata.normalize("NFKC", text)
+    if language == "ja":
+        hira = jaconv.kata2hira(t)
+
+        def kana_run(m: re.Match[str]) -> str:
+            groups = m.group(0).split("の")
+            return "-".join("".join(KANA_DIGITS[x] for x in _KANA_TOKEN.findall(g)) for g in groups)
+
+        # only runs written in katakana are digit readings (ゼロキューゼロ); hiragana runs
+        # are judged word by word in kana_readings to avoid rewriting ordinary words
+        out: list[str] = []
+        pos = 0
+        for m in _KANA_RUN.finditer(hira):
+            original = t[m.start():m.end()]
+            if not any("\u30a0" <= c <= "\u30ff" for c in original):
+                continue
+            out.append(t[pos:m.start()])
+            out.append(kana_run(m))
+            pos = m.end()
+        out.append(t[pos:])
+        t = "".join(out)
+        protected = {w: f"\x00{i}\x00" for i, w in enumerate(_KANJI_WORDS)}
+        for w, token in protected.items():
+            t = t.replace(w, token)
+        t = _KANJI_RUN.sub(_kanji_sub, t)
+        for w, token in protected.items():
+            t = t.replace(token, w)
+        return t
+    return _english(t)
+
+
+def digits(text: str, language: str) -> str:
+    """Only the digits of ``text`` after :func:`normalize` (for phone and order numbers)."""
+    return "".join(c for c in normalize(text, language) if c.isdigit())
+
+
+@dataclass(frozen=True)
+class KanaReading:
+    digit: str  # "7"
+    reading: str  # hiragana as written: "しち"
+    confusable: bool  # しち / し / く
+
+
+def kana_readings(text: str) -> list[KanaReading]:
+    """Digit readings written in kana in ``text`` (typed replies), in order."""
+    hira = jaconv.kata2hira(unicodedata.normalize("NFKC", text))
+    out: list[KanaReading] = []
+    for m in _KANA_RUN.finditer(hira):
+        for tok in _KANA_TOKEN.findall(m.group(0).replace("の", "")):
+            d = KANA_DIGITS[tok]
+            out.append(KanaReading(d, tok, tok in CONFUSABLE))
+    return out

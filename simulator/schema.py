@@ -1,0 +1,539 @@
+"""The scenario format (``format: 1``): frozen typed objects and their one loader.
+
+``load_scenario(path)`` parses strictly (see :mod:`simulator.yamlio`), validates the
+fields, then validates the whole call graph (targets, reachability, ways out, intents,
+slots, template variables), so that a broken scenario fails when it is loaded -- with
+``file:line:col: key.path: what was expected`` -- and never in the middle of a call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from simulator import template
+from simulator.errors import ScenarioError
+from simulator.yamlio import KeyPath, Located, YamlError, format_path, read_yaml
+
+FORMAT_VERSION = 1
+
+Language = Literal["ja", "en"]
+Desk = Literal["order", "return", "complaint", "inquiry", "reservation"]
+SlotKind = Literal[
+    "quantity", "phone", "name", "address", "size", "colour", "money", "date", "payment",
+    "code", "text",
+]
+Ending = Literal["completed", "escalated", "hung_up"]
+MoodBand = Literal["calm", "upset", "angry"]
+#: mood below 4 is calm, 4 to 7 upset, 7 and above angry
+MOOD_BANDS: dict[str, tuple[float, float]] = {
+    "calm": (0.0, 4.0), "upset": (4.0, 7.0), "angry": (7.0, 10.01)}
+
+
+def _strict_bool(v: Any) -> Any:
+    if isinstance(v, str):
+        if v in ("true", "false"):
+            return v == "true"
+        raise ValueError(f"expected true or false, got {v!r}")
+    return v
+
+
+StrictBool = Annotated[bool, BeforeValidator(_strict_bool)]
+Text = Annotated[str, Field(min_length=1)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Voice(_Model):
+    """How the customer sounds (used by the voice capability)."""
+
+    backend: Identifier | None = None  # speaker backend; None: the language's default
+    voice: str | None = None  # a voice of that backend; None: the backend's default
+    speed: Annotated[float, Field(ge=0.5, le=2.0)] = 1.0  # 1.0 = normal rate
+    pitch: Annotated[float, Field(ge=-12, le=12)] = 0.0  # semitones
+    volume: Annotated[float, Field(ge=0.1, le=2.0)] = 1.0  # linear gain
+    telephone: StrictBool = False  # narrow-band telephone-line effect
+
+
+class Temperament(_Model):
+    """How fast the customer's anger rises and falls (multipliers on mood changes)."""
+
+    rise: Annotated[float, Field(ge=0, le=5)] = 1.0
+    fall: Annotated[float, Field(ge=0, le=5)] = 1.0
+
+
+class Persona(_Model):
+    name: Text  # template, e.g. "{customer_name}"
+    description: Text  # for the trainer and the trainee brief
+    gender: Literal["female", "male"] | None = None
+    temperament: Temperament = Temperament()
+    mood: Annotated[float, Field(ge=0, le=10)] = 2.0  # starting mood: 0 calm ... 10 furious
+    voice: Voice = Voice()
+
+
+class Variable(_Model):
+    """One randomised detail: exactly one of value, faker, choices, compute."""
+
+    value: str | None = None  # fixed text (a template over earlier variables)
+    faker: Identifier | None = None  # a generator from simulator.variables.GENERATORS
+    pattern: str | None = None  # for faker code/order_number: '#' is a digit, e.g. "####-####"
+    choices: list[Text] | None = Field(default=None, min_length=1)
+    compute: str | None = None  # arithmetic over number variables: "price * quantity + shipping"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Variable:
+        given = [k for k in ("value", "faker", "choices", "compute") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of value, faker, choices, compute"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.pattern is not None and self.faker is None:
+            raise ValueError("pattern goes with faker")
+        return self
+
+
+class Slot(_Model):
+    """A detail the trainee must capture and read back."""
+
+    kind: SlotKind  # tells scoring how to compare values
+    value: Text  # template: the true value, e.g. "{phone}"
+    label: str | None = None  # how the detail is called ("お電話番号"); default per kind
+    reading: str | None = None  # template: the value's reading (names), e.g. "{customer_name_reading}"
+    ask: list[Text] = []  # extra phrases that count as asking for it
+    readback: StrictBool = True  # must be read back before the call closes
+
+
+class Rule(_Model):
+    """A transition: when its condition holds after a trainee turn, go to ``goto``.
+
+    Exactly one condition: ``intent`` (the reply has that intent), ``asked`` (the
+    trainee has asked for that slot), ``read_back`` (the slot was read back, right or
+    wrong), ``read_back_all`` (every read-back slot given so far was read back),
+    ``mood_at_least`` / ``mood_below`` (thresholds), ``silence`` (no answer).
+    ``also`` adds a second intent that must be present too.
+    """
+
+    intent: Identifier | None = None
+    asked: Identifier | None = None
+    read_back: Identifier | None = None
+    read_back_all: StrictBool | None = None
+    mood_at_least: Annotated[float, Field(ge=0, le=10)] | None = None
+    mood_below: Annotated[float, Field(ge=0, le=10.01)] | None = None
+    silence: StrictBool | None = None
+    also: Identifier | None = None
+    goto: Identifier
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Rule:
+        given = [k for k in self.conditions() if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("expected exactly one condition of "
+                             + ", ".join(self.conditions())
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @staticmethod
+    def conditions() -> tuple[str, ...]:
+        return ("intent", "asked", "read_back", "read_back_all", "mood_at_least",
+                "mood_below", "silence")
+
+
+Lines = Union[list[Text], dict[MoodBand, list[Text]]]
+
+
+class State(_Model):
+    """What the customer says in a state, and where the call goes next."""
+
+    say: Lines | None = None  # lines (templates); a mapping picks variants by mood band
+    repeat: list[Text] = []  # said when the reply did not move the call (rephrasing)
+    on: list[Rule] = []  # checked in order after each trainee turn; first match wins
+    gives: list[Identifier] = []  # slots whose value the customer tells in this state
+    end: Ending | None = None  # an ending: the call is over once this state is reached
+
+    def lines(self, band: str) -> list[str]:
+        if self.say is None:
+            return []
+        if isinstance(self.say, list):
+            return list(self.say)
+        if band in self.say:
+            return list(self.say[band])  # type: ignore[index]
+        order = ["calm", "upset", "angry"]
+        # the nearest band that has lines
+        i = order.index(band)
+        for j in sorted(range(3), key=lambda j: (abs(j - i), -j)):
+            if order[j] in self.say:
+                return list(self.say[order[j]])  # type: ignore[index]
+        return []  # pragma: no cover - a mapping always has one band
+
+
+class Rubric(_Model):
+    """Which checks apply and how they weigh (defaults per desk live in scoring)."""
+
+    version: str = "1"  # bump when the rubric changes; stored with every score
+    pass_mark: Annotated[float, Field(ge=0, le=100)] | None = None
+    weights: dict[str, Annotated[float, Field(ge=0, le=100)]] = {}  # check id or category -> weight
+    hard_fail: list[str] | None = None  # checks that fail the call outright; None: desk default
+    disable: list[str] = []  # checks that do not apply
+    zero_reading: Literal["any", "zero"] = "any"  # "zero": まる / れい are flagged
+
+
+class Scenario(_Model):
+    format: Literal[1]
+    id: Identifier
+    language: Language
+    title: Text
+    desk: Desk
+    brief: Text  # shown to the trainee before the call (template)
+    persona: Persona
+    variables: dict[Identifier, Variable]
+    slots: dict[Identifier, Slot] = {}
+    intents: dict[Identifier, list[Text]] = {}  # extra phrases (new intents or additions)
+    start: Identifier | None = None  # first state; default: the first one written
+    anywhere: list[Rule] = []  # rules checked in every state before its own
+    states: dict[Identifier, State] = Field(min_length=2)
+    max_turns: Annotated[int, Field(ge=1, le=200)] = 30  # trainee turns before 'incomplete'
+    rubric: Rubric = Rubric()
+
+    # set by the loader, not written by trainers
+    source: str = Field(default="", exclude=True)
+    content_hash: str = Field(default="", exclude=True)
+
+    @property
+    def initial(self) -> str:
+        return self.start or next(iter(self.states))
+
+    def endings(self) -> dict[str, str]:
+        return {n: s.end for n, s in self.states.items() if s.end}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
+    return [tp]
+
+
+def _model_at(path: KeyPath) -> type[BaseModel] | None:
+    """The model class that holds the keys at ``path`` (for 'expected one of' lists)."""
+    current: list[Any] = [Scenario]
+    for part in path:
+        nxt: list[Any] = []
+        for tp in current:
+            for t in _unwrap(tp):
+                if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
+                    if part in t.model_fields:
+                        nxt.append(t.model_fields[part].annotation)
+                elif typing.get_origin(t) is dict:
+                    nxt.append(typing.get_args(t)[1])
+                elif typing.get_origin(t) is list and isinstance(part, int):
+                    nxt.append(typing.get_args(t)[0])
+        current = nxt
+    for tp in current:
+        for t in _unwrap(tp):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                return t
+    return None
+
+
+def _data_path(data: Any, loc: Iterable[Any]) -> KeyPath:
+    """Keep only the parts of a pydantic ``loc`` that exist in the data (drops union tags)."""
+    out: list[str | int] = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
+            # a missing key or an unknown key: keep it as the last part
+            out.append(part)
+            cur = None
+    return tuple(out)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _message(err: Any, path: KeyPath) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    ctx = err.get("ctx") or {}
+    last = path[-1] if path else None
+    if kind == "missing":
+        return f"missing required key '{last}'"
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1])
+        allowed = [n for n, f in model.model_fields.items() if not f.exclude] if model else []
+        close = difflib.get_close_matches(str(last), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown key '{last}'{hint}; expected one of: {', '.join(allowed)}"
+    if kind in ("literal_error", "enum"):
+        return f"expected one of {ctx.get('expected', '')}, got {_describe(got)}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"expected a whole number, got {_describe(got)}"
+    if kind in ("float_parsing", "float_type"):
+        return f"expected a number, got {_describe(got)}"
+    if kind in ("string_type",):
+        return f"expected text, got {_describe(got)}"
+    if kind in ("list_type",):
+        return f"expected a list, got {_describe(got)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping, got {_describe(got)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {_describe(got)}"
+    if kind == "greater_than_equal":
+        return f"expected a number >= {ctx.get('ge')}, got {_describe(got)}"
+    if kind == "less_than_equal":
+        return f"expected a number <= {ctx.get('le')}, got {_describe(got)}"
+    if kind == "string_pattern_mismatch":
+        return (f"expected an identifier (lower-case letters, digits and _, starting with "
+                f"a letter), got {_describe(got)}")
+    if kind == "string_too_short":
+        return "expected non-empty text"
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length')} entries"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    return str(err["msg"])
+
+
+def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:
+    problems: dict[str, None] = {}
+    # union members each report: keep the most specific report per path
+    by_path: dict[KeyPath, list[Any]] = {}
+    for err in e.errors(include_url=False):
+        path = _data_path(doc.data, err["loc"])
+        by_path.setdefault(path, []).append(err)
+    for path, errs in by_path.items():
+        if any(p[: len(path)] == path and p != path for p in by_path):
+            continue  # a deeper error explains this one
+        err = errs[0]
+        key = err["type"] == "extra_forbidden"
+        problems[f"{doc.where(path, key=key)}: {format_path(path)}: {_message(err, path)}"] = None
+    return list(problems)
+
+
+# --------------------------------------------------------------------------- graph
+
+
+def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
+    from simulator import intents as intent_lexicon
+    from simulator import variables as var_gen
+
+    problems: list[str] = []
+
+    def add(path: KeyPath, msg: str) -> None:
+        problems.append(f"{doc.where(path)}: {format_path(path)}: {msg}")
+
+    states = list(sc.states)
+    if sc.start is not None and sc.start not in sc.states:
+        add(("start",), f"unknown state '{sc.start}'; expected one of: {', '.join(states)}")
+        return problems
+
+    # variables: generators exist, templates name earlier variables
+    known_vars: list[str] = []
+    for name, var in sc.variables.items():
+        if var.faker is not None and var.faker not in var_gen.GENERATORS:
+            add(("variables", name, "faker"),
+                f"unknown generator '{var.faker}'; expected one of: "
+                + ", ".join(sorted(var_gen.GENERATORS)))
+        if var.value is not None:
+            _check_template(var.value, ("variables", name, "value"), known_vars, add)
+        if var.compute is not None:
+            try:
+                used = var_gen.compute_names(var.compute)
+            except ValueError as e:
+                add(("variables", name, "compute"), str(e))
+            else:
+                for u in used:
+                    if u not in known_vars:
+                        add(("variables", name, "compute"),
+                            f"unknown variable '{u}' (a computed value may use variables "
+                            "defined above it)")
+        known_vars.append(name)
+        known_vars.extend(var_gen.companions(name, var.faker))
+    if "shop" not in sc.variables:
+        add(("variables",), "missing required variable 'shop' (the shop's name)")
+
+    _check_template(sc.brief, ("brief",), known_vars, add)
+    _check_template(sc.persona.name, ("persona", "name"), known_vars, add)
+    for sid, slot in sc.slots.items():
+        _check_template(slot.value, ("slots", sid, "value"), known_vars, add)
+        if slot.reading is not None:
+            _check_template(slot.reading, ("slots", sid, "reading"), known_vars, add)
+
+    known_intents = set(intent_lexicon.INTENTS) | set(sc.intents)
+    slot_ids = list(sc.slots)
+
+    def check_rule(rule: Rule, path: KeyPath) -> None:
+        if rule.goto not in sc.states:
+            close = difflib.get_close_matches(rule.goto, states, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            add((*path, "goto"), f"unknown state '{rule.goto}'{hint}; expected one of: "
+                + ", ".join(states))
+        for key in ("intent", "also"):
+            name = getattr(rule, key)
+            if name is not None and name not in known_intents:
+                close = difflib.get_close_matches(name, sorted(known_intents), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                add((*path, key), f"unknown intent '{name}'{hint}; expected a built-in intent "
+                    f"({', '.join(intent_lexicon.INTENTS)}) or one declared under 'intents'")
+        for key in ("asked", "read_back"):
+            name = getattr(rule, key)
+            if name is not None and name not in sc.slots:
+                add((*path, key), f"unknown slot '{name}'; expected one of: "
+                    + (", ".join(slot_ids) or "(no slots declared)"))
+        if rule.mood_at_least is not None and rule.mood_below is not None:
+            add(path, "use one of mood_at_least / mood_below per rule")
+
+    for i, rule in enumerate(sc.anywhere):
+        check_rule(rule, ("anywhere", i))
+    for name, st in sc.states.items():
+        base: KeyPath = ("states", name)
+        for i, rule in enumerate(st.on):
+            check_rule(rule, (*base, "on", i))
+        for g in st.gives:
+            if g not in sc.slots:
+                add((*base, "gives"), f"unknown slot '{g}'; expected one of: "
+                    + (", ".join(slot_ids) or "(no slots declared)"))
+        say = st.say
+        lines = say if isinstance(say, list) else [x for v in (say or {}).values() for x in v]
+        for j, line in enumerate([*lines, *st.repeat]):
+            _check_template(line, (*base, "say" if j < len(lines) else "repeat"), known_vars, add)
+        if st.end is not None:
+            if st.on:
+                add((*base, "on"), "an ending state has no way out: remove 'on' or 'end'")
+        else:
+            if not st.on and not sc.anywhere:
+                add(base, "this state has no way out: add rules under 'on' or make it an "
+                    "ending with 'end: completed|escalated|hung_up'")
+            if st.say is None:
+                add(base, "missing 'say': what does the customer say in this state?")
+    if not any(st.end for st in sc.states.values()):
+        add(("states",), "no ending state: add one with 'end: completed'")
+
+    if problems:
+        return problems
+    # reachability from the start
+    edges: dict[str, set[str]] = {n: set() for n in sc.states}
+    for n, st in sc.states.items():
+        if st.end is None:
+            edges[n] |= {r.goto for r in st.on} | {r.goto for r in sc.anywhere}
+    seen = {sc.initial}
+    todo = [sc.initial]
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for n in sc.states:
+        if n not in seen:
+            add(("states", n), f"state '{n}' cannot be reached from the start state "
+                f"'{sc.initial}'")
+    # every non-ending state can still reach an ending
+    ends = {n for n, st in sc.states.items() if st.end}
+    can_end = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for n in sc.states:
+            if n not in can_end and edges[n] & can_end:
+                can_end.add(n)
+                changed = True
+    for n in sc.states:
+        if n in seen and n not in can_end:
+            add(("states", n), f"from state '{n}' the call can never end (no path to an "
+                "ending state)")
+    return problems
+
+
+def _check_template(text: str, path: KeyPath, known: list[str], add: Any) -> None:
+    try:
+        used = template.fields(text)
+    except template.TemplateError as e:
+        add(path, str(e))
+        return
+    for name in used:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{{{close[0]}}}'?)" if close else ""
+            add(path, f"unknown variable '{{{name}}}'{hint}; expected one of: "
+                + ", ".join(known))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Parse, validate and return one scenario file; raise ScenarioError with every problem."""
+    path = Path(path)
+    try:
+        doc = read_yaml(path)
+    except YamlError as e:
+        raise ScenarioError([e.message]) from None
+    return scenario_from_document(doc, path.read_bytes())
+
+
+def scenario_from_document(doc: Located, raw: bytes) -> Scenario:
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([f"{doc.where(())}: (top level): expected a mapping of keys "
+                             "(format, id, language, ...), got " + _describe(doc.data)])
+    fmt = doc.data.get("format")
+    if fmt is not None and fmt != str(FORMAT_VERSION):
+        raise ScenarioError([f"{doc.where(('format',))}: format: this opsim reads scenario "
+                             f"format {FORMAT_VERSION}, the file says {fmt!r}"])
+    try:
+        sc = Scenario.model_validate(doc.data)
+    except ValidationError as e:
+        raise ScenarioError(_pydantic_problems(e, doc)) from None
+    problems = _graph_problems(sc, doc)
+    if problems:
+        raise ScenarioError(problems)
+    digest = hashlib.sha256(raw).hexdigest()
+    return sc.model_copy(update={"source": doc.source, "content_hash": digest})
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format, for editors (``opsim schema``)."""
+    schema = Scenario.model_json_schema(mode="validation")
+    props = schema.get("properties", {})
+    for internal in ("source", "content_hash"):
+        props.pop(internal, None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "opsim scenario (format 1)"
+    return schema
+
+
+def dump_json_schema() -> str:
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2)

@@ -1,0 +1,37 @@
+"""Text folding shared by intent recognition and scoring.
+
+``fold`` makes spelling variants compare equal: NFKC (全角 -> ASCII, ｶﾀｶﾅ -> カタカナ),
+lower case, katakana -> hiragana, and no spaces or punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jaconv
+
+_PUNCT = re.compile(r"[\s、。，．,.!！?？・「」『』（）()\[\]【】〜~…:：;；\"'`]+")
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def fold(text: str) -> str:
+    """A matching key: NFKC, lower case, hiragana, no spaces or punctuation."""
+    t = nfkc(text).lower()
+    t = jaconv.kata2hira(t)
+    return _PUNCT.sub("", t)
+
+
+def fold_words(text: str) -> str:
+    """Like :func:`fold` but keeps single spaces between words (for English phrases)."""
+    t = nfkc(text).lower()
+    t = jaconv.kata2hira(t)
+    t = _PUNCT.sub(" ", t)
+    return " " + " ".join(t.split()) + " "
+
+
+def is_japanese(text: str) -> bool:
+    return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)

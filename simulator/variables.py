@@ -1,0 +1,189 @@
+"""Randomised call details: Faker generators in the scenario's locale, trainer lists,
+fixed values and safe arithmetic.  ``--seed`` makes a call reproducible and
+``--var NAME=VALUE`` pins any variable (pinned values win over generated ones).
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from faker import Faker
+
+from simulator import template
+from simulator.errors import OpsimError
+
+if TYPE_CHECKING:
+    from simulator.schema import Scenario, Variable
+
+LOCALES = {"ja": "ja_JP", "en": "en_US"}
+
+Generated = dict[str, str]  # the variable itself under "" and companions under their suffix
+Generator = Callable[[Faker, str, "Variable"], Generated]
+
+
+def _name(f: Faker, lang: str, var: Variable) -> Generated:
+    if lang == "ja":
+        last, last_kana, _ = f.last_name_pair()
+        first, first_kana, _ = (f.first_name_female_pair() if f.random.random() < 0.5
+                                else f.first_name_male_pair())
+        return {"": f"{last}{first}", "_reading": f"{last_kana}{first_kana}",
+                "_family": last, "_family_reading": last_kana}
+    first, last = f.first_name(), f.last_name()
+    return {"": f"{first} {last}", "_reading": f"{first} {last}", "_family": last,
+            "_family_reading": last}
+
+
+def _address(f: Faker, lang: str, var: Variable) -> Generated:
+    if lang == "ja":
+        pref, city, town = f.prefecture(), f.city(), f.town()
+        block = f"{f.random_int(1, 9)}丁目{f.random_int(1, 30)}番{f.random_int(1, 20)}号"
+        return {"": f"{pref}{city}{town}{block}", "_postcode": f.postcode()}
+    return {"": f"{f.street_address()}, {f.city()}, {f.state_abbr()}",
+            "_postcode": f.zipcode()}
+
+
+def _phone(f: Faker, lang: str, var: Variable) -> Generated:
+    if lang == "ja":
+        return {"": f"0{f.random_element(['9', '8', '7'])}0-{f.numerify('####')}-{f.numerify('####')}"}
+    return {"": f"{f.random_int(2, 9)}{f.numerify('##-###-####')}"}
+
+
+def _digits(f: Faker, lang: str, var: Variable) -> Generated:
+    return {"": f.numerify(var.pattern or "########")}
+
+
+def _postcode(f: Faker, lang: str, var: Variable) -> Generated:
+    return {"": f.postcode() if lang == "ja" else f.zipcode()}
+
+
+def _date(f: Faker, lang: str, var: Variable) -> Generated:
+    d = f.date_between(start_date="+3d", end_date="+40d")
+    weekday_ja = "月火水木金土日"[d.weekday()]
+    if lang == "ja":
+        return {"": f"{d.month}月{d.day}日", "_weekday": f"{weekday_ja}曜日"}
+    return {"": d.strftime("%B ") + str(d.day), "_weekday": d.strftime("%A")}
+
+
+GENERATORS: dict[str, Generator] = {
+    "name": _name,  # companions: _reading, _family, _family_reading
+    "address": _address,  # companion: _postcode
+    "phone": _phone,
+    "order_number": _digits,  # pattern, default ########
+    "code": _digits,
+    "postcode": _postcode,
+    "date": _date,  # companion: _weekday
+}
+_COMPANIONS = {"name": ["_reading", "_family", "_family_reading"], "address": ["_postcode"],
+               "date": ["_weekday"]}
+
+
+def companions(name: str, generator: str | None) -> list[str]:
+    """Extra variables a generator defines beside ``name`` (e.g. ``customer_reading``)."""
+    return [name + s for s in _COMPANIONS.get(generator or "", [])]
+
+
+_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv)
+
+
+def compute_names(expr: str) -> list[str]:
+    """Variable names used by an arithmetic expression; ValueError if it is not plain arithmetic."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise ValueError(f"not an arithmetic expression: {expr!r}") from None
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif not isinstance(node, (ast.Expression, ast.BinOp, ast.Load, ast.Constant, *_OPS)):
+            raise ValueError(f"only + - * / and variable names are allowed, not "
+                             f"{type(node).__name__} in {expr!r}")
+        elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            raise ValueError(f"only numbers are allowed as constants in {expr!r}")
+    return names
+
+
+def _number(text: str) -> float:
+    cleaned = text.replace(",", "").replace("円", "").replace("$", "").strip()
+    return float(cleaned)
+
+
+def compute(expr: str, values: Mapping[str, str]) -> str:
+    def ev(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            try:
+                return _number(values[node.id])
+            except ValueError:
+                raise OpsimError(f"variable '{node.id}' = {values[node.id]!r} is not a number "
+                                 f"(used in {expr!r})") from None
+        if isinstance(node, ast.BinOp):
+            a, b = ev(node.left), ev(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            if isinstance(node.op, ast.FloorDiv):
+                return a // b
+            return a / b
+        raise OpsimError(f"cannot compute {expr!r}")  # pragma: no cover - checked at load
+
+    compute_names(expr)
+    result = ev(ast.parse(expr, mode="eval"))
+    return str(int(result)) if float(result).is_integer() else f"{result:.2f}"
+
+
+def parse_pins(pairs: list[str]) -> dict[str, str]:
+    """``["color=黒", "size=M"]`` -> dict; a clear error for a malformed pair."""
+    pins: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise OpsimError(f"--var {pair!r}: expected NAME=VALUE")
+        pins[name.strip()] = value
+    return pins
+
+
+def generate(scenario: Scenario, seed: int, pins: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every variable's value for one call (in declaration order, companions included)."""
+    pins = dict(pins or {})
+    known: list[str] = []
+    for name, var in scenario.variables.items():
+        known.append(name)
+        known.extend(companions(name, var.faker))
+    unknown = [p for p in pins if p not in known]
+    if unknown:
+        raise OpsimError(f"--var {unknown[0]}: scenario '{scenario.id}' has no such variable; "
+                         f"expected one of: {', '.join(known)}")
+    fake = Faker(LOCALES[scenario.language])
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    values: dict[str, str] = {}
+    for name, var in scenario.variables.items():
+        if var.faker is not None:
+            generated = GENERATORS[var.faker](fake, scenario.language, var)
+            for suffix, val in generated.items():
+                values[name + suffix] = val
+        elif var.choices is not None:
+            values[name] = rng.choice(var.choices)
+        elif var.value is not None:
+            values[name] = template.render(var.value, values)
+        if name in pins:
+            values[name] = pins[name]
+            for comp in companions(name, var.faker):
+                if comp not in pins and comp.endswith("_reading"):
+                    values[comp] = pins[name]
+        for comp in companions(name, var.faker):
+            if comp in pins:
+                values[comp] = pins[comp]
+        if var.compute is not None:
+            values[name] = pins[name] if name in pins else compute(var.compute, values)
+    return values
