@@ -124,16 +124,18 @@ class Rule(_Model):
     """A transition: when its condition holds after a trainee turn, go to ``goto``.
 
     Exactly one condition: ``intent`` (the reply has that intent), ``asked`` (the
-    trainee has asked for that slot), ``read_back`` (the slot was read back, right or
-    wrong), ``read_back_all`` (every read-back slot given so far was read back),
+    reply asks for that slot), ``read_back`` (the reply reads that slot back, right or
+    wrong), ``misread`` (the reply reads some slot back with a wrong value),
+    ``read_back_all`` (every slot that needs a read-back has been read back by now),
     ``mood_at_least`` / ``mood_below`` (thresholds), ``silence`` (no answer).
-    ``also`` adds a second intent that must be present too.
+    ``also`` adds an intent that must be present too.
     """
 
     intent: Identifier | None = None
     asked: Identifier | None = None
     read_back: Identifier | None = None
     read_back_all: StrictBool | None = None
+    misread: StrictBool | None = None
     mood_at_least: Annotated[float, Field(ge=0, le=10)] | None = None
     mood_below: Annotated[float, Field(ge=0, le=10.01)] | None = None
     silence: StrictBool | None = None
@@ -151,7 +153,7 @@ class Rule(_Model):
 
     @staticmethod
     def conditions() -> tuple[str, ...]:
-        return ("intent", "asked", "read_back", "read_back_all", "mood_at_least",
+        return ("intent", "asked", "read_back", "read_back_all", "misread", "mood_at_least",
                 "mood_below", "silence")
 
 
@@ -195,7 +197,7 @@ class Rubric(_Model):
 
 
 class Scenario(_Model):
-    format: Literal[1]
+    format: Annotated[int, Field(ge=1, le=1, json_schema_extra={"const": 1})]
     id: Identifier
     language: Language
     title: Text

@@ -1,0 +1,39 @@
+"""The scorecard: the result of scoring one call (JSON contract of ``opsim run --json``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str  # e.g. "readback.phone", "deescalation.apologize", "etiquette.greeting"
+    category: str  # "readback" | "numbers" | "deescalation" | "etiquette" | desk name
+    passed: bool
+    points: float  # points won (negative for a hard penalty such as a wrong read-back)
+    max_points: float
+    expected: str | None = None  # what a good call has (the true value, the step)
+    heard: str | None = None  # what the trainee said instead (or None)
+    evidence: str | None = None  # the quoted turn(s), with the mood where it matters
+    advice: str | None = None  # what to do, with a model phrase
+    turn: int | None = None  # index of the deciding turn in the transcript
+    hard_fail: bool = False  # this failure fails the whole call
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    score: float  # 0-100
+    passed: bool
+    pass_mark: float
+    checks: list[CheckResult] = field(default_factory=list)
+    numbers: list[dict[str, Any]] = field(default_factory=list)  # {turn, value, reading, ok, advice}
+    rubric_version: str = "1"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "passed": self.passed, "pass_mark": self.pass_mark,
+                "rubric_version": self.rubric_version,
+                "checks": [c.to_dict() for c in self.checks], "numbers": self.numbers}

@@ -1,0 +1,119 @@
+"""Running a whole call: scripted replies (``opsim run``), and the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.engine import Call, CallRecord, Utterance, run_script
+from simulator.errors import ExitCode, OpsimError
+from simulator.schema import Scenario
+from simulator.yamlio import YamlError, parse_yaml
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """One entry of a replies file: typed text or a recorded audio file."""
+
+    text: str | None = None
+    audio: Path | None = None
+
+
+def load_replies(path: Path, language: str) -> list[ScriptedReply]:
+    """Read a replies file: a YAML/JSON list of strings or ``{audio: path}`` mappings."""
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise OpsimError(f"{path}: no such replies file", ExitCode.NOT_FOUND) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise OpsimError(f"{path}: cannot read replies: {e}") from None
+    try:
+        doc = parse_yaml(raw, str(path))  # JSON is YAML; strings stay strings
+    except YamlError as e:
+        raise OpsimError(e.message) from None
+    if not isinstance(doc.data, list):
+        raise OpsimError(f"{doc.where(())}: expected a list of replies (strings or "
+                         "{audio: path}), got a " + type(doc.data).__name__.replace("NoneType", "nothing"))
+    out: list[ScriptedReply] = []
+    for i, item in enumerate(doc.data):
+        if isinstance(item, str):
+            out.append(ScriptedReply(text=item))
+        elif isinstance(item, dict) and set(item) == {"audio"} and isinstance(item["audio"], str):
+            p = Path(item["audio"])
+            out.append(ScriptedReply(audio=p if p.is_absolute() else path.parent / p))
+        else:
+            raise OpsimError(f"{doc.where((i,))}: [{i}]: expected a string (typed reply) or "
+                             "{audio: path} (spoken reply)")
+    return out
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    record: CallRecord
+    scorecard: Any  # scoring.Scorecard
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``opsim run --json`` contract."""
+        r = self.record
+        card = self.scorecard
+        return {
+            "scenario": r.scenario,
+            "language": r.language,
+            "seed": r.seed,
+            "variables": r.variables,
+            "outcome": r.outcome,
+            "score": card.score,
+            "passed": card.passed,
+            "transcript": [
+                {"speaker": t.speaker, "text": t.text, "state": t.state, "intents": t.intents,
+                 "mood": t.mood} for t in r.turns],
+            "checks": [
+                {k: c.to_dict()[k] for k in ("id", "category", "passed", "points", "max_points",
+                                             "expected", "heard", "evidence", "advice", "turn")}
+                for c in card.checks],
+            "numbers": [
+                {k: n.get(k) for k in ("turn", "value", "reading", "ok", "advice")}
+                for n in card.numbers],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
+
+
+Hear = Callable[[Path, Scenario, Mapping[str, str]], Utterance]
+
+
+def _default_hear(path: Path, scenario: Scenario, variables: Mapping[str, str]) -> Utterance:
+    try:
+        from simulator.hearing import hear_file
+    except ImportError as e:
+        raise OpsimError(f"{path}: spoken replies need the speech packages "
+                         f"(./run.sh installs them): {e}", ExitCode.UNAVAILABLE) from None
+    return hear_file(path, scenario, variables)
+
+
+def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int = 0,
+                 pins: Mapping[str, str] | None = None, hear: Hear | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> RunResult:
+    from scoring import score_call
+
+    call = Call(scenario, seed=seed, pins=pins, clock=clock)
+    hear = hear or _default_hear
+    for r in replies:
+        if call.ended:
+            break
+        if r.audio is not None:
+            call.reply(hear(r.audio, scenario, call.variables))
+        else:
+            call.reply(r.text or "")
+    if not call.ended:
+        call.abandon()
+    return RunResult(scenario, call.record, score_call(scenario, call.record))
+
+
+__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_script", "run_scripted"]
