@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from transitions import Machine
@@ -131,7 +131,7 @@ def band(mood: float) -> str:
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Call:
@@ -324,10 +324,9 @@ class Call:
             return self._customer_says(self.state)
 
         moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
-        if not moved:
-            if not (set(found) & _ENGAGING) and not u.silence:
-                self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
-                turn.mood = round(self.mood, 2)
+        if not moved and not (set(found) & _ENGAGING) and not u.silence:
+            self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
+            turn.mood = round(self.mood, 2)
         if self.trainee_turn_count >= sc.max_turns and sc.states[self.state].end is None:
             line = self._customer_says(self.state, repeat=not moved)
             self._finish("incomplete")

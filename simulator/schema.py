@@ -157,7 +157,7 @@ class Rule(_Model):
                 "mood_below", "silence")
 
 
-Lines = Union[list[Text], dict[MoodBand, list[Text]]]
+Lines = list[Text] | dict[MoodBand, list[Text]]
 
 
 class State(_Model):
@@ -175,7 +175,7 @@ class State(_Model):
         if isinstance(self.say, list):
             return list(self.say)
         if band in self.say:
-            return list(self.say[band])  # type: ignore[index]
+            return list(self.say[band])  # type: ignore[index,unused-ignore]
         order = ["calm", "upset", "angry"]
         # the nearest band that has lines
         i = order.index(band)
@@ -270,7 +270,7 @@ def _data_path(data: Any, loc: Iterable[Any]) -> KeyPath:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
-        elif isinstance(cur, dict) and isinstance(part, str) and not out[-1:] == [part]:
+        elif isinstance(cur, dict) and isinstance(part, str) and out[-1:] != [part]:
             # a missing key or an unknown key: keep it as the last part
             out.append(part)
             cur = None

@@ -13,15 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 import yaml
 
 from simulator.errors import OpsimError
 
-PathKey = Union[str, int]
+PathKey = str | int
 KeyPath = tuple[PathKey, ...]
-Plain = Union[str, None, list["Plain"], dict[str, "Plain"]]
+Plain = str | None | list["Plain"] | dict[str, "Plain"]
 
 
 @dataclass(frozen=True)
