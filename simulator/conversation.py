@@ -88,13 +88,26 @@ class RunResult:
 Hear = Callable[[Path, Scenario, Mapping[str, str]], Utterance]
 
 
-def _default_hear(path: Path, scenario: Scenario, variables: Mapping[str, str]) -> Utterance:
-    try:
-        from simulator.hearing import hear_file
-    except ImportError as e:
-        raise OpsimError(f"{path}: spoken replies need the speech packages "
-                         f"(./run.sh installs them): {e}", ExitCode.UNAVAILABLE) from None
-    return hear_file(path, scenario, variables)
+class _EarCache:
+    """Hears ``{audio: path}`` replies of one scripted run with one loaded recogniser."""
+
+    def __init__(self) -> None:
+        self._ears: dict[str, Any] = {}
+
+    def __call__(self, path: Path, scenario: Scenario, variables: Mapping[str, str]) -> Utterance:
+        try:
+            from simulator.spoken import Ear, vocabulary
+        except ImportError as e:  # pragma: no cover - the speech extra is part of the set-up
+            raise OpsimError(f"{path}: spoken replies need the speech packages "
+                             f"(./run.sh installs them): {e}", ExitCode.UNAVAILABLE) from None
+        ear = self._ears.get(scenario.language)
+        if ear is None:
+            ear = self._ears[scenario.language] = Ear(scenario.language,
+                                                      vocabulary(scenario, variables))
+        if not path.is_file():
+            raise OpsimError(f"{path}: no such audio file", ExitCode.NOT_FOUND)
+        result: Utterance = ear.hear_file(path)
+        return result
 
 
 def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int = 0,
@@ -103,7 +116,7 @@ def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int 
     from scoring import score_call
 
     call = Call(scenario, seed=seed, pins=pins, clock=clock)
-    hear = hear or _default_hear
+    hear = hear or _EarCache()
     for r in replies:
         if call.ended:
             break

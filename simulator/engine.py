@@ -198,6 +198,27 @@ class Call:
     def brief(self) -> str:
         return self.render(self.scenario.brief)
 
+    def candidate_lines(self, limit: int = 12) -> list[str]:
+        """The lines the customer may say after the next reply, most likely first: the
+        current state's targets, then a repeat of the current state (for pre-rendering)."""
+        sc = self.scenario
+        st = sc.states[self.state]
+        b = band(self.mood)
+        if not self._picked_up:
+            candidates = st.lines(b)
+        elif st.end is not None:
+            return []
+        else:
+            candidates = [line for name in dict.fromkeys(r.goto for r in [*st.on, *sc.anywhere])
+                          for line in sc.states[name].lines(b)]
+            candidates += st.repeat or st.lines(b)
+        out: list[str] = []
+        for line in candidates:
+            text = self.render(line)
+            if text and text not in out:
+                out.append(text)
+        return out[:limit]
+
     # ------------------------------------------------------------------ rules
 
     def _holds(self, rule: Rule) -> bool:

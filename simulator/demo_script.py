@@ -1,0 +1,91 @@
+"""The synthetic trainee of ``opsim demo``: what they say, with two realistic mistakes.
+
+The trainee of the demo reads the phone number with one 7 as しち (the recogniser's number
+readings must catch it) and reads one slot back wrong (the size), then corrects it when
+the customer objects.  The details are pinned so that the call shows exactly these two
+mistakes; the lines are templates over the call's variables plus ``phone_spoken`` (the
+phone number as the trainee pronounces it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoScript:
+    language: str
+    scenario: str
+    pins: dict[str, str]
+    replies: tuple[str, ...]
+    #: the voice of the synthetic trainee (different from the customer's)
+    trainee_backend: str
+    trainee_voice: str | None
+    #: the mistakes the scorecard must show (check ids)
+    expected_failures: tuple[str, ...]
+
+
+# katakana digit readings, as a careful operator says them; the demo's mistake is one シチ
+_KANA = {"0": "ゼロ", "1": "イチ", "2": "ニー", "3": "サン", "4": "ヨン", "5": "ゴー",
+         "6": "ロク", "7": "ナナ", "8": "ハチ", "9": "キュー"}
+_EN = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
+       "6": "six", "7": "seven", "8": "eight", "9": "nine"}
+
+
+def spoken_phone(phone: str, language: str, *, shichi: bool = False) -> str:
+    """``090-7215-3948`` -> ゼロキューゼロ、シチニーイチゴー、サンキューヨンハチ (one シチ)."""
+    groups = phone.split("-")
+    said: list[str] = []
+    used = False
+    for g in groups:
+        words = []
+        for d in g:
+            if language == "ja" and d == "7" and shichi and not used:
+                words.append("シチ")
+                used = True
+            else:
+                words.append(_KANA[d] if language == "ja" else _EN[d])
+        said.append("".join(words) if language == "ja" else " ".join(words))
+    return "、".join(said) if language == "ja" else ", ".join(said)
+
+
+JA = DemoScript(
+    language="ja",
+    scenario="order_with_sizes",
+    pins={"item": "リネンシャツ", "color": "ネイビー", "size": "M", "quantity": "2",
+          "price": "3980", "customer_name": "佐藤花子", "customer_name_reading": "サトウハナコ",
+          "address": "東京都渋谷区神南1丁目2番3号", "phone": "090-7215-3948",
+          "payment": "代金引換"},
+    replies=(
+        "お電話ありがとうございます。{shop}、担当の山田でございます。",
+        "かしこまりました。お色はいかがなさいますか？",
+        "ありがとうございます。サイズはいかがなさいますか？",
+        "何枚ご用意いたしましょうか？",
+        "恐れ入りますが、お名前をお伺いしてもよろしいでしょうか？",
+        "ありがとうございます。ご住所をお伺いできますか？",
+        "お電話番号を教えていただけますでしょうか？",
+        "お支払い方法はいかがなさいますか？",
+        "ご注文内容を復唱いたします。{item}、{color}、エルサイズを2枚でよろしいでしょうか？",
+        "大変失礼いたしました。エムサイズを2枚でございますね。お名前は{customer_name}様、"
+        "ご住所は{address}、お電話番号は{phone_spoken}、お支払いは代金引換でよろしいでしょうか？",
+        "ありがとうございます。合計金額は、送料550円を含めまして、8510円でございます。"
+        "キャンセルは発送前まで、返品は商品到着後8日以内に承ります。",
+        "ご注文ありがとうございました。山田が承りました。失礼いたします。",
+    ),
+    trainee_backend="kokoro",
+    trainee_voice="jm_kumo",
+    expected_failures=("readback.size", "etiquette.number_readings"),
+)
+
+EN = DemoScript(
+    language="en",
+    scenario="order_with_sizes",
+    pins={"phone": "415-555-0172", "customer_name": "Emily Carter",
+          "customer_name_reading": "Emily Carter"},
+    replies=(),  # filled from the English scenario's slots (see simulator.demo)
+    trainee_backend="pyttsx3",
+    trainee_voice=None,
+    expected_failures=("readback.size",),
+)
+
+SCRIPTS = {"ja": JA, "en": EN}

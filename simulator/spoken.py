@@ -1,0 +1,60 @@
+"""Spoken replies into the engine: the trainee's audio -> an :class:`Utterance`.
+
+One :class:`Ear` per call loads the recogniser once and turns each recorded reply into
+the engine's input: the transcript, numbers as digits, the reading of every number judged
+from the audio, and the timings.  ``opsim run`` ({audio: path} replies), ``opsim demo``
+and spoken practice all hear through it, so a reply is heard the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from simulator.engine import Call, Utterance
+from simulator.schema import Scenario
+
+
+def vocabulary(scenario: Scenario, values: Mapping[str, str]) -> list[str]:
+    """Words worth priming the recogniser with: the shop, items, colours, the name."""
+    from simulator import template
+
+    words = [values.get("shop", "")]
+    for slot in scenario.slots.values():
+        if slot.kind in ("text", "colour", "size", "name", "payment"):
+            words.append(template.render(slot.value, values))
+    return [w for w in dict.fromkeys(words) if w]
+
+
+class Ear:
+    """The recogniser for one call (loaded once, reused for every reply)."""
+
+    def __init__(self, language: str, prompt_words: Sequence[str] = (), *,
+                 transcriber: str = "whisper", model: str = "base") -> None:
+        self.language = language
+        self.prompt_words = list(prompt_words)
+        self.transcriber_name = transcriber
+        self.model = model
+        self._transcriber: Any = None
+
+    @classmethod
+    def for_call(cls, call: Call, **kwargs: Any) -> Ear:
+        return cls(call.language, vocabulary(call.scenario, call.variables), **kwargs)
+
+    def load(self) -> None:
+        if self._transcriber is None:
+            from simulator.hearing.transcribe import get_transcriber
+
+            self._transcriber = get_transcriber(self.transcriber_name, self.model)
+
+    def hear_file(self, path: Path | str, *, started: float | None = None,
+                  barge_in: bool = False) -> Utterance:
+        """Transcribe one recorded reply; AudioError for silent/corrupt files."""
+        self.load()
+        tr = self._transcriber.transcribe(Path(path), language=self.language,
+                                          prompt=self.prompt_words or None)
+        ended = None if started is None or tr.duration_s is None else started + tr.duration_s
+        return Utterance(text=tr.text, audio=str(path), started=started, ended=ended,
+                         numbers=tuple(tr.numbers), barge_in=barge_in,
+                         normalized=tr.normalized)
