@@ -435,7 +435,7 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             _check_template(line, (*base, "say" if j < len(lines) else "repeat"), known_vars, add)
         if st.end is not None:
             if st.on:
-                add((*base, "on"), "an ending state has no way out: remove 'on' or 'end'")
+                add((*base, "on"), "an ending state cannot have rules: remove 'on' or 'end'")
         else:
             if not st.on and not sc.anywhere:
                 add(base, "this state has no way out: add rules under 'on' or make it an "
