@@ -1,0 +1,236 @@
+"""Tables (the head schema), engine set-up and the Alembic migrations run on open.
+
+The migrations in ``migrations/versions`` are the source of truth for the database;
+``metadata`` below mirrors their result (a test compares the two).  Times are naive UTC.
+
+SQLite: WAL journal, a 30 s busy timeout and ``BEGIN IMMEDIATE`` for writes, so several
+processes writing sessions at once wait for each other instead of failing or corrupting.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from simulator.errors import ExitCode, OpsimError, UnavailableError
+
+BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+metadata = sa.MetaData()
+
+trainees = sa.Table(
+    "trainees", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(36), nullable=False, unique=True),
+    sa.Column("trainee_id", sa.Integer, sa.ForeignKey("trainees.id"), nullable=False, index=True),
+    sa.Column("scenario_id", sa.String(200), nullable=False, index=True),
+    sa.Column("scenario_hash", sa.String(64), nullable=False),
+    sa.Column("scenario_title", sa.Text, nullable=False),
+    sa.Column("desk", sa.String(50), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("variables", sa.JSON, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=True),
+    sa.Column("audio_dir", sa.Text, nullable=False),
+    # revision 0002: who is writing it (to tell a dead writer from a live one)
+    sa.Column("host", sa.String(255), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+)
+
+turns = sa.Table(
+    "turns", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("speaker", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("state", sa.String(200), nullable=False),
+    sa.Column("intents", sa.JSON, nullable=False),
+    sa.Column("mood", sa.Float, nullable=False),
+    sa.Column("t_start", sa.Float, nullable=False),
+    sa.Column("t_end", sa.Float, nullable=False),
+    sa.Column("audio", sa.Text, nullable=True),
+    sa.Column("normalized", sa.Text, nullable=True),
+    sa.Column("numbers", sa.JSON, nullable=False),
+    sa.Column("interrupted", sa.Boolean, nullable=False),
+    sa.Column("silence", sa.Boolean, nullable=False),
+    sa.Column("asked", sa.JSON, nullable=False),
+    sa.Column("read_back", sa.JSON, nullable=False),
+    sa.Column("gives", sa.JSON, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("session_id", "idx", name="uq_turns_session_idx"),
+)
+
+scores = sa.Table(
+    "scores", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("scored_at", sa.DateTime, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),  # "call" | "rescore"
+    sa.Column("rubric_version", sa.String(50), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("pass_mark", sa.Float, nullable=False),
+    sa.Column("numbers", sa.JSON, nullable=False),
+)
+
+checks = sa.Table(
+    "checks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("score_id", sa.Integer, sa.ForeignKey("scores.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("check_id", sa.String(200), nullable=False),
+    sa.Column("category", sa.String(100), nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("max_points", sa.Float, nullable=False),
+    sa.Column("expected", sa.Text, nullable=True),
+    sa.Column("heard", sa.Text, nullable=True),
+    sa.Column("evidence", sa.Text, nullable=True),
+    sa.Column("advice", sa.Text, nullable=True),
+    sa.Column("turn", sa.Integer, nullable=True),
+    sa.Column("hard_fail", sa.Boolean, nullable=False),
+)
+
+# revision 0002: the scenario file each session was played from, once per content hash,
+# so a session can be re-scored after the file changed or moved
+scenario_texts = sa.Table(
+    "scenario_texts", metadata,
+    sa.Column("hash", sa.String(64), primary_key=True),
+    sa.Column("scenario_id", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("yaml", sa.Text, nullable=False),
+    sa.Column("stored_at", sa.DateTime, nullable=False),
+)
+
+
+# ----------------------------------------------------------------------------- engine
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        # take transaction control away from pysqlite: SQLAlchemy's "begin" event emits it
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        u: URL = make_url(url)
+    except ArgumentError:
+        raise OpsimError(f"--db {url!r}: not a database URL (e.g. sqlite:///path/opsim.db or "
+                         "postgresql+psycopg://user@host/db)", ExitCode.USAGE) from None
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    try:
+        if u.get_backend_name() == "sqlite":
+            if u.database and u.database != ":memory:":
+                Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            _sqlite_setup(engine)
+        else:
+            engine = sa.create_engine(u, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise OpsimError(f"--db: unsupported database {u.drivername!r} (use sqlite or "
+                         "postgresql)", ExitCode.USAGE) from None
+    except ImportError as e:
+        raise UnavailableError(f"--db: the driver for {u.drivername} is not installed ({e}); "
+                               "pip install 'opsim[postgres]'") from None
+    return engine
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
+# ----------------------------------------------------------------------------- migrations
+
+
+def alembic_config(conn: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; safe when several processes open at once."""
+    script = ScriptDirectory.from_config(alembic_config())
+    target = script.get_current_head() if revision == "head" else revision
+    try:
+        now = current_revision(engine)
+    except OperationalError as e:
+        raise UnavailableError(f"cannot open the database: {e.orig}") from None
+    if now == target:
+        return
+    if now is not None and revision == "head":
+        try:
+            script.get_revision(now)
+        except Exception:  # alembic raises several kinds for an unknown revision
+            raise OpsimError(f"the database schema ({now}) is newer than this opsim knows "
+                             f"({target}): upgrade opsim", ExitCode.UNAVAILABLE) from None
+    with write_tx(engine) as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                         {"k": zlib.crc32(b"opsim-migrations")})
+        # another process may have migrated while we waited for the lock
+        if MigrationContext.configure(conn).get_current_revision() != target:
+            command.upgrade(alembic_config(conn), revision)
