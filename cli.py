@@ -32,6 +32,9 @@ LangOpt = Annotated[str | None, typer.Option("--lang", help="Scenario language: 
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same call.")]
 VarOpt = Annotated[list[str] | None, typer.Option("--var", help="Pin a variable: NAME=VALUE (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Session database: URL (sqlite:///..., postgresql://...) or SQLite file; default $OPSIM_DB_URL, else opsim.db in the data folder ($OPSIM_HOME).")]
+TraineeOpt = Annotated[str | None, typer.Option("--trainee", help="Your name on the session record (default: $OPSIM_TRAINEE, trainee in config.toml, login name).")]
+NoSaveOpt = Annotated[bool, typer.Option("--no-save", help="Do not store this call in the session database.")]
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -192,7 +195,8 @@ def schema_cmd() -> None:
 @handles_errors
 def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to a scenario file.")],
             replies: Annotated[Path, typer.Option("--replies", help="YAML/JSON list of the trainee's replies.")],
-            lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None, as_json: JsonOpt = False) -> None:
+            lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None, as_json: JsonOpt = False,
+            trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
     """Play a scripted call and score it (the automation contract)."""
     from scoring.render import render_text
     from simulator.conversation import load_replies, run_scripted
@@ -203,7 +207,14 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
 
     sc = find_scenario(scenario, sc_lang)
     utterances = load_replies(replies, sc.language)
+    from simulator.store.commands import open_for_run, save_run
+
+    store = open_for_run(db, not no_save)  # a bad --db fails before the call
     result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
+    if store is not None:
+        with store:
+            sid = save_run(store, sc, result.record, result.scorecard, trainee)
+        typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
     if as_json:
         _echo_json(result.to_json())
         return
@@ -219,7 +230,8 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
 @handles_errors
 def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
                  lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None,
-                 text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False) -> None:
+                 text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False,
+                 trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
     """Practise a call interactively (typed with --text)."""
     import random
 
@@ -234,22 +246,140 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
         raise OpsimError("spoken practice needs a microphone; use --text to type your replies",
                          ExitCode.UNAVAILABLE)
     call = Call(sc, seed=seed or random.randrange(1, 1_000_000), pins=parse_pins(var or []))
+    from contextlib import nullcontext
+
+    from simulator.store.commands import start_writer
+
+    # saved as it goes: each turn is committed; Ctrl-C or a crash leaves an incomplete session
+    writer = start_writer(sc, call, trainee, db, not no_save)
     ja = sc.language == "ja"
     typer.echo(f"== {sc.title}\n{call.brief().rstrip()}\n")
     typer.echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if ja else
                "(The phone is ringing: answer it. Ctrl-D ends the call.)")
-    while not call.ended:
-        try:
-            reply = input("> " if sys.stdin.isatty() else "")
-        except EOFError:
-            call.abandon()
-            break
-        if not reply.strip():
-            continue
-        line = call.reply(reply)
-        typer.echo(("客: " if ja else "Customer: ") + line.text)
+    with writer or nullcontext():
+        while not call.ended:
+            try:
+                reply = input("> " if sys.stdin.isatty() else "")
+            except EOFError:
+                call.abandon()
+                break
+            if not reply.strip():
+                continue
+            line = call.reply(reply)
+            if writer is not None:
+                writer.sync(call.record)
+            typer.echo(("客: " if ja else "Customer: ") + line.text)
+        card = score_call(sc, call.record)
+        if writer is not None:
+            writer.finish(call.record, card)
     typer.echo(f"\noutcome: {call.record.outcome}\n")
-    typer.echo(render_text(score_call(sc, call.record), sc.language))
+    typer.echo(render_text(card, sc.language))
+    if writer is not None:
+        typer.echo(f"saved as session {writer.id} (opsim session {writer.id})", err=True)
+
+
+# ----------------------------------------------------------------------------- session records
+
+WhoOpt = Annotated[str | None, typer.Option("--trainee", help="Only this trainee.")]
+ScenarioOpt = Annotated[str | None, typer.Option("--scenario", help="Only this scenario id.")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Only sessions started since: 2026-11-01, 2026-11-01T09:00 (local), or 30m, 12h, 7d, 2w ago.")]
+
+
+@app.command("history")
+@handles_errors
+def history_cmd(trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
+                db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List stored sessions (oldest first) with their latest score."""
+    from simulator.store import open_store, parse_since
+    from simulator.store.commands import history_table
+
+    with open_store(db) as st:
+        rows = st.sessions(trainee=trainee, scenario=scenario,
+                           since=parse_since(since) if since else None)
+    if as_json:
+        _echo_json([r.to_dict() for r in rows])
+        return
+    typer.echo(history_table(rows))
+
+
+@app.command("session")
+@handles_errors
+def session_cmd(session_id: Annotated[int, typer.Argument(help="Session id (see opsim history).")],
+                db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Show one session: transcript with each turn's audio file, scorecard, score history."""
+    from simulator.store import open_store
+    from simulator.store.commands import session_text
+
+    with open_store(db) as st:
+        detail = st.session(session_id)
+    if as_json:
+        _echo_json(detail.to_dict())
+        return
+    typer.echo(session_text(detail))
+
+
+@app.command("report")
+@handles_errors
+def report_cmd(output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+               trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
+               db: DbOpt = None,
+               no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not embed audio (file paths only).")] = False,
+               audio_budget: Annotated[float, typer.Option("--audio-budget", help="MB of embedded audio at most; later clips are left out.")] = 15.0) -> None:
+    """Write one self-contained HTML report (charts, per-session transcripts with audio)."""
+    from simulator.store import open_store, parse_since
+    from simulator.store.report import build_report, write_report
+
+    with open_store(db) as st:
+        rep = build_report(st, trainee=trainee, scenario=scenario,
+                           since=parse_since(since) if since else None, audio=not no_audio,
+                           audio_budget_mb=audio_budget)
+    write_report(rep, output)
+    left = f", {rep.audio_skipped} left out (size limit)" if rep.audio_skipped else ""
+    typer.echo(f"wrote {output}: {rep.sessions} session(s), {rep.audio_embedded} audio clip(s) "
+               f"embedded{left}, {output.stat().st_size / 1024:.0f} KB")
+
+
+@app.command("export")
+@handles_errors
+def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+               output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+               rows: Annotated[str, typer.Option("--rows", help="CSV rows: sessions (one per session) or checks (one per check).")] = "sessions",
+               trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
+               db: DbOpt = None) -> None:
+    """Export sessions for spreadsheets (CSV, UTF-8 with BOM) or scripts (JSON)."""
+    from simulator.store import open_store, parse_since
+    from simulator.store.commands import write_bytes
+    from simulator.store.export import ROWS, csv_bytes, to_json
+
+    if fmt not in ("csv", "json"):
+        raise OpsimError(f"--format {fmt!r}: expected csv or json", ExitCode.USAGE)
+    if rows not in ROWS:
+        raise OpsimError(f"--rows {rows!r}: expected sessions or checks", ExitCode.USAGE)
+    with open_store(db) as st:
+        details = st.details(st.sessions(trainee=trainee, scenario=scenario,
+                                         since=parse_since(since) if since else None))
+    data = csv_bytes(details, rows) if fmt == "csv" else (to_json(details) + "\n").encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_bytes(data, output)
+        typer.echo(f"wrote {output}: {len(details)} session(s)", err=True)
+
+
+@app.command("rescore")
+@handles_errors
+def rescore_cmd(since: SinceOpt = None, trainee: WhoOpt = None, scenario: ScenarioOpt = None,
+                db: DbOpt = None) -> None:
+    """Score stored sessions again with the current rubric (earlier scores are kept)."""
+    from simulator.store import open_store, parse_since
+    from simulator.store.commands import rescore_text
+
+    with open_store(db) as st:
+        results = st.rescore(since=parse_since(since) if since else None, trainee=trainee,
+                             scenario=scenario)
+    typer.echo(rescore_text(results))
 
 
 def main() -> None:
