@@ -1,0 +1,102 @@
+"""Shared helpers of the store tests (a tiny Japanese scenario, WAV bytes, playing a call)."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import numpy as np
+
+from simulator.engine import Call
+from simulator.store import SessionWriter
+
+SCENARIO_YAML = """\
+format: 1
+id: store_probe
+language: ja
+title: 注文番号の確認（テスト）
+desk: inquiry
+brief: |
+  「{shop}」の問い合わせ窓口です。注文番号を聞き取り、復唱してください。
+persona:
+  name: "{customer_name}"
+  description: 落ち着いたお客様
+  mood: 2
+variables:
+  shop: {value: テスト商店}
+  customer_name: {value: 山田花子}
+  order_number: {value: "12345678"}
+slots:
+  order_number: {kind: code, value: "{order_number}", label: 注文番号}
+states:
+  ask:
+    say: ["注文について聞きたいことがあるんですが。"]
+    repeat: ["もしもし？"]
+    on:
+      - {asked: order_number, goto: tell_number}
+  tell_number:
+    say: ["注文番号は{order_number}です。"]
+    gives: [order_number]
+    on:
+      - {read_back: order_number, goto: thanks}
+  thanks:
+    say: ["はい、そうです。"]
+    on:
+      - {intent: closing, goto: done}
+  done:
+    say: ["ありがとうございました。"]
+    end: completed
+"""
+
+GOOD = ["お電話ありがとうございます。テスト商店です。", "ご注文番号を教えていただけますか？",
+        "ご注文番号は12345678ですね。", "お電話ありがとうございました。失礼いたします。"]
+WRONG = ["お電話ありがとうございます。テスト商店です。", "ご注文番号を教えていただけますか？",
+         "ご注文番号は12345679ですね。"]
+
+
+
+def make_wav(seconds: float = 1.0, rate: int = 16000, freq: float = 440.0) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    x = (0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(x.tobytes())
+    return buf.getvalue()
+
+
+def play(call: Call, replies: list[str], writer: SessionWriter | None = None) -> None:
+    """Feed replies; with a writer, store the turns after each reply (as practice does)."""
+    for r in replies:
+        if call.ended:
+            break
+        call.reply(r)
+        if writer is not None:
+            writer.sync(call.record)
+
+
+def write_sessions(home: str, db_url: str | None, who: str, count: int, start_at: float) -> dict[str, float]:
+    """A worker process: wait for the common start, then store ``count`` calls turn by turn."""
+    import os
+    import time
+
+    os.environ["OPSIM_HOME"] = home
+    from scoring import score_call
+    from simulator.schema import load_scenario
+    from simulator.store import open_store
+
+    scenario = load_scenario(os.path.join(os.path.dirname(home), "scenarios", "ja", "store_probe.yaml"))
+    time.sleep(max(0.0, start_at - time.time()))
+    t0 = time.perf_counter()
+    with open_store(db_url) as st:  # several processes migrate an empty database at once
+        for i in range(count):
+            call = Call(scenario, seed=i)
+            with st.open_session(scenario, call, who) as w:
+                for r in GOOD:
+                    call.reply(r)
+                    w.sync(call.record)
+                w.attach_audio(0, make_wav(0.05))
+                w.finish(call.record, score_call(scenario, call.record))
+    return {"seconds": time.perf_counter() - t0, "sessions": float(count)}
