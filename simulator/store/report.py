@@ -91,7 +91,8 @@ def wrong_numbers(detail: SessionDetail) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[tuple[Any, Any]] = set()
     card_numbers = detail.scorecard.numbers if detail.scorecard else []
-    turn_numbers = [dict(n, turn=n.get("turn", t.index)) for t in detail.turns for n in t.numbers]
+    turn_numbers = [dict(n, turn=t.index if n.get("turn") is None else n["turn"])
+                    for t in detail.turns for n in t.numbers]
     for n in [*card_numbers, *turn_numbers]:
         key = (n.get("turn"), n.get("value"))
         if n.get("ok") is False and key not in seen:

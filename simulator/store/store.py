@@ -155,6 +155,7 @@ class SessionDetail:
 
     def to_dict(self) -> dict[str, Any]:
         d = self.summary.to_dict()
+        d["scenario"] = self.summary.scenario_id  # with the rest: CallRecord.from_dict reads it
         d["variables"] = self.variables
         d["source"] = self.source
         d["transcript"] = []
