@@ -152,7 +152,7 @@ def _english(text: str) -> str:
         if not tok:
             continue
         core = tok.strip(".,!?;:").lower()
-        if core in _EN_UNITS or core in _EN_TENS or core in _EN_SCALES or core in ("double", "triple", "and") and run:
+        if core in _EN_UNITS or core in _EN_TENS or core in _EN_SCALES or (core in ("double", "triple", "and") and run):
             if core == "and" and not run:
                 flush()
                 out.append(tok)
@@ -234,4 +234,21 @@ def kana_readings(text: str) -> list[KanaReading]:
         for tok in _KANA_TOKEN.findall(m.group(0).replace("の", "")):
             d = KANA_DIGITS[tok]
             out.append(KanaReading(d, tok, tok in CONFUSABLE))
+    return out
+
+
+def kana_runs(text: str) -> list[tuple[str, list[KanaReading]]]:
+    """Each run of kana digit readings in ``text`` as (digits, readings), groups joined by
+    の written with a dash: ゼロキューゼロのイチニー -> ("090-12", [...])."""
+    hira = jaconv.kata2hira(unicodedata.normalize("NFKC", text))
+    out: list[tuple[str, list[KanaReading]]] = []
+    for m in _KANA_RUN.finditer(hira):
+        groups = m.group(0).split("の")
+        rds: list[KanaReading] = []
+        values: list[str] = []
+        for g in groups:
+            toks = _KANA_TOKEN.findall(g)
+            values.append("".join(KANA_DIGITS[t] for t in toks))
+            rds += [KanaReading(KANA_DIGITS[t], t, t in CONFUSABLE) for t in toks]
+        out.append(("-".join(values), rds))
     return out

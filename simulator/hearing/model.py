@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import json
 import os
+import pickle
 import re
 import struct
 import tempfile
@@ -372,7 +373,8 @@ def _load_checkpoint(path: Path) -> whisper.Whisper:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         model = ow.Whisper(ow.ModelDimensions(**ckpt["dims"]))
         model.load_state_dict(ckpt["model_state_dict"])
-    except (OSError, RuntimeError, KeyError, TypeError, EOFError) as e:
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError,
+            pickle.UnpicklingError) as e:
         raise OpsimError(f"{path}: not a Whisper checkpoint ({type(e).__name__}: {e})") from None
     _apply_alignment_heads(model, ckpt.get("alignment_heads") or [])
     return model.eval()

@@ -1,0 +1,441 @@
+"""Transcribers: one Protocol, a registry, and the Whisper engine behind the default.
+
+``TRANSCRIBERS`` maps a name to a factory:
+
+* ``whisper`` (default): openai-whisper on the offline base checkpoint (see
+  :mod:`simulator.hearing.model`).  The encoder sees only the audio that is there (the mel is
+  trimmed to the reply, rounded up, and the positional embedding sliced to match, like
+  whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding; decoding is greedy with a
+  temperature fallback, a token budget proportional to the duration, and repetition loops cut.
+  The same encoder pass is reused to judge how each number was read
+  (:mod:`simulator.hearing.readings`).
+* ``faster-whisper`` (optional): CTranslate2 on the packaged base model, loaded from memory.
+* ``text``: typed replies; the text passes through (numbers normalised, kana readings kept).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from simulator.errors import OpsimError, UnavailableError
+from simulator.hearing.audio import SAMPLE_RATE, Audio, load_audio
+from simulator.numbers import normalize
+from simulator.readings import NumberReading
+
+if TYPE_CHECKING:
+    import torch
+    import whisper
+
+LANGUAGES = ("ja", "en")
+#: Whisper's temperature fallback schedule
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+COMPRESSION_RATIO_MAX = 2.4
+AVG_LOGPROB_MIN = -1.0
+NO_SPEECH_MIN = 0.6
+#: decode budget: tokens per second of audio (+ a constant), capped by Whisper's context
+TOKENS_PER_S = 20
+TOKENS_EXTRA = 16
+
+Reply = "str | Path | Audio"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the trainee said: the raw text, numbers as digits, and how each number was
+    read (from the audio when spoken, from kana when typed)."""
+
+    text: str
+    normalized: str
+    numbers: list[NumberReading]
+    language: str
+    duration_s: float | None  # None for typed replies
+    elapsed_s: float  # end of speech (the file/buffer given) -> result
+    file: str | None = None
+    engine: str = "whisper"
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``opsim transcribe --json`` (plus ``language``)."""
+        return {
+            "file": self.file,
+            "text": self.text,
+            "normalized": self.normalized,
+            "numbers": [{k: n.to_dict()[k] for k in ("value", "reading", "margin", "ok", "advice")}
+                        for n in self.numbers],
+            "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "language": self.language,
+        }
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """Turns one reply (audio file, loaded audio, or typed text) into a :class:`Transcript`."""
+
+    name: str
+
+    def transcribe(self, reply: str | Path | Audio, *, language: str,
+                   prompt: str | Sequence[str] | None = None,
+                   readings: bool = True) -> Transcript: ...
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise OpsimError(f"language {language!r}: expected one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def vocabulary_prompt(prompt: str | Sequence[str] | None, language: str) -> str | None:
+    """The scenario's vocabulary (items, colours, names) as one prompt string."""
+    if prompt is None:
+        return None
+    if isinstance(prompt, str):
+        text = prompt.strip()
+    else:
+        text = ("、" if language == "ja" else ", ").join(w.strip() for w in prompt if w.strip())
+    return text or None
+
+
+def _as_audio(reply: str | Path | Audio) -> Audio:
+    return reply if isinstance(reply, Audio) else load_audio(reply)
+
+
+def compression_ratio(text: str) -> float:
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def cut_repetition(tokens: Sequence[int], min_repeats: int = 4,
+                   max_period: int = 12) -> tuple[list[int], bool]:
+    """Cut a trailing loop (the same n-gram ``min_repeats`` times or more; single tokens
+    need twice as many) down to one occurrence.  Returns (tokens, whether it cut)."""
+    toks = list(tokens)
+    for period in range(1, max_period + 1):
+        need = min_repeats * (2 if period == 1 else 1)
+        if len(toks) < period * need:
+            continue
+        unit = toks[-period:]
+        reps = 1
+        while (reps + 1) * period <= len(toks) and toks[-(reps + 1) * period:-reps * period] == unit:
+            reps += 1
+        if reps >= need:
+            return toks[:len(toks) - (reps - 1) * period], True
+    return toks, False
+
+
+# ----------------------------------------------------------------------------- whisper
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    tokens: list[int]
+    avg_logprob: float
+    no_speech_prob: float
+    temperature: float
+    repetition_cut: bool
+    compression_ratio: float
+
+
+class WhisperTranscriber:
+    """openai-whisper on the CPU, one model loaded once and reused.
+
+    ``trim``: encode only the audio present (``audio_ctx`` style) instead of 30 s;
+    ``ctx_min_s``: the shortest window (shorter ones make Whisper hallucinate on one-word
+    clips); ``ctx_step_s``: the trimmed window is rounded up to a multiple of this;
+    ``ctx_margin_s``: silence kept after the end of the audio."""
+
+    name = "whisper"
+
+    def __init__(self, model: str = "base", *, trim: bool = True, beam_size: int | None = None,
+                 ctx_min_s: float = 10.0, ctx_step_s: float = 1.0, ctx_margin_s: float = 0.5,
+                 fallback: bool = True, warmup: bool = True) -> None:
+        from simulator.hearing.model import load_model
+
+        t0 = time.perf_counter()
+        loaded = load_model(model)
+        self.model_name = model
+        self.model: whisper.Whisper = loaded.model
+        self.trim = trim
+        self.beam_size = beam_size
+        self.ctx_min_s = ctx_min_s
+        self.ctx_step_s = ctx_step_s
+        self.ctx_margin_s = ctx_margin_s
+        self.fallback = fallback
+        if warmup:
+            self.warmup()
+        self.load_s = time.perf_counter() - t0
+
+    def warmup(self) -> None:
+        """One tiny encode + decode + score: the first pass through PyTorch's CPU kernels
+        costs seconds (kernel selection), which belongs to loading, not to the first reply."""
+        import torch
+
+        self.tokenizer("en")  # first: reads the vocabulary (see tokenizer())
+        gen = torch.Generator().manual_seed(0)
+        noise = (torch.randn(SAMPLE_RATE * 2, generator=gen) * 0.05).numpy()
+        features = self.encode(noise)
+        self._decode_once(features, "en", None, 0.0, 4)
+        self.score(features, ["one", "two"], "en")
+
+    # -- encoder
+
+    def mel(self, samples: np.ndarray[Any, Any]) -> torch.Tensor:
+        """Log-mel of ``samples``: trimmed to the reply (rounded up) or padded to 30 s."""
+        import torch
+        import whisper as ow
+
+        n_mels = self.model.dims.n_mels
+        full = self.model.dims.n_audio_ctx * 2  # 3000 mel frames = 30 s
+        audio = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+        if self.trim:
+            step = max(2, int(round(self.ctx_step_s * 100)) // 2 * 2)
+            need = max(len(samples) / SAMPLE_RATE + self.ctx_margin_s, self.ctx_min_s) * 100
+            frames = min(full, int(math.ceil(need / step)) * step)
+        else:
+            frames = full
+        mel = ow.log_mel_spectrogram(audio, n_mels, padding=ow.audio.N_SAMPLES)
+        out: torch.Tensor = ow.pad_or_trim(mel, frames)
+        return out
+
+    def encode(self, audio: Audio | np.ndarray[Any, Any]) -> torch.Tensor:
+        """Audio features (1, n_ctx, n_state) for the reply: one encoder pass."""
+        import torch
+        import torch.nn.functional as F
+
+        samples = audio.samples if isinstance(audio, Audio) else audio
+        mel = self.mel(samples)
+        enc = self.model.encoder
+        with torch.inference_mode():
+            x = F.gelu(enc.conv1(mel[None]))
+            x = F.gelu(enc.conv2(x)).permute(0, 2, 1)
+            x = x + enc.positional_embedding[: x.shape[1]]
+            for block in enc.blocks:
+                x = block(x)
+            features: torch.Tensor = enc.ln_post(x)
+        return features
+
+    # -- decoder
+
+    def tokenizer(self, language: str) -> Any:
+        import warnings
+
+        from whisper.tokenizer import get_tokenizer
+
+        # openai-whisper reads its vocabulary with an unclosed open(): its ResourceWarning
+        # fires right here (the tokenizer is cached afterwards)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            return get_tokenizer(self.model.is_multilingual,
+                                 num_languages=self.model.num_languages,
+                                 language=language, task="transcribe")
+
+    def _decode_once(self, features: torch.Tensor, language: str, prompt: str | None,
+                     temperature: float, sample_len: int) -> Decoded:
+        import torch
+        from whisper.decoding import DecodingOptions, DecodingTask
+
+        class _Task(DecodingTask):
+            def _get_audio_features(self, mel: torch.Tensor) -> torch.Tensor:
+                return mel  # already encoded (possibly a trimmed window)
+
+        beam = self.beam_size if temperature == 0.0 else None
+        options = DecodingOptions(
+            task="transcribe", language=language, temperature=temperature,
+            sample_len=sample_len, beam_size=beam, best_of=None, prompt=prompt,
+            without_timestamps=True, fp16=False)
+        task = _Task(self.model, options)
+        with torch.inference_mode():
+            result = task.run(features)[0]
+        tok = self.tokenizer(language)
+        tokens, cut = cut_repetition([t for t in result.tokens if t < tok.eot])
+        text = tok.decode(tokens).strip() if cut else result.text.strip()
+        return Decoded(text, tokens, float(result.avg_logprob), float(result.no_speech_prob),
+                       temperature, cut, compression_ratio(text))
+
+    def decode(self, features: torch.Tensor, language: str, prompt: str | None = None,
+               duration_s: float = 30.0) -> Decoded:
+        """Greedy (or beam) decoding with Whisper's temperature fallback; a repetition loop
+        counts as a failure (Japanese falls into loops at temperature 0)."""
+        import torch
+
+        sample_len = min(self.model.dims.n_text_ctx // 2,
+                         int(duration_s * TOKENS_PER_S) + TOKENS_EXTRA)
+        temps = TEMPERATURES if self.fallback else TEMPERATURES[:1]
+        tried: list[Decoded] = []
+        with torch.random.fork_rng():
+            torch.manual_seed(0)  # sampled fallbacks are reproducible
+            for t in temps:
+                d = self._decode_once(features, language, prompt, t, sample_len)
+                tried.append(d)
+                if d.no_speech_prob > NO_SPEECH_MIN and d.avg_logprob < AVG_LOGPROB_MIN:
+                    return Decoded("", [], d.avg_logprob, d.no_speech_prob, t, False, 0.0)
+                if (not d.repetition_cut and d.compression_ratio <= COMPRESSION_RATIO_MAX
+                        and d.avg_logprob >= AVG_LOGPROB_MIN):
+                    return d
+        clean = [d for d in tried if not d.repetition_cut] or tried
+        return max(clean, key=lambda d: d.avg_logprob)
+
+    def score(self, features: torch.Tensor, texts: Sequence[str], language: str) -> list[float]:
+        """Teacher-forced log-likelihood (nats) of each text as the transcript of the audio
+        encoded in ``features``, end-of-text included; one batched decoder pass."""
+        import torch
+
+        tok = self.tokenizer(language)
+        prefix = list(tok.sot_sequence_including_notimestamps)
+        seqs = [prefix + tok.encode(" " + t.strip() if language == "en" else t.strip()) + [tok.eot]
+                for t in texts]
+        width = max(map(len, seqs))
+        batch = torch.full((len(seqs), width), tok.eot, dtype=torch.long)
+        for i, s in enumerate(seqs):
+            batch[i, : len(s)] = torch.tensor(s)
+        with torch.inference_mode():
+            logits = self.model.decoder(batch, features.expand(len(seqs), -1, -1))
+            logp = torch.log_softmax(logits.float(), dim=-1)
+        out: list[float] = []
+        for i, s in enumerate(seqs):
+            pos = torch.arange(len(prefix) - 1, len(s) - 1)
+            target = torch.tensor(s[len(prefix):])
+            out.append(float(logp[i, pos, target].sum()))
+        return out
+
+    # -- the Transcriber protocol
+
+    def transcribe(self, reply: str | Path | Audio, *, language: str,
+                   prompt: str | Sequence[str] | None = None,
+                   readings: bool = True) -> Transcript:
+        from simulator.hearing.readings import judge_numbers
+
+        audio = _as_audio(reply)
+        check_language(language)
+        t0 = time.perf_counter()
+        features = self.encode(audio)
+        t_enc = time.perf_counter()
+        decoded = self.decode(features, language, vocabulary_prompt(prompt, language),
+                              audio.duration_s)
+        t_dec = time.perf_counter()
+        normalized = normalize(decoded.text, language)
+        numbers = (judge_numbers(self, features, normalized, language)
+                   if readings and decoded.text else [])
+        t_end = time.perf_counter()
+        return Transcript(
+            decoded.text, normalized, numbers, language, audio.duration_s, t_end - t0,
+            audio.path, self.name,
+            {"encode_s": t_enc - t0, "decode_s": t_dec - t_enc, "readings_s": t_end - t_dec,
+             "temperature": decoded.temperature, "avg_logprob": decoded.avg_logprob,
+             "repetition_cut": decoded.repetition_cut, "trim": self.trim})
+
+
+# ----------------------------------------------------------------------------- faster-whisper
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper (CTranslate2) on the packaged base model, loaded from memory; or a
+    CTranslate2 model folder given as ``model``.  Numbers come out without readings judged
+    from the audio (``ok`` stays None): the reading judge needs the openai-whisper decoder."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: str = "base", *, compute_type: str = "int8",
+                 beam_size: int = 1) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise UnavailableError("faster-whisper is not installed: install opsim[faster]") from None
+        from simulator.hearing.model import ct2_source
+
+        t0 = time.perf_counter()
+        if model == "base":
+            self.model = WhisperModel("base", device="cpu", compute_type=compute_type,
+                                      files=ct2_source().files())
+        elif Path(model).is_dir():
+            self.model = WhisperModel(str(model), device="cpu", compute_type=compute_type)
+        else:
+            raise UnavailableError(
+                f"faster-whisper: model {model!r} is not available offline; "
+                "use 'base' or a CTranslate2 model folder")
+        self.load_s = time.perf_counter() - t0
+        self.beam_size = beam_size
+
+    def transcribe(self, reply: str | Path | Audio, *, language: str,
+                   prompt: str | Sequence[str] | None = None,
+                   readings: bool = True) -> Transcript:
+        audio = _as_audio(reply)
+        check_language(language)
+        t0 = time.perf_counter()
+        segments, _ = self.model.transcribe(
+            audio.samples, language=language, beam_size=self.beam_size,
+            initial_prompt=vocabulary_prompt(prompt, language), vad_filter=False,
+            without_timestamps=True, condition_on_previous_text=False)
+        text = "".join(s.text for s in segments).strip()
+        normalized = normalize(text, language)
+        numbers = _numbers_from_text(normalized, language, source="text") if readings else []
+        return Transcript(text, normalized, numbers, language, audio.duration_s,
+                          time.perf_counter() - t0, audio.path, self.name)
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def _numbers_from_text(normalized: str, language: str, *, source: str) -> list[NumberReading]:
+    from simulator.hearing.readings import numbers_in_text
+
+    return [NumberReading(n.value, None, None, None, "", source=source)
+            for n in numbers_in_text(normalized, language)]
+
+
+class TextTranscriber:
+    """Typed replies: the text is the transcript.  Digit readings typed in kana
+    (しち, なな…) are judged from the text (``source="text"``)."""
+
+    name = "text"
+
+    def __init__(self, model: str | None = None) -> None:
+        self.load_s = 0.0
+
+    def transcribe(self, reply: str | Path | Audio, *, language: str,
+                   prompt: str | Sequence[str] | None = None,
+                   readings: bool = True) -> Transcript:
+        from simulator.hearing.readings import readings_from_text
+
+        if not isinstance(reply, str):
+            raise OpsimError("the text transcriber takes typed text, not audio")
+        check_language(language)
+        t0 = time.perf_counter()
+        normalized = normalize(reply, language)
+        numbers = readings_from_text(reply, language) if readings else []
+        return Transcript(reply, normalized, numbers, language, None,
+                          time.perf_counter() - t0, None, self.name)
+
+
+TranscriberFactory = Callable[..., Transcriber]
+
+TRANSCRIBERS: dict[str, TranscriberFactory] = {
+    "whisper": WhisperTranscriber,
+    "faster-whisper": FasterWhisperTranscriber,
+    "text": TextTranscriber,
+}
+DEFAULT_TRANSCRIBER = "whisper"
+
+
+def get_transcriber(name: str = DEFAULT_TRANSCRIBER, model: str = "base",
+                    **options: Any) -> Transcriber:
+    """Build a transcriber from the registry (loads its model once)."""
+    try:
+        factory = TRANSCRIBERS[name]
+    except KeyError:
+        raise OpsimError(f"unknown transcriber {name!r}: expected one of "
+                         f"{', '.join(TRANSCRIBERS)}") from None
+    return factory(model, **options)
+
+
+def transcript_dict(t: Transcript) -> dict[str, Any]:
+    return asdict(t)
