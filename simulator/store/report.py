@@ -17,7 +17,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +185,10 @@ def chart_trend(summary: Summary) -> str:
             xs = [float(mdates.date2num(p[0].astimezone())) for p in pts]
             ax.plot(xs, [p[1] for p in pts], marker="o", label=name)
         if summary.trainees:
+            times = [p[0] for pts in summary.trainees.values() for p in pts]
+            pad = max((max(times) - min(times)) * 0.05, timedelta(hours=1))
+            ax.set_xlim(float(mdates.date2num(min(times) - pad)),
+                        float(mdates.date2num(max(times) + pad)))
             tz = datetime.now().astimezone().tzinfo  # label in the reader's local time
             loc = mdates.AutoDateLocator(tz=tz)
             ax.xaxis.set_major_locator(loc)
@@ -222,6 +226,7 @@ def chart_categories(summary: Summary) -> str:
 def chart_missed(summary: Summary, top: int = 12) -> str:
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = summary.missed[:top]
     with matplotlib.rc_context(_rc()):
@@ -230,6 +235,7 @@ def chart_missed(summary: Summary, top: int = 12) -> str:
         bars = ax.barh([r.check_id for r in rows], [r.missed for r in rows], color="#c0504d")
         ax.bar_label(bars, labels=[f"{r.missed}/{r.times}" for r in rows], padding=3)
         ax.invert_yaxis()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("不合格の回数 / times missed")
         ax.set_title("チーム全体で多い不合格項目 / most often missed checks")
         if not rows:
@@ -240,6 +246,7 @@ def chart_missed(summary: Summary, top: int = 12) -> str:
 def chart_numbers(summary: Summary, top: int = 10) -> str:
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = summary.numbers[:top]
     with matplotlib.rc_context(_rc()):
@@ -249,6 +256,7 @@ def chart_numbers(summary: Summary, top: int = 10) -> str:
         bars = ax.barh(labels, [n.times for n in rows], color="#d08a2c")
         ax.bar_label(bars, padding=3)
         ax.invert_yaxis()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("回数 / times")
         ax.set_title("間違いの多い数字の読み方 / number readings most often wrong")
         if not rows:
