@@ -28,6 +28,7 @@ STATUSES = ("in_progress", "complete", "incomplete")
 #: an in_progress session nobody wrote to for this long is incomplete (writer on another host)
 STALE_AFTER = timedelta(hours=6)
 HOST = socket.gethostname()[:255]
+_CHUNK = 500  # ids per IN (...) query
 
 
 # ----------------------------------------------------------------------------- time
@@ -427,22 +428,28 @@ class Store:
             return []
         ids = [x.id for x in summaries]
         out: dict[int, SessionDetail] = {}
-        with self.engine.connect() as conn:
-            extra = {int(r.id): r for r in conn.execute(
-                sa.select(db.sessions.c.id, db.sessions.c.variables, db.sessions.c.source)
-                .where(db.sessions.c.id.in_(ids))).all()}
+        chunks = [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]  # bound parameters
+        score_rows: list[Any] = []
+        check_rows: dict[int, list[CheckResult]] = {}
+        with self.engine.connect() as conn:  # one read transaction: one consistent snapshot
+            extra: dict[int, Any] = {}
+            for chunk in chunks:
+                extra.update((int(r.id), r) for r in conn.execute(
+                    sa.select(db.sessions.c.id, db.sessions.c.variables, db.sessions.c.source)
+                    .where(db.sessions.c.id.in_(chunk))).all())
             for x in summaries:
                 e = extra[x.id]
                 out[x.id] = SessionDetail(x, dict(e.variables), e.source, [], None, [], self.home)
-            for r in conn.execute(sa.select(db.turns).where(db.turns.c.session_id.in_(ids))
-                                  .order_by(db.turns.c.session_id, db.turns.c.idx)).all():
-                out[int(r.session_id)].turns.append(_turn_from_row(r))
-            score_rows = conn.execute(sa.select(db.scores).where(db.scores.c.session_id.in_(ids))
-                                      .order_by(db.scores.c.id)).all()
-            check_rows: dict[int, list[CheckResult]] = {}
+            for chunk in chunks:
+                for r in conn.execute(sa.select(db.turns).where(db.turns.c.session_id.in_(chunk))
+                                      .order_by(db.turns.c.session_id, db.turns.c.idx)).all():
+                    out[int(r.session_id)].turns.append(_turn_from_row(r))
+                score_rows.extend(conn.execute(
+                    sa.select(db.scores).where(db.scores.c.session_id.in_(chunk))
+                    .order_by(db.scores.c.id)).all())
             score_ids = [int(r.id) for r in score_rows]
-            for i in range(0, len(score_ids), 500):
-                chunk = score_ids[i:i + 500]
+            for i in range(0, len(score_ids), _CHUNK):
+                chunk = score_ids[i:i + _CHUNK]
                 for c in conn.execute(sa.select(db.checks).where(db.checks.c.score_id.in_(chunk))
                                       .order_by(db.checks.c.score_id, db.checks.c.position)).all():
                     check_rows.setdefault(int(c.score_id), []).append(CheckResult(
@@ -450,6 +457,7 @@ class Store:
                         points=c.points, max_points=c.max_points, expected=c.expected,
                         heard=c.heard, evidence=c.evidence, advice=c.advice, turn=c.turn,
                         hard_fail=bool(c.hard_fail)))
+        score_rows.sort(key=lambda r: int(r.id))
         for r in score_rows:
             d = out[int(r.session_id)]
             card = Scorecard(score=r.score, passed=bool(r.passed), pass_mark=r.pass_mark,

@@ -190,3 +190,20 @@ def test_two_stores_share_trainees(home: Path, scenario: Scenario) -> None:
 def test_trainee_name_checked(store: Store, scenario: Scenario) -> None:
     with pytest.raises(OpsimError, match="empty"):
         store.open_session(scenario, Call(scenario), "  ")
+
+
+def test_details_in_chunks(store: Store, scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(5):
+        call = Call(scenario, seed=n)
+        play(call, GOOD if n % 2 else GOOD[:2])
+        if not call.ended:
+            call.abandon()
+        store.save_call(scenario, call.record, score_call(scenario, call.record), f"t{n}")
+    store.rescore(ids=[2, 4])
+    whole = [d.to_dict() for d in store.details(store.sessions())]
+    import simulator.store.store as store_mod
+    monkeypatch.setattr(store_mod, "_CHUNK", 2)  # as if the IN lists had to be split
+    split = [d.to_dict() for d in store.details(store.sessions())]
+    assert split == whole and len(whole) == 5
+    assert [len(d["score_history"]) for d in whole] == [1, 2, 1, 2, 1]
+    assert [len(d["transcript"]) for d in whole] == [4, 8, 4, 8, 4]
