@@ -3,13 +3,26 @@
 ``find(slot_kind, expected, text, language, reading=...)`` returns a :class:`Match`:
 ``status`` is ``"match"`` (the right value was said), ``"mismatch"`` (a different value of
 that kind was said -- worse than saying nothing) or ``"absent"``; ``heard`` quotes what
-was said for a mismatch.  Digits are compared exactly whatever the script or grouping;
-names by reading; sizes, colours and payment methods by synonyms; addresses by parts.
+was said for a mismatch.
+
+- digits (phone, code): exact whatever the script or grouping -- ASCII, 全角, kanji
+  (〇九〇), katakana readings (ゼロキューゼロのイチニーサンヨン), English words ("oh nine
+  oh"); separators (-, の, spaces, commas) are ignored.  Never a wrong digit.
+- quantity / money / date: the number next to its counter, currency or month.
+- name: by writing or by reading, so a kanji variant the recogniser chose (斉藤 for 斎藤,
+  左藤 for 佐藤) still matches; the family name alone followed by 様 is a fair read-back;
+  English by the family name, or spelled letter by letter.
+- address: by parts (prefecture, city/ward, town by writing or reading) and the block
+  numbers (1丁目2番3号 = 1-2-3 = イチノニノサン); English by words and numbers.
+- size, colour, payment: by synonyms (M = エム = Mサイズ = medium; 代引き = 代金引換 =
+  cash on delivery), as whole words (the える of 伝える is not size L).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import jaconv
@@ -27,147 +40,396 @@ class Match:
 ABSENT = Match("absent")
 
 # synonyms: every group is one value; the first entry is the canonical name
-SIZES = [["xs", "xsサイズ", "えっくすえす", "extra small"], ["s", "えす", "sサイズ", "small"],
-         ["m", "えむ", "mサイズ", "medium"], ["l", "える", "lサイズ", "large"],
-         ["xl", "えっくすえる", "llサイズ", "ll", "えるえる", "extra large"],
-         ["フリー", "ふりーさいず", "free size", "one size"]]
-COLOURS = [["黒", "くろ", "ブラック", "black"], ["白", "しろ", "ホワイト", "white"],
-           ["赤", "あか", "レッド", "red"], ["青", "あお", "ブルー", "blue"],
-           ["紺", "こん", "ネイビー", "navy"], ["灰色", "グレー", "グレイ", "はいいろ", "gray", "grey"],
-           ["緑", "みどり", "グリーン", "green"], ["黄色", "きいろ", "イエロー", "yellow"],
-           ["茶色", "ちゃいろ", "ブラウン", "brown"], ["ベージュ", "beige"],
-           ["ピンク", "pink"], ["紫", "むらさき", "パープル", "purple"],
+SIZES = [["XS", "XSサイズ", "エックスエス", "extra small"], ["S", "エス", "Sサイズ", "small"],
+         ["M", "エム", "Mサイズ", "medium"], ["L", "エル", "Lサイズ", "large"],
+         ["XL", "エックスエル", "LLサイズ", "LL", "エルエル", "extra large"],
+         ["フリー", "フリーサイズ", "free size", "one size"]]
+COLOURS = [["黒", "クロ", "ブラック", "black"], ["白", "シロ", "ホワイト", "white"],
+           ["赤", "アカ", "レッド", "red"], ["青", "アオ", "ブルー", "blue"],
+           ["紺", "コン", "ネイビー", "ネービー", "navy"],
+           ["灰色", "グレー", "グレイ", "ハイイロ", "gray", "grey"],
+           ["緑", "ミドリ", "グリーン", "green"], ["黄色", "キイロ", "イエロー", "yellow"],
+           ["茶色", "チャイロ", "ブラウン", "brown"], ["ベージュ", "beige"],
+           ["ピンク", "pink"], ["紫", "ムラサキ", "パープル", "purple"],
            ["オレンジ", "orange"], ["カーキ", "khaki"], ["アイボリー", "ivory"]]
-PAYMENTS = [["代金引換", "代引き", "代引", "だいびき", "だいきんひきかえ", "cash on delivery", "cod",
+PAYMENTS = [["代金引換", "代引き", "代引", "ダイビキ", "ダイキンヒキカエ", "cash on delivery", "COD",
              "collect on delivery"],
-            ["クレジットカード", "クレジット", "カード", "credit card", "card", "visa", "mastercard"],
-            ["銀行振込", "口座振込", "振込", "振り込み", "ふりこみ", "bank transfer", "wire transfer"],
+            ["クレジットカード", "クレジット", "カード払い", "カード", "credit card", "card", "visa",
+             "mastercard"],
+            ["銀行振込", "口座振込", "お振込", "振込", "振り込み", "フリコミ", "bank transfer",
+             "wire transfer"],
             ["コンビニ払い", "コンビニ決済", "コンビニ", "convenience store"],
-            ["後払い", "あとばらい", "pay later", "invoice"]]
+            ["後払い", "アトバライ", "pay later", "invoice"]]
 SYNONYMS = {"size": SIZES, "colour": COLOURS, "payment": PAYMENTS}
 DIGIT_KINDS = {"phone", "code", "quantity", "money", "date"}
+#: kanji that make a colour kanji part of another word (面白い is not white)
+_NOT_COLOUR = ("面白", "白紙", "明白", "告白", "空白", "赤字", "青年", "黒字", "紺屋")
 
 
 def _key(text: str, language: str) -> str:
     return fold(text) if language == "ja" else fold_words(text)
 
 
-def _contains(haystack: str, needle: str, language: str) -> bool:
-    if language == "ja" and re.fullmatch(r"[a-z]{1,3}", needle):
-        # a bare letter size must stand alone: "m" in "mサイズ" but not in "medium"
-        return re.search(rf"(?<![a-z]){needle}(?![a-z])", haystack) is not None
-    return needle in haystack
+# ----------------------------------------------------------------------------- readings
+
+
+@functools.lru_cache(maxsize=4096)
+def _g2p(text: str) -> str | None:
+    try:
+        import pyopenjtalk  # optional (voice extra): readings of kanji
+    except ImportError:  # pragma: no cover - installed with the voice extra
+        return None
+    try:
+        return str(pyopenjtalk.g2p(text, kana=True))
+    except Exception:  # pragma: no cover - the front-end rejects odd input
+        return None
+
+
+_O_ROW = set("おこごそぞとどのほぼぽもよろょをうくぐすずつづぬふぶぷむゆるゅ")
+_E_ROW = set("えけげせぜてでねへべぺめれ")
+
+
+def phonetic(kana: str) -> str:
+    """A reading key that ignores how long vowels are written (サトウ = サトー = さとう)."""
+    h = jaconv.kata2hira(unicodedata.normalize("NFKC", kana))
+    out: list[str] = []
+    for c in h:
+        if c == "ー":
+            continue
+        if out and ((c == "う" and out[-1] in _O_ROW) or (c == "い" and out[-1] in _E_ROW)):
+            continue
+        if "ぁ" <= c <= "ゖ":
+            out.append(c)
+    return "".join(out)
+
+
+def reading_of(text: str) -> str:
+    """The phonetic key of ``text``: kanji read by OpenJTalk when it is installed, kana as
+    written otherwise."""
+    t = unicodedata.normalize("NFKC", text)
+    if any("\u4e00" <= c <= "\u9fff" for c in t):
+        r = _g2p(t)
+        if r is not None:
+            return phonetic(r)
+    return phonetic(t)
+
+
+# ----------------------------------------------------------------------------- synonyms
+
+_KATA = r"\u30a0-\u30ff"
+
+
+def _variant_pattern(v: str, language: str) -> str:
+    v = unicodedata.normalize("NFKC", v)
+    if re.fullmatch(r"[A-Za-z][A-Za-z .]*", v):
+        return rf"(?<![a-z]){re.escape(v.lower())}(?![a-z])"
+    kata = jaconv.hira2kata(v)
+    if re.fullmatch(rf"[{_KATA}]+", kata):
+        # a katakana word stands alone (サイズ / 色 / カラー may follow)
+        return rf"(?<![{_KATA}]){re.escape(kata)}(?=サイズ|カラー|$|[^{_KATA}])"
+    return re.escape(kata.lower())
+
+
+def _surface(text: str) -> str:
+    """NFKC, lower-case latin, words that only look like a value masked."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    for w in _NOT_COLOUR:
+        t = t.replace(w, "_")
+    return t
 
 
 def _synonym_group(groups: list[list[str]], value: str, language: str) -> int | None:
-    v = _key(value, language)
+    v = fold(value)
     for i, g in enumerate(groups):
-        if any(_key(x, language) == v for x in g):
+        if any(fold(x) == v for x in g):
             return i
     return None
 
 
 def _find_synonym(groups: list[list[str]], expected: str, text: str, language: str) -> Match:
-    key = _key(text, language)
+    surface = _surface(text)
     want = _synonym_group(groups, expected, language)
     variants = groups[want] if want is not None else [expected]
-    if any(_contains(key, _key(v, language), language) for v in variants):
+    if any(re.search(_variant_pattern(v, language), surface) for v in variants):
         return Match("match")
     for i, g in enumerate(groups):
         if i == want:
             continue
         for v in g:
-            if _contains(key, _key(v, language), language):
+            if re.search(_variant_pattern(v, language), surface):
                 return Match("mismatch", g[0])
     return ABSENT
 
 
+# ----------------------------------------------------------------------------- digits
+
+_SEP = r"[\s\-‐－ー−の、,.・]+"
+
+
+_KANJI_DIGIT_RUN = re.compile(r"[〇零一二三四五六七八九]{2,}")
+_KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def normalize(text: str, language: str) -> str:
+    """:func:`simulator.numbers.normalize`, keeping the leading zeros of kanji digit
+    strings (〇九〇 is 090, not 90)."""
+    if language == "ja":
+        text = _KANJI_DIGIT_RUN.sub(lambda m: m.group(0).translate(_KANJI_DIGITS), text)
+    return numbers.normalize(text, language)
+
+
 def _number_tokens(text: str, language: str) -> list[str]:
-    norm = numbers.normalize(text, language)
+    norm = normalize(text, language)
     # join digit groups written with separators (090-1234-5678, 090 1234 5678, 090の1234)
-    norm = re.sub(r"(?<=\d)[\s\-‐－ー−の、,.]+(?=\d)", "", norm)
+    norm = re.sub(rf"(?<=\d){_SEP}(?=\d)", "", norm)
     return re.findall(r"\d+", norm)
 
 
-def _find_digits(kind: str, expected: str, text: str, language: str) -> Match:
-    want = "".join(c for c in numbers.normalize(expected, language) if c.isdigit())
-    if not want:
-        return ABSENT
-    tokens = _number_tokens(text, language)
-    if kind in ("phone", "code"):
-        for t in tokens:
-            if want in t:
-                return Match("match")
-        # a digit string of about the same length is a wrong read-back
-        for t in tokens:
-            if len(t) >= max(3, len(want) - 2):
-                return Match("mismatch", t)
-        return ABSENT
-    if want in tokens:
+_COUNTERS_JA = r"枚|個|点|着|足|本|つ|セット|箱|冊|組|名|台|部"
+_COUNTERS_EN = (r"pieces?|items?|units?|shirts?|t-shirts?|pairs?|sets?|boxes|box|cardigans?|"
+                r"sweaters?|jackets?|pants|jeans|trousers|slacks|dresses|dress|coats?|of them|"
+                r"tickets?|copies|copy|bottles?|packs?")
+
+
+def _find_quantity(want: str, text: str, language: str) -> Match:
+    norm = normalize(text, language)
+    if language == "ja":
+        found = [m.group(1) for m in re.finditer(rf"(\d+)\s*(?:{_COUNTERS_JA})", norm)]
+        found += [m.group(1) for m in re.finditer(r"(?:数量|個数|枚数)\s*(?:は|が)?\s*(\d+)", norm)]
+    else:
+        low = norm.lower()
+        found = [m.group(1) for m in re.finditer(
+            rf"(?<![\d.])(\d+)\s+(?:[a-z-]+\s+){{0,3}}?(?:{_COUNTERS_EN})\b", low)]
+        found += [m.group(1) for m in re.finditer(r"(?:quantity(?: of)?|qty)\s*(?:is|:)?\s*(\d+)", low)]
+    if want in found:
         return Match("match")
-    if kind == "quantity":
-        norm = numbers.normalize(text, language)
-        counter = (r"(\d+)\s*(?:枚|個|点|着|足|本|つ|セット|箱|pieces?|items?|units?|shirts?|pairs?)"
-                   if True else "")
-        for m in re.finditer(counter, norm):
-            if m.group(1) != want:
-                return Match("mismatch", m.group(0))
-        return ABSENT
-    if kind == "money":
-        norm = numbers.normalize(text, language).replace(",", "")
-        for m in re.finditer(r"(\d+)\s*(?:円|えん|dollars?|yen)|\$\s*(\d+)", norm):
-            got = m.group(1) or m.group(2)
-            if got != want:
-                return Match("mismatch", m.group(0))
-        return ABSENT
+    if found:
+        return Match("mismatch", found[0])
     return ABSENT
 
 
-def _find_name(expected: str, reading: str | None, text: str, language: str) -> Match:
-    key = _key(text, language)
-    if language == "ja":
-        candidates = {fold(expected)}
-        if reading:
-            candidates.add(fold(jaconv.kata2hira(reading)))
-        # the family name alone is a fair read-back (佐藤様でいらっしゃいますね)
-        return Match("match") if any(c and c in key for c in candidates) else ABSENT
+def _amount(s: str) -> float | None:
+    try:
+        return float(s.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _find_money(expected: str, text: str, language: str) -> Match:
+    want = _amount(re.sub(r"[^\d.,]", "", normalize(expected, language)))
+    if want is None:
+        return ABSENT
+    norm = normalize(text, language).lower()
+    got: list[str] = []
+    for m in re.finditer(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:円|えん|dollars?|yen|usd)", norm):
+        got.append(m.group(1) or m.group(2))
+    if any(_amount(g) == want for g in got):
+        return Match("match")
+    if got:
+        return Match("mismatch", got[0])
+    return ABSENT
+
+
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+          "september", "october", "november", "december"]
+
+
+def _dates(text: str, language: str) -> list[tuple[int, int]]:
+    """(month, day) pairs said in a text: 12月5日, 12/5, December 5(th), 5th of December."""
+    norm = normalize(text, language)
+    out = [(int(m), int(d)) for m, d in re.findall(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日", norm)]
+    out += [(int(m), int(d)) for m, d in re.findall(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])", norm)]
+    months = "|".join(MONTHS)
+    low = norm.lower()
+    for name, d in re.findall(rf"\b({months})\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b", low):
+        out.append((MONTHS.index(name) + 1, int(d)))
+    for d, name in re.findall(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({months})\b", low):
+        out.append((MONTHS.index(name) + 1, int(d)))
+    return out
+
+
+def _find_date(expected: str, text: str, language: str) -> Match:
+    want = _dates(expected, language)
+    if not want:  # not a month-and-day value: compare its digits
+        digits = "".join(c for c in normalize(expected, language) if c.isdigit())
+        return Match("match") if digits and digits in _number_tokens(text, language) else ABSENT
+    said = _dates(text, language)
+    if want[0] in said:
+        return Match("match")
+    if said:
+        m, d = said[0]
+        return Match("mismatch", f"{m}月{d}日" if language == "ja" else f"{MONTHS[m - 1].title()} {d}")
+    return ABSENT
+
+
+def _find_digits(kind: str, expected: str, text: str, language: str) -> Match:
+    if kind == "money":
+        return _find_money(expected, text, language)
+    if kind == "date":
+        return _find_date(expected, text, language)
+    want = "".join(c for c in normalize(expected, language) if c.isdigit())
+    if not want:
+        return ABSENT
+    if kind == "quantity":
+        return _find_quantity(want, text, language)
+    tokens = _number_tokens(text, language)
+    for t in tokens:
+        if want in t:
+            return Match("match")
+    # a digit string of about the same length is a wrong read-back
+    for t in tokens:
+        if len(t) >= max(3, len(want) - 2):
+            return Match("mismatch", t)
+    return ABSENT
+
+
+# ----------------------------------------------------------------------------- names
+
+
+def _spelled_words(text: str) -> list[str]:
+    """Letters spelled one by one ("S-M-I-T-H", "S M I T H") joined into words."""
+    out = []
+    for m in re.finditer(r"\b[A-Za-z](?:[\s\-.,]+[A-Za-z]\b){2,}", text):
+        out.append(re.sub(r"[^A-Za-z]", "", m.group(0)).lower())
+    return out
+
+
+def _find_name_en(expected: str, text: str) -> Match:
     words = [w for w in fold_words(expected).split() if len(w) > 1]
-    return Match("match") if words and all(f" {w} " in key for w in words[-1:]) else ABSENT
+    if not words:
+        return ABSENT
+    key = fold_words(text)
+    last = words[-1]
+    if f" {last} " in key or last in _spelled_words(text):
+        return Match("match")
+    m = re.search(r"\b(?:mr|ms|mrs|miss|dr)\.?\s+([A-Za-z][a-z'-]+)", text, re.IGNORECASE)
+    if m and m.group(1).lower() not in words:
+        return Match("mismatch", m.group(0))
+    return ABSENT
 
 
-def _address_parts(address: str, language: str) -> list[str]:
-    if language == "ja":
-        parts = re.findall(r".+?(?:都|道|府|県)|.+?(?:市|区|町|村|郡)|\d+", numbers.normalize(address, "ja"))
-        return [fold(p) for p in parts if fold(p)]
-    return [w for w in fold_words(numbers.normalize(address, "en")).split() if len(w) > 1]
+def _find_name_ja(expected: str, reading: str | None, family: str | None,
+                  family_reading: str | None, text: str) -> Match:
+    key = fold(text)
+    if fold(expected) in key or (reading and phonetic(reading) and phonetic(reading) in phonetic(key)):
+        return Match("match")
+    said = reading_of(text)
+    full = phonetic(reading) if reading else reading_of(expected)
+    if full and full in said:
+        return Match("match")
+    fam = phonetic(family_reading) if family_reading else (reading_of(family) if family else "")
+    fam_written = fold(family) if family else ""
+    # 佐藤様 (family name + 様): a fair read-back; 佐藤葉子様 with another given name: wrong
+    for m in re.finditer(r"(.{1,8}?)(?:様|さま|サマ)", unicodedata.normalize("NFKC", text)):
+        before = m.group(1)
+        if fam_written and fold(before).endswith(fam_written):
+            return Match("match")
+        r = reading_of(before)
+        if fam and r.endswith(fam):
+            return Match("match")
+        if fam and fam in r:
+            i = r.index(fam)
+            rest = r[i + len(fam):]
+            if rest and full and not full.endswith(rest):
+                return Match("mismatch", before.strip("、。 "))
+    return ABSENT
+
+
+# ----------------------------------------------------------------------------- addresses
+
+_BLOCK_JA = re.compile(
+    r"(\d+)\s*丁目\s*(\d+)\s*(?:番地?|-|の)\s*(\d+)\s*号?|(\d+)\s*丁目\s*(\d+)\s*番地?"
+    r"|(\d+)\s*[-‐－−ーの]\s*(\d+)\s*[-‐－−ーの]\s*(\d+)|(\d+)\s*番地?\s*(\d+)\s*号?")
+
+
+def _blocks_ja(text: str) -> list[tuple[str, ...]]:
+    norm = normalize(text, "ja")
+    out: list[tuple[str, ...]] = []
+    for m in _BLOCK_JA.finditer(norm):
+        out.append(tuple(g for g in m.groups() if g is not None))
+    return out
+
+
+def _places_ja(address: str) -> tuple[list[str], str]:
+    """(named parts, block text) of a Japanese address."""
+    t = unicodedata.normalize("NFKC", address)
+    m = re.search(r"\d|[一二三四五六七八九十]+丁目", t)
+    head, block = (t[:m.start()], t[m.start():]) if m else (t, "")
+    parts = re.findall(r".+?(?:都|道|府|県)|.+?(?:市|区|町|村|郡)", head)
+    rest = head[sum(len(p) for p in parts):]
+    if rest:
+        parts.append(rest)
+    return [p for p in parts if p.strip()], block
+
+
+_EN_ABBR = {"st": "street", "ave": "avenue", "rd": "road", "apt": "apartment", "dr": "drive",
+            "blvd": "boulevard", "ln": "lane", "ste": "suite", "ct": "court", "hwy": "highway",
+            "pkwy": "parkway", "pl": "place", "sq": "square", "mt": "mount", "ft": "fort",
+            "n": "north", "s": "south", "e": "east", "w": "west"}
+
+
+def _en_words(text: str) -> list[str]:
+    words = fold_words(normalize(text, "en")).split()
+    return [_EN_ABBR.get(w, w) for w in words]
 
 
 def _find_address(expected: str, text: str, language: str) -> Match:
-    parts = _address_parts(expected, language)
-    if not parts:
-        return ABSENT
-    key = _key(numbers.normalize(text, language), language)
-    hits = sum(1 for p in parts if p in key)
-    digits_expected = re.findall(r"\d+", numbers.normalize(expected, language))
-    digits_heard = _number_tokens(text, language)
-    if hits >= max(2, int(len(parts) * 0.6 + 0.5)):
-        wrong = [d for d in digits_expected if d not in digits_heard]
-        if wrong and digits_heard:
-            return Match("mismatch", " ".join(digits_heard))
+    if language != "ja":
+        want = _en_words(expected)
+        named = [w for w in want if not w.isdigit() and len(w) > 1]
+        nums = [w for w in want if w.isdigit()]
+        said = _en_words(text)
+        hits = sum(1 for w in named if w in said)
+        if not named or hits < max(2, int(len(named) * 0.6 + 0.5)):
+            return ABSENT
+        said_nums = [w for w in said if w.isdigit()]
+        if any(n not in said_nums for n in nums) and said_nums:
+            return Match("mismatch", " ".join(said_nums))
         return Match("match")
-    return ABSENT
+    parts, block = _places_ja(expected)
+    key = fold(text)
+    said_reading = reading_of(text)
+    hits = sum(1 for p in parts if fold(p) in key or (reading_of(p) and reading_of(p) in said_reading))
+    want_blocks = _blocks_ja(block)
+    got_blocks = _blocks_ja(text)
+    need = max(1, int(len(parts) * 0.6 + 0.5)) if parts else 0
+    if hits < need:
+        return ABSENT
+    if want_blocks:
+        if want_blocks[0] in got_blocks:
+            return Match("match")
+        if got_blocks:
+            return Match("mismatch", "-".join(got_blocks[0]))
+        # named parts only: the block numbers were not read back
+        return ABSENT
+    return Match("match")
 
 
-def find(kind: str, expected: str, text: str, language: str, *, reading: str | None = None) -> Match:
-    """Look for the slot value ``expected`` (of ``kind``) in one reply ``text``."""
-    if not text.strip():
+# ----------------------------------------------------------------------------- API
+
+
+def find(kind: str, expected: str, text: str, language: str, *, reading: str | None = None,
+         family: str | None = None, family_reading: str | None = None) -> Match:
+    """Look for the slot value ``expected`` (of ``kind``) in one reply ``text``.
+
+    ``reading`` is the value's reading (names); ``family`` / ``family_reading`` the
+    family name, which alone (with 様) is a fair read-back of a Japanese name."""
+    if not text.strip() or not expected.strip():
         return ABSENT
     if kind in SYNONYMS:
         return _find_synonym(SYNONYMS[kind], expected, text, language)
     if kind in DIGIT_KINDS:
         return _find_digits(kind, expected, text, language)
     if kind == "name":
-        return _find_name(expected, reading, text, language)
+        if language == "ja":
+            return _find_name_ja(expected, reading, family, family_reading, text)
+        return _find_name_en(expected, text)
     if kind == "address":
         return _find_address(expected, text, language)
-    return Match("match") if _key(expected, language) in _key(text, language) else ABSENT
+    if _key(expected, language).strip() in _key(text, language):
+        return Match("match")
+    if language == "ja" and len(expected) >= 2:
+        r = reading_of(expected)
+        if len(r) >= 3 and r in reading_of(text):
+            return Match("match")
+    return ABSENT
