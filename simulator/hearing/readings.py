@@ -130,14 +130,25 @@ class NumberSpan:
 
 
 _NUMBER = re.compile(r"\d+(?:[-‐−ー]\d+)*")
-_EN_NUMBER = re.compile(r"\d+(?:[-‐−]\d+)*")
+_EN_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:[-‐−]\d+)*")
+# Whisper sometimes writes digits read one by one as "5, 5, 5, 0" or "5 5 5 0"
+_SPACED_DIGITS = re.compile(r"(?<![\d,.])\d(?:(?:,\s*|、|\s+)\d(?![\d.,]\d)){2,}(?![\d])")
 
 
 def numbers_in_text(normalized: str, language: str) -> list[NumberSpan]:
     """Every number (ASCII digits after normalisation) with the reading parts to judge."""
     out: list[NumberSpan] = []
     pattern = _NUMBER if language == "ja" else _EN_NUMBER
+    taken: list[tuple[int, int]] = []
+    for m in _SPACED_DIGITS.finditer(normalized):
+        value = re.sub(r"\D", "", m.group(0))
+        span = NumberSpan(value, m.start(), m.end(), "digits")
+        _digit_parts(span, [value], language)
+        out.append(span)
+        taken.append((m.start(), m.end()))
     for m in pattern.finditer(normalized):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
         value = m.group(0)
         after = normalized[m.end():m.end() + 2]
         span = NumberSpan(value, m.start(), m.end(), "quantity")
@@ -146,10 +157,28 @@ def numbers_in_text(normalized: str, language: str) -> list[NumberSpan]:
         else:
             _en_parts(span)
         out.append(span)
-    return out
+    return sorted(out, key=lambda x: x.start)
+
+
+def _digit_parts(span: NumberSpan, groups: list[str], language: str) -> None:
+    """Digit by digit, groups separated by a pause."""
+    span.kind = "digits"
+    for gi, g in enumerate(groups):
+        if gi:  # a pause (measured: 、 beats ノ as the Japanese group separator)
+            span.parts.append("、" if language == "ja" else ",")
+        for di, d in enumerate(g):
+            if language == "ja":
+                opts = JA_DIGIT[d]
+                span.parts.append(_ja_slot(d, opts) if len(opts) > 1 else opts[0])
+            else:
+                if di or gi:
+                    span.parts.append(" ")
+                opts = _EN_DIGIT[d]
+                span.parts.append(Slot(d, opts) if len(opts) > 1 else opts[0])
 
 
 def _is_digit_string(value: str) -> bool:
+    value = value.replace(",", "")  # 1,001 is a quantity
     plain = re.sub(r"\D", "", value)
     return plain != value or (len(plain) > 1 and plain.startswith("0")) or len(plain) >= 5
 
@@ -158,14 +187,7 @@ def _ja_parts(span: NumberSpan, after: str) -> None:
     value = span.value
     plain = re.sub(r"\D", "", value)
     if _is_digit_string(value) or (len(plain) >= 3 and not after[:1].strip("、。 ")):
-        span.kind = "digits"
-        groups = re.split(r"\D", value)
-        for gi, g in enumerate(groups):
-            if gi:  # a pause (measured: 、 beats ノ as the group separator)
-                span.parts.append("、")
-            for d in g:
-                opts = JA_DIGIT[d]
-                span.parts.append(_ja_slot(d, opts) if len(opts) > 1 else opts[0])
+        _digit_parts(span, re.split(r"\D", value), "ja")
         return
     fixed = next((digs for c, digs in _JA_FIXED.items() if after.startswith(c)), "")
     n = int(plain)
@@ -212,17 +234,8 @@ def _ja_slot(digit: str, options: tuple[str, ...]) -> Slot:
 def _en_parts(span: NumberSpan) -> None:
     value = span.value
     plain = re.sub(r"\D", "", value)
-    if _is_digit_string(value) or len(plain) >= 3 and "0" in plain:
-        span.kind = "digits"
-        groups = re.split(r"\D", value)
-        for gi, g in enumerate(groups):
-            if gi:
-                span.parts.append(",")
-            for di, d in enumerate(g):
-                if di or gi:
-                    span.parts.append(" ")
-                opts = _EN_DIGIT[d]
-                span.parts.append(Slot(d, opts) if len(opts) > 1 else opts[0])
+    if "," not in value and (_is_digit_string(value) or (len(plain) >= 3 and "0" in plain)):
+        _digit_parts(span, re.split(r"\D", value), "en")
         return
     n = int(plain)
     if n in _EN_TEEN:

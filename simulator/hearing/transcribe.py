@@ -197,9 +197,9 @@ class WhisperTranscriber:
         full = self.model.dims.n_audio_ctx * 2  # 3000 mel frames = 30 s
         audio = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
         if self.trim:
-            step = max(2, int(round(self.ctx_step_s * 100)) // 2 * 2)
+            step = max(2, round(self.ctx_step_s * 100) // 2 * 2)
             need = max(len(samples) / SAMPLE_RATE + self.ctx_margin_s, self.ctx_min_s) * 100
-            frames = min(full, int(math.ceil(need / step)) * step)
+            frames = min(full, math.ceil(need / step) * step)
         else:
             frames = full
         mel = ow.log_mel_spectrogram(audio, n_mels, padding=ow.audio.N_SAMPLES)
@@ -243,7 +243,7 @@ class WhisperTranscriber:
         import torch
         from whisper.decoding import DecodingOptions, DecodingTask
 
-        class _Task(DecodingTask):
+        class _Task(DecodingTask):  # type: ignore[misc]  # untyped third-party base
             def _get_audio_features(self, mel: torch.Tensor) -> torch.Tensor:
                 return mel  # already encoded (possibly a trimmed window)
 

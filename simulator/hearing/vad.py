@@ -2,7 +2,8 @@
 
 * The trainee's turn ends after a pause; the pause adapts: longer while digits or an address
   are being read (the engine says so with ``expect_digits``, and the rhythm of short bursts
-  with short gaps says so too), so a phone number read in groups is not cut off.
+  with short gaps says so too), so a phone number read in groups is not cut off; after a
+  single short burst (a first digit group, or a one-word answer) it waits a little longer.
 * While the customer is talking, short acknowledgements (はい, ええ, mm-hmm: voiced for less
   than ``backchannel_max_s``) are not a turn; longer speech is a barge-in, recorded.
 * A turn has a maximum length; silence past ``no_answer_s`` is a turn of its own
@@ -15,6 +16,7 @@ chunks; it stands in for the microphone in tests and the demo).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,8 +64,9 @@ class WavMicrophone:
         else:
             samples = np.asarray(source, dtype=np.float32)
             self.name = "<samples>"
-        pad = lambda s: np.zeros(int(s * SAMPLE_RATE), dtype=np.float32)  # noqa: E731
-        self.samples: Samples = np.concatenate([pad(lead_s), samples, pad(tail_s)])
+        lead = np.zeros(int(lead_s * SAMPLE_RATE), dtype=np.float32)
+        tail = np.zeros(int(tail_s * SAMPLE_RATE), dtype=np.float32)
+        self.samples: Samples = np.concatenate([lead, samples, tail])
         self.pos = 0
         self.realtime = realtime
         self.clock = clock
@@ -134,14 +137,16 @@ def open_microphone(source: str | Path | None = None, *, realtime: bool = True) 
 class TurnConfig:
     aggressiveness: int = 2  # webrtcvad 0 (lenient) .. 3 (strict)
     end_pause_s: float = 0.8  # pause that ends an ordinary turn
+    short_turn_pause_s: float = 1.3  # ... when all so far is one short burst (a digit group?)
     digits_pause_s: float = 1.8  # pause that ends a turn while digits/an address are read
     backchannel_max_s: float = 0.6  # shorter voiced bursts during the customer are はい/mm-hmm
     max_turn_s: float = 30.0
     no_answer_s: float = 8.0  # silence after the customer finished -> a "no answer" turn
     min_speech_s: float = 0.12  # voiced time needed before a turn starts (clicks are not speech)
-    burst_max_s: float = 1.2  # a short burst (a group of digits) lasts at most this
+    burst_max_s: float = 1.5  # a short burst (a group of digits) lasts at most this
     bursts_for_digits: int = 2  # this many short bursts with short gaps: digits are being read
     min_rms_dbfs: float = -50.0  # frames quieter than this are never speech
+    run_gap_s: float = 0.25  # silence that separates two bursts (shorter gaps are within words)
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,7 @@ class TurnTaker:
                     barge_in = customer
             else:
                 silent_run += FRAME_S
-                if in_run and silent_run >= 0.09:  # a run ends after 3 silent frames
+                if in_run and silent_run >= c.run_gap_s - 1e-9:
                     in_run = False
                     end = t - silent_run
                     if turn_start is None and run_start < customer_until and (
@@ -262,7 +267,12 @@ class TurnTaker:
                         if self._digit_rhythm(bursts):
                             digits_mode = True
             if turn_start is not None:
-                pause = c.digits_pause_s if digits_mode else c.end_pause_s
+                if digits_mode:
+                    pause = c.digits_pause_s
+                elif len(bursts) <= 1 and all(b.end - b.start <= c.burst_max_s for b in bursts):
+                    pause = max(c.end_pause_s, c.short_turn_pause_s)
+                else:
+                    pause = c.end_pause_s
                 if not in_run and silent_run >= pause:
                     return result("pause", t - silent_run)
                 if t - turn_start >= c.max_turn_s:
@@ -277,5 +287,5 @@ class TurnTaker:
         if len(recent) < c.bursts_for_digits:
             return False
         short = all(b.end - b.start <= c.burst_max_s for b in recent)
-        gaps = [b2.start - b1.end for b1, b2 in zip(recent, recent[1:], strict=False)]
-        return short and all(g <= c.end_pause_s for g in gaps)
+        gaps = [b2.start - b1.end for b1, b2 in itertools.pairwise(recent)]
+        return short and all(g <= c.short_turn_pause_s for g in gaps)

@@ -52,7 +52,7 @@ def test_errors(tmp_path: Path, espeak: Callable[..., Path]) -> None:
     sf.write(str(tmp_path / "cut.flac"), tone(16_000, 2.0), 16_000)
     data = (tmp_path / "cut.flac").read_bytes()
     (tmp_path / "cut.flac").write_bytes(data[: len(data) // 2])
-    with pytest.raises(AudioError, match="truncated|not a readable"):
+    with pytest.raises(AudioError, match=r"truncated|not a readable"):
         load_audio(tmp_path / "cut.flac")
     sf.write(str(tmp_path / "silent.wav"), np.zeros(16_000, np.float32), 16_000)
     with pytest.raises(AudioError, match="silent"):
@@ -71,7 +71,7 @@ def test_errors(tmp_path: Path, espeak: Callable[..., Path]) -> None:
 
 def test_quiet_speech_is_not_silent() -> None:
     quiet = tone(16_000, 1.0, amp=0.02)  # peak -34 dBFS, a soft voice far from the mic
-    rms, peak = levels(quiet)
+    _rms, peak = levels(quiet)
     assert -40 < peak < -30 and not is_silent(quiet)
 
 
