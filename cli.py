@@ -382,6 +382,36 @@ def rescore_cmd(since: SinceOpt = None, trainee: WhoOpt = None, scenario: Scenar
     typer.echo(rescore_text(results))
 
 
+# ----------------------------------------------------------------------------- hearing
+
+
+@app.command("transcribe")
+@handles_errors
+def transcribe_cmd(files: Annotated[list[Path], typer.Argument(help="Audio files (WAV/FLAC/MP3/OGG).")],
+                   lang: LangOpt = None, as_json: JsonOpt = False,
+                   model: Annotated[str, typer.Option("--model", help="base (offline), small/medium/large-v3/turbo (network) or a .pt path.")] = "base") -> None:
+    """Transcribe recorded replies; numbers with the reading judged from the audio."""
+    from simulator.hearing.commands import format_text, transcribe_files
+
+    results = transcribe_files(files, language=_check_lang(lang) or "ja", model=model)
+    _echo_json(results) if as_json else typer.echo(format_text(results))
+    if any("error" in r for r in results):
+        raise typer.Exit(int(ExitCode.BAD_AUDIO))
+
+
+@app.command("models")
+@handles_errors
+def models_cmd(action: Annotated[str, typer.Argument(help="list, prepare or verify.")] = "list",
+               name: Annotated[str, typer.Option("--model", help="Model name.")] = "base",
+               as_json: JsonOpt = False) -> None:
+    """List, prepare (convert/download) or verify the speech recognition models."""
+    from simulator.hearing.commands import models_command
+
+    rows = models_command(action, name)
+    _echo_json(rows) if as_json else typer.echo("\n".join(
+        f"{r['name']:10} {r['status']:20} {r.get('path') or ''}" for r in rows))
+
+
 def main() -> None:
     app()
 

@@ -111,8 +111,10 @@ def load_audio(path: str | Path, *, allow_silent: bool = False) -> Audio:
         raise AudioError(f"{name}: the audio holds invalid (NaN/inf) samples")
     if not allow_silent and is_silent(samples):
         rms, peak = levels(samples)
-        raise AudioError(f"{name}: the recording is silent (RMS {rms:.0f} dBFS, "
-                         f"peak {peak:.0f} dBFS): nothing was said or the microphone is muted")
+        level = ("digital silence" if peak == -math.inf
+                 else f"RMS {rms:.0f} dBFS, peak {peak:.0f} dBFS")
+        raise AudioError(f"{name}: the recording is silent ({level}): nothing was said "
+                         "or the microphone is muted")
     return Audio(samples, rate, channels, name)
 
 
