@@ -129,7 +129,7 @@ def normalize(text: str) -> str:
     t = _LONG_DIGITS.sub(lambda m: _read_groups(group_digits(m.group(1))), t)
     # trailing-off dots are a pause
     t = re.sub(r"(?:\.{2,}|…+|‥+)", "、", t)
-    t = re.sub(r"^、+|(?<=[、。])、+", "", t)
+    t = re.sub(r"^、+|(?<=[、。?!])、+", "", t)
     t = _SIZE_NL.sub(lambda m: _NUMBER_SIZE[m.group(1)] + "エル", t)
     t = _LATIN.sub(_latin, t)
     # the 〒 mark and stray spaces between Japanese characters

@@ -64,7 +64,7 @@ class Pyttsx3Speaker:
         self._voices: list[VoiceInfo] | None = None
         self.timeout = timeout
         self.load_seconds: float | None = None
-        self._dir = Path(tempfile.mkdtemp(prefix="opsim-pyttsx3-"))
+        self._dir = Path(tempfile.gettempdir())  # a private folder once the engine loads
         #: how many files needed a second attempt (for tests and the benchmark)
         self.retries = 0
 
@@ -94,6 +94,7 @@ class Pyttsx3Speaker:
             import pyttsx3
 
             engine = pyttsx3.init()
+            self._dir = Path(tempfile.mkdtemp(prefix="opsim-pyttsx3-"))
             driver_module = type(engine.proxy._driver).__module__
             if driver_module.endswith("drivers.espeak"):
                 # the espeak driver prints "Audio saved to ..." for every file
@@ -102,7 +103,23 @@ class Pyttsx3Speaker:
                 sys.modules[driver_module].print = lambda *a, **k: None  # type: ignore[attr-defined]
             self._engine = engine
             self.load_seconds = time.perf_counter() - t
+            import atexit
+
+            atexit.register(self._shutdown)
         return self._engine
+
+    def _shutdown(self) -> None:
+        # release the engine while modules still exist: pyttsx3's DriverProxy.__del__
+        # fails noisily ("'NoneType' object has no attribute 'suppress'") at teardown
+        import gc
+
+        with _ENGINE_LOCK:
+            self._engine = None
+        gc.collect()
+        import shutil
+
+        if self._dir.name.startswith("opsim-pyttsx3-"):
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     def voices(self) -> list[VoiceInfo]:
         if not self.available().ok:
@@ -158,10 +175,10 @@ class Pyttsx3Speaker:
         raise AudioError(f"the system voice failed twice to render {text[:40]!r}: {problem}")
 
     def _render_once(self, text: str, voice: str, wpm: float) -> Audio:
-        path = self._dir / f"{uuid.uuid4().hex}.wav"
         rate = round(wpm)
         with _ENGINE_LOCK:
             engine = self._engine_locked()
+            path = self._dir / f"{uuid.uuid4().hex}.wav"
             # engine.setProperty only queues the change (it races the synthesis): set
             # the driver's properties directly, before the file is queued, and read back
             driver = engine.proxy._driver

@@ -53,7 +53,7 @@ def test_digit_readings_callers_use() -> None:
 
 def _kana_only(reading: str) -> bool:
     # katakana, the long-vowel mark and punctuation: no letter or digit left unread
-    return re.fullmatch(r"[\u30a0-\u30ffー、。？！?!,.\s]*", reading) is not None
+    return re.fullmatch(r"[\u30a0-\u30ffー、。？！?!,.「」『』\s]*", reading) is not None
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
