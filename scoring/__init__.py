@@ -1,6 +1,6 @@
 """Scoring: explainable checks over a call's event log.  See :mod:`scoring.score`."""
 
-from scoring.scorecard import CheckResult, Scorecard
 from scoring.score import score_call
+from scoring.scorecard import CheckResult, Scorecard
 
 __all__ = ["CheckResult", "Scorecard", "score_call"]

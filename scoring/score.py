@@ -1,53 +1,74 @@
-"""Score a call: run every applicable check over the event log and total the points."""
+"""Score a call: run every applicable check over the event log and total the points.
+
+``score_call(scenario, record)`` is the entry point.  Each check (see docs/scoring.md)
+returns a verdict or ``None`` when it does not apply to this call (no spoken reply, a
+customer who was never angry, a detail never told...); the rubric
+(:mod:`scoring.rubric`) gives each applicable check its weight ``w``:
+
+- passed: ``w`` points;  failed: 0;  a wrong value read back: ``-w``;
+- the score is ``100 * points / sum(w)``, floored at 0;
+- the call passes when the score reaches the pass mark and no hard-fail check failed
+  (for ``readback.*`` only a wrong value counts as a hard fail).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from scoring import deescalation, desk, etiquette, readback, readings
+from scoring.context import CallView, build
+from scoring.rubric import ResolvedRubric, category, resolve
+from scoring.scorecard import CheckResult, Scorecard
+from scoring.verdict import Verdict
 from simulator.engine import CallRecord
 from simulator.schema import Scenario
-from scoring.scorecard import CheckResult, Scorecard
 
 DEFAULT_PASS_MARK = 70.0
 
+CheckFn = Callable[[CallView], Verdict | None]
+#: every non-read-back check, in the order they appear on the card
+CHECKS: dict[str, CheckFn] = {**deescalation.CHECKS, **etiquette.CHECKS, **desk.CHECKS}
 
-def _readback_checks(scenario: Scenario, record: CallRecord) -> list[CheckResult]:
-    out: list[CheckResult] = []
-    given: set[str] = set()
-    for t in record.turns:
-        if t.speaker == "customer":
-            given.update(t.gives)
-    for sid, slot in scenario.slots.items():
-        if not slot.readback or sid not in given:
+
+def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
+    w = rubric.weight(v.id)
+    if v.passed:
+        points = w
+    elif v.wrong:
+        points = -w
+    else:
+        points = 0.0
+    hard = (not v.passed and rubric.is_hard(v.id)
+            and (v.wrong or category(v.id) != "readback"))
+    return CheckResult(v.id, category(v.id), v.passed, points, w, v.expected, v.heard,
+                       v.evidence, v.advice, v.turn, hard_fail=hard)
+
+
+def verdicts(scenario: Scenario, view: CallView, rubric: ResolvedRubric
+             ) -> tuple[list[Verdict], list[dict[str, object]]]:
+    out: list[Verdict] = [v for v in readback.checks(view) if rubric.applies(v.id)]
+    numbers = readings.numbers_list(view, rubric.zero_reading)
+    for cid, fn in CHECKS.items():
+        if not rubric.applies(cid):
             continue
-        expected = record.variables.get(sid) or ""
-        verdict, turn_idx, heard = "absent", None, None
-        for t in record.trainee_turns():
-            rb = t.read_back.get(sid)
-            if rb is None:
-                continue
-            if rb["status"] == "mismatch":
-                verdict, turn_idx, heard = "mismatch", t.index, rb.get("heard")
-                break
-            verdict, turn_idx = "match", t.index
-        quote = record.turns[turn_idx].text if turn_idx is not None else None
-        label = slot.label or sid
-        if verdict == "match":
-            out.append(CheckResult(f"readback.{sid}", "readback", True, 1.0, 1.0, expected,
-                                   expected, quote, None, turn_idx))
-        elif verdict == "mismatch":
-            out.append(CheckResult(f"readback.{sid}", "readback", False, -1.0, 1.0, expected,
-                                   heard, quote, f"{label}を正しく復唱しましょう（正: {expected}）",
-                                   turn_idx, hard_fail=True))
-        else:
-            out.append(CheckResult(f"readback.{sid}", "readback", False, 0.0, 1.0, expected,
-                                   None, None, f"{label}も復唱して確認しましょう", None))
-    return out
+        v = fn(view)
+        if v is not None:
+            out.append(v)
+    if rubric.applies("etiquette.number_readings"):
+        v = readings.check(view, numbers)
+        if v is not None:
+            out.append(v)
+    return out, [dict(n) for n in numbers]
 
 
 def score_call(scenario: Scenario, record: CallRecord) -> Scorecard:
-    checks = _readback_checks(scenario, record)
+    """Score one call's event log against the scenario's rubric (desk defaults + overrides)."""
+    rubric = resolve(scenario)
+    view = build(scenario, record)
+    found, numbers = verdicts(scenario, view, rubric)
+    checks = [_result(v, rubric) for v in found]
     total = sum(c.max_points for c in checks)
     won = sum(c.points for c in checks)
     score = round(max(0.0, 100.0 * won / total), 1) if total else 0.0
-    mark = scenario.rubric.pass_mark if scenario.rubric.pass_mark is not None else DEFAULT_PASS_MARK
-    passed = score >= mark and not any(c.hard_fail and not c.passed for c in checks)
-    return Scorecard(score, passed, mark, checks, [], scenario.rubric.version)
+    passed = score >= rubric.pass_mark and not any(c.hard_fail for c in checks)
+    return Scorecard(score, passed, rubric.pass_mark, checks, numbers, rubric.version)

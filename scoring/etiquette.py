@@ -1,0 +1,372 @@
+"""``etiquette.*``: telephone manners, and the timing of spoken replies.
+
+Text checks (every call): ``greeting`` (first reply: greeting + shop name + own name),
+``closing`` (thanks in one of the last two replies), ``cushion_words`` (a cushion word
+*before* each request for personal details and each refusal), ``no_casual_words``,
+``fillers`` (えー, あのー, um, uh: more than :data:`FILLERS_PER_MIN` per minute of the
+trainee's speech, and at least two, fails).
+
+Spoken checks (only when replies were spoken: the turn has audio or timings):
+``speaking_rate`` (mora per second in Japanese, words per minute in English),
+``response_time`` (median gap after the customer's line), ``long_silences`` (any gap of
+:data:`LONG_SILENCE` s or more, or no answer), ``talk_listen_ratio`` (the trainee's
+share of talk time), ``interruptions`` (talking over the customer).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+
+from scoring.context import CallView, TurnView
+from scoring.verdict import Verdict, pick
+from simulator import intents as lexicon
+from simulator import matching
+from simulator.textnorm import fold, fold_words
+
+FILLERS_PER_MIN = 3.0
+LONG_SILENCE = 3.0  # seconds
+RESPONSE_TIME = 2.0  # seconds, median
+RATE_JA = (5.0, 8.5)  # mora per second
+RATE_EN = (110.0, 170.0)  # words per minute
+TALK_SHARE_MAX = 0.70
+MORA_PER_S = 7.0  # to estimate the length of typed or unsynchronised lines
+WPM = 150.0
+#: details whose request needs a cushion word (personal data)
+PERSONAL = {"name", "phone", "address", "code"}
+
+FILLERS = {
+    "ja": re.compile(r"えー+っ?と?|えっと|ええと|あのー+|あのう|あの(?=[、,…])|そのー+|うーん|んー+|"
+                     r"まあ(?=[、,])|エー+ト?|エット|アノー+"),
+    "en": re.compile(r"\b(?:um+|uh+|erm+|er|uhm+|hmm+|ah+)\b", re.IGNORECASE),
+}
+_POLITE_EN = re.compile(r"\b(?:may i|could i|could you|would you|can i|if you don't mind|"
+                        r"if you do not mind|i'm afraid|i am afraid|unfortunately|please)\b")
+_SMALL = set("ァィゥェォャュョヮぁぃぅぇぉゃゅょゎ")
+
+
+def mora(text: str) -> int:
+    """Mora in a Japanese text (OpenJTalk reading; a rough count without it)."""
+    kata = matching.katakana_reading(text)
+    if kata is None:  # pragma: no cover - OpenJTalk comes with the voice extra
+        t = unicodedata.normalize("NFKC", text)
+        return sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in t
+                   if c.isalnum() and c not in _SMALL)
+    return sum(1 for c in kata if "\u30a1" <= c <= "\u30fc" and c not in _SMALL)
+
+
+def words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9']+", text))
+
+
+def est_seconds(text: str, language: str) -> float:
+    return mora(text) / MORA_PER_S if language == "ja" else words(text) / WPM * 60
+
+
+def _first_pos(m: lexicon.Matcher, key: str) -> int | None:
+    hit = m.search(key)
+    return key.find(hit) if hit else None
+
+
+# ----------------------------------------------------------------------------- text checks
+
+
+def _shop_said(shop: str, text: str, language: str) -> bool:
+    if not shop:
+        return True
+    if language == "ja":
+        key = fold(text)
+        if fold(shop) in key:
+            return True
+        chunks = [c for c in re.findall(r"[\u30a0-\u30ff]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+",
+                                        unicodedata.normalize("NFKC", shop)) if len(c) >= 2]
+        return bool(chunks) and sum(fold(c) in key for c in chunks) * 2 >= len(chunks)
+    key = fold_words(text)
+    if fold_words(shop).strip() in key:
+        return True
+    ws = [w for w in fold_words(shop).split() if len(w) > 2]
+    return bool(ws) and sum(f" {w} " in key for w in ws) * 2 >= len(ws)
+
+
+def greeting(view: CallView) -> Verdict | None:
+    first = next((tv for tv in view.trainee if tv.text.strip()), None)
+    if first is None:
+        return None
+    lang = view.language
+    missing: list[str] = []
+    if not first.has("greeting"):
+        missing.append(pick(lang, "挨拶", "greeting"))
+    if not _shop_said(view.shop, first.text, lang):
+        missing.append(pick(lang, "店名", "shop name"))
+    if not first.has("self_intro"):
+        missing.append(pick(lang, "名乗り", "own name"))
+    shop = view.shop or pick(lang, "〇〇ショップ", "our shop")
+    model = pick(lang, f"「お電話ありがとうございます。{shop}、担当の山田でございます。」",
+                 f'"Thank you for calling {shop}. This is Alex speaking. How may I help you?"')
+    expected = pick(lang, "挨拶・店名・名乗り", "greeting, shop name, own name")
+    if not missing:
+        return Verdict("etiquette.greeting", True, expected, None, view.quote(first), None,
+                       first.index)
+    return Verdict("etiquette.greeting", False, expected,
+                   pick(lang, "不足: ", "missing: ") + ", ".join(missing), view.quote(first),
+                   pick(lang, f"最初に挨拶・店名・自分の名前を伝えましょう。例：{model}",
+                        f"Open with a greeting, the shop name and your own name, e.g. {model}"),
+                   first.index)
+
+
+def closing(view: CallView) -> Verdict | None:
+    if view.record.outcome in ("hung_up", "escalated") or not view.trainee:
+        return None
+    lang = view.language
+    last = [tv for tv in view.trainee if tv.text.strip()][-2:]
+    model = pick(lang, f"「お電話ありがとうございました。{view.shop or '〇〇ショップ'}の山田が承りました。"
+                       "失礼いたします。」",
+                 '"Thank you for calling, and have a nice day."')
+    for tv in reversed(last):
+        if tv.has("thanks", "feedback_thanks"):
+            return Verdict("etiquette.closing", True, None, None, view.quote(tv), None, tv.index)
+    tv = last[-1] if last else view.trainee[-1]
+    return Verdict("etiquette.closing", False, pick(lang, "お礼で締めくくる", "close with thanks"),
+                   None, view.quote(tv),
+                   pick(lang, f"最後はお礼を述べて電話を終えましょう。例：{model}",
+                        f"Thank the customer before you hang up, e.g. {model}"), tv.index)
+
+
+def cushion_words(view: CallView) -> Verdict | None:
+    lang = view.language
+    lex = lexicon.lexicon(lang)
+    requests: list[tuple[TurnView, int | None]] = []
+    for tv in view.trainee:
+        key = lex.key(tv.text)
+        kinds = {view.scenario.slots[s].kind for s in tv.asked}
+        personal = kinds & PERSONAL
+        if personal:
+            pos = [p for k in personal if k in lex.ask_keywords
+                   for p in [_first_pos(lex.ask_keywords[k], key)] if p is not None]
+            requests.append((tv, min(pos) if pos else None))
+        elif tv.has("refuse"):
+            requests.append((tv, _first_pos(lex.matchers["refuse"], key)))
+    if not requests:
+        return None
+    model = pick(lang, "「恐れ入りますが、お電話番号をお伺いしてもよろしいでしょうか。」",
+                 '"May I have your phone number, please?" / "I\'m afraid we cannot ..."')
+    for tv, at in requests:
+        key = lex.key(tv.text)
+        if lang == "en" and not tv.has("refuse"):
+            ok = _POLITE_EN.search(key) is not None
+            where = None if ok else "none"
+        else:
+            cp = _first_pos(lex.matchers["cushion"], key)
+            ok = cp is not None and (at is None or cp <= at)
+            where = None if ok else ("none" if cp is None else "after")
+        if not ok:
+            heard = pick(lang, "クッション言葉なし" if where == "none" else "依頼の後にクッション言葉",
+                         "no cushion words" if where == "none" else "cushion after the request")
+            return Verdict("etiquette.cushion_words", False,
+                           pick(lang, "依頼の前にクッション言葉", "a cushion before the request"),
+                           heard, view.quote(tv),
+                           pick(lang, f"お願いや お断りの前に「恐れ入りますが」「お手数ですが」"
+                                      f"「あいにくですが」を添えましょう。例：{model}",
+                                f"Soften requests and refusals before you make them, e.g. {model}"),
+                           tv.index)
+    return Verdict("etiquette.cushion_words", True, None, None, view.quote(requests[0][0]), None,
+                   requests[0][0].index)
+
+
+def casual_hit(tv: TurnView, language: str) -> str | None:
+    lex = lexicon.lexicon(language)
+    key = lex.key(tv.text)
+    # "is that okay?" asks for consent: its "okay" is not casual
+    consent = lex.matchers["ask_consent"]
+    for _ in range(5):
+        hit = consent.search(key)
+        if not hit:
+            break
+        key = key.replace(hit, " | ")
+    return lex.matchers["casual"].search(key)
+
+
+def no_casual_words(view: CallView) -> Verdict | None:
+    lang = view.language
+    for tv in view.trainee:
+        hit = casual_hit(tv, lang)
+        if hit:
+            return Verdict("etiquette.no_casual_words", False,
+                           pick(lang, "丁寧な言葉づかい", "polite wording"), hit.strip(),
+                           view.quote(tv),
+                           pick(lang, "くだけた言葉（了解です・うん・いいですよ）は使わず、"
+                                      "「かしこまりました」「承知いたしました」と言いましょう。",
+                                'Avoid casual words (yeah, okay, no worries): say "Certainly." '
+                                'or "Of course."'), tv.index)
+    if not view.trainee:
+        return None
+    return Verdict("etiquette.no_casual_words", True)
+
+
+def speech_seconds(view: CallView) -> float:
+    spoken = [tv for tv in view.trainee if tv.spoken]
+    if spoken:
+        return sum(tv.turn.t_end - tv.turn.t_start for tv in spoken)
+    return sum(est_seconds(tv.text, view.language) for tv in view.trainee)
+
+
+def fillers(view: CallView) -> Verdict | None:
+    if not view.trainee:
+        return None
+    lang = view.language
+    pat = FILLERS[lang]
+    found: list[tuple[TurnView, str]] = []
+    for tv in view.trainee:
+        for m in pat.finditer(unicodedata.normalize("NFKC", tv.text)):
+            found.append((tv, m.group(0)))
+    minutes = max(speech_seconds(view), 1.0) / 60.0
+    rate = len(found) / minutes
+    heard = pick(lang, f"{len(found)}回（{rate:.1f}回/分）", f"{len(found)} ({rate:.1f} per minute)")
+    expected = pick(lang, f"{FILLERS_PER_MIN:g}回/分以下", f"at most {FILLERS_PER_MIN:g} per minute")
+    if len(found) >= 2 and rate > FILLERS_PER_MIN:
+        tv = found[0][0]
+        return Verdict("etiquette.fillers", False, expected, heard, view.quote(tv),
+                       pick(lang, "「えー」「あのー」が多く聞き取りにくくなっています。間は黙って取り、"
+                                  "「確認いたします」などの言葉でつなぎましょう。",
+                            'Too many fillers (um, uh). Pause silently instead, or say '
+                            '"Let me check that for you."'), tv.index)
+    return Verdict("etiquette.fillers", True, expected, heard)
+
+
+# ----------------------------------------------------------------------------- spoken
+
+
+def _gaps(view: CallView) -> list[tuple[TurnView, float]]:
+    out: list[tuple[TurnView, float]] = []
+    turns = view.record.turns
+    by_index = {tv.index: tv for tv in view.trainee}
+    for i, t in enumerate(turns):
+        if t.speaker != "trainee" or i == 0 or t.index not in by_index:
+            continue
+        tv = by_index[t.index]
+        prev = turns[i - 1]
+        if not tv.spoken or prev.speaker != "customer":
+            continue
+        # a line logged without its length (t_end == t_start) is heard until its estimated end
+        heard_until = prev.t_end if prev.t_end > prev.t_start else (
+            prev.t_end + est_seconds(prev.text, view.language))
+        gap = t.t_start - heard_until
+        if tv.turn.silence:
+            gap = max(gap, LONG_SILENCE)
+        out.append((tv, gap))
+    return out
+
+
+def speaking_rate(view: CallView) -> Verdict | None:
+    spoken = [tv for tv in view.trainee if tv.spoken and tv.text.strip()
+              and tv.turn.t_end > tv.turn.t_start]
+    if not spoken:
+        return None
+    lang = view.language
+    secs = sum(tv.turn.t_end - tv.turn.t_start for tv in spoken)
+    if lang == "ja":
+        rate = sum(mora(tv.text) for tv in spoken) / secs
+        lo, hi = RATE_JA
+        heard = f"{rate:.1f} モーラ/秒"
+        expected = f"{lo:g}〜{hi:g} モーラ/秒"
+    else:
+        rate = sum(words(tv.text) for tv in spoken) / secs * 60
+        lo, hi = RATE_EN
+        heard = f"{rate:.0f} words/min"
+        expected = f"{lo:g}-{hi:g} words/min"
+    if lo <= rate <= hi:
+        return Verdict("etiquette.speaking_rate", True, expected, heard)
+    fast = rate > hi
+    worst = max(spoken, key=lambda tv: (mora(tv.text) if lang == "ja" else words(tv.text))
+                / (tv.turn.t_end - tv.turn.t_start) * (1 if fast else -1))
+    return Verdict("etiquette.speaking_rate", False, expected, heard, view.quote(worst),
+                   pick(lang, ("話す速さが速すぎます。" if fast else "話す速さが遅すぎます。")
+                        + "一語一語をはっきり、1秒に6〜7モーラ程度を目安に話しましょう。",
+                        ("You speak too fast. " if fast else "You speak too slowly. ")
+                        + "Aim for about 140-160 words per minute, clearly."), worst.index)
+
+
+def response_time(view: CallView) -> Verdict | None:
+    gaps = _gaps(view)
+    if not gaps:
+        return None
+    lang = view.language
+    med = statistics.median(g for _, g in gaps)
+    heard = pick(lang, f"中央値 {med:.1f} 秒", f"median {med:.1f} s")
+    expected = pick(lang, f"{RESPONSE_TIME:g} 秒以内", f"within {RESPONSE_TIME:g} s")
+    if med <= RESPONSE_TIME:
+        return Verdict("etiquette.response_time", True, expected, heard)
+    tv, _ = max(gaps, key=lambda x: x[1])
+    return Verdict("etiquette.response_time", False, expected, heard, view.quote(tv),
+                   pick(lang, "お客様の話が終わったら、すぐに「はい」「かしこまりました」と応答しましょう。",
+                        'Answer as soon as the customer finishes: "Certainly." / "I see."'),
+                   tv.index)
+
+
+def long_silences(view: CallView) -> Verdict | None:
+    gaps = _gaps(view)
+    if not gaps:
+        return None
+    lang = view.language
+    long = [(tv, g) for tv, g in gaps if g >= LONG_SILENCE]
+    expected = pick(lang, f"{LONG_SILENCE:g} 秒以上の沈黙なし", f"no silence of {LONG_SILENCE:g} s or more")
+    if not long:
+        return Verdict("etiquette.long_silences", True, expected, None)
+    tv = long[0][0]
+    return Verdict("etiquette.long_silences", False, expected,
+                   pick(lang, f"{len(long)}回（最長 {max(x for _, x in long):.1f} 秒）",
+                        f"{len(long)} (longest {max(x for _, x in long):.1f} s)"),
+                   view.quote(tv),
+                   pick(lang, "入力や確認で時間がかかるときは黙らずに「少々お待ちください」と伝えましょう。",
+                        'When you need time to type or check, say so: "One moment, please."'),
+                   tv.index)
+
+
+def talk_listen_ratio(view: CallView) -> Verdict | None:
+    if not view.spoken():
+        return None
+    lang = view.language
+    talk = speech_seconds(view)
+    listen = 0.0
+    for t in view.record.turns:
+        if t.speaker == "customer":
+            d = t.t_end - t.t_start
+            listen += d if d > 0 else est_seconds(t.text, lang)
+    if talk + listen <= 0:
+        return None
+    share = talk / (talk + listen)
+    heard = pick(lang, f"話す:聞く = {share * 100:.0f}:{(1 - share) * 100:.0f}",
+                 f"talk:listen = {share * 100:.0f}:{(1 - share) * 100:.0f}")
+    expected = pick(lang, f"話す割合 {TALK_SHARE_MAX * 100:.0f}% 以下",
+                    f"talk share at most {TALK_SHARE_MAX * 100:.0f}%")
+    if share <= TALK_SHARE_MAX:
+        return Verdict("etiquette.talk_listen_ratio", True, expected, heard)
+    return Verdict("etiquette.talk_listen_ratio", False, expected, heard, None,
+                   pick(lang, "話しすぎています。要点を短く伝え、お客様の話を聞く時間を取りましょう。",
+                        "You talk most of the call. Keep it short and let the customer speak."))
+
+
+def interruptions(view: CallView) -> Verdict | None:
+    if not view.spoken():
+        return None
+    lang = view.language
+    over = [tv for tv in view.trainee if tv.turn.interrupted]
+    if not over:
+        return Verdict("etiquette.interruptions", True)
+    tv = over[0]
+    return Verdict("etiquette.interruptions", False,
+                   pick(lang, "お客様の話を遮らない", "let the customer finish"),
+                   pick(lang, f"{len(over)}回", f"{len(over)} time(s)"), view.quote(tv, mood=True),
+                   pick(lang, "お客様が話し終えるまで待ち、相づちで聞いていることを伝えましょう。",
+                        'Wait until the customer has finished; show you are listening ("I see.").'),
+                   tv.index)
+
+
+CHECKS = {
+    "etiquette.greeting": greeting, "etiquette.closing": closing,
+    "etiquette.cushion_words": cushion_words, "etiquette.no_casual_words": no_casual_words,
+    "etiquette.fillers": fillers, "etiquette.speaking_rate": speaking_rate,
+    "etiquette.response_time": response_time, "etiquette.long_silences": long_silences,
+    "etiquette.talk_listen_ratio": talk_listen_ratio, "etiquette.interruptions": interruptions,
+}

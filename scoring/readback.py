@@ -1,0 +1,93 @@
+"""``readback.<slot>``: every captured detail read back with the right value.
+
+A slot is *captured* once the customer has told it (a customer turn ``gives`` it).  Each
+trainee turn after that is compared with the true value by the slot's kind
+(:func:`simulator.matching.find`):
+
+- the right value read back, never a wrong one: passed, full points;
+- a wrong value read back and never put right: failed, ``wrong`` (negative points and a
+  hard fail by default), with expected vs heard;
+- a wrong value later read back correctly (the customer corrected it): failed without
+  the penalty -- the read-back did its job, the typing did not;
+- not read back at all: failed, no points.
+"""
+
+from __future__ import annotations
+
+from scoring.context import CallView
+from scoring.verdict import Verdict, pick
+
+LABELS = {
+    "ja": {"quantity": "数量", "phone": "お電話番号", "name": "お名前", "address": "ご住所",
+           "size": "サイズ", "colour": "色", "money": "金額", "date": "日付",
+           "payment": "お支払い方法", "code": "番号", "text": "内容"},
+    "en": {"quantity": "quantity", "phone": "phone number", "name": "name",
+           "address": "address", "size": "size", "colour": "colour", "money": "amount",
+           "date": "date", "payment": "payment method", "code": "number", "text": "detail"},
+}
+
+
+def label(view: CallView, sid: str) -> str:
+    slot = view.scenario.slots[sid]
+    default = LABELS.get(view.language, LABELS["en"]).get(slot.kind, sid)
+    if slot.label and (view.language == "ja" or slot.label.isascii()):
+        return slot.label
+    return default
+
+
+def model_phrase(view: CallView, sid: str) -> str:
+    value = view.slot_values[sid]
+    lab = label(view, sid)
+    kind = view.scenario.slots[sid].kind
+    if view.language == "ja":
+        if kind == "name":
+            return f"「{value}様でいらっしゃいますね。」"
+        return f"「確認いたします。{lab}は{value}でお間違いないでしょうか。」"
+    return f'"Let me read that back: your {lab} is {value}. Is that correct?"'
+
+
+def check(view: CallView, sid: str) -> Verdict:
+    cid = f"readback.{sid}"
+    expected = view.slot_values[sid]
+    given_at = view.given.get(sid, -1)
+    seen = [(tv, tv.matches[sid]) for tv in view.trainee
+            if tv.index > given_at and sid in tv.matches]
+    wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
+    rights = [tv for tv, m in seen if m.status == "match"]
+    corrected = bool(wrongs) and any(tv.index > wrongs[-1][0].index for tv in rights)
+    lab = label(view, sid)
+    phrase = model_phrase(view, sid)
+    lang = view.language
+    if wrongs:
+        wrong_turn, m = wrongs[0]
+        heard = m.heard or wrong_turn.text
+        if not corrected:
+            return Verdict(cid, False, expected, heard, view.quote(wrong_turn),
+                           pick(lang, f"{lab}を誤った内容で復唱しています（正: {expected}）。"
+                                      f"メモを見直して正しく復唱しましょう。例：{phrase}",
+                                f"The {lab} was read back wrong (it is {expected}). Check "
+                                f"your notes and read it back correctly, e.g. {phrase}"),
+                           wrong_turn.index, wrong=True)
+        return Verdict(cid, False, expected, heard, view.quote(wrong_turn),
+                       pick(lang, f"{lab}を一度誤って復唱し、お客様の訂正で直しました。"
+                                  f"入力内容を確かめてから復唱しましょう。例：{phrase}",
+                            f"The {lab} was first read back wrong and put right only after "
+                            f"the customer corrected it. Check what you typed before "
+                            f"reading back, e.g. {phrase}"),
+                       wrong_turn.index)
+    if rights:
+        return Verdict(cid, True, expected, expected, view.quote(rights[-1]), None,
+                       rights[-1].index)
+    return Verdict(cid, False, expected, None, None,
+                   pick(lang, f"{lab}を復唱していません。聞き取った内容は必ず復唱して確認しましょう。"
+                              f"例：{phrase}",
+                        f"The {lab} was not read back. Read every detail back and get it "
+                        f"confirmed, e.g. {phrase}"), None)
+
+
+def checks(view: CallView) -> list[Verdict]:
+    out: list[Verdict] = []
+    for sid, slot in view.scenario.slots.items():
+        if slot.readback and sid in view.given:
+            out.append(check(view, sid))
+    return out

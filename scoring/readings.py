@@ -1,0 +1,212 @@
+"""The ``numbers`` list and ``etiquette.number_readings``: how each number was read.
+
+Sources, per trainee turn:
+
+- **audio** -- readings judged from the recording by the hearing capability
+  (``Turn.numbers``) take precedence: their ``ok`` is kept (``None`` = not sure, never
+  penalised), except that with ``zero_reading: zero`` a まる / れい reading is flagged.
+- **typed kana** -- digit readings written in katakana (ゼロキューゼロのイチニーサンヨン) or a
+  kana reading before a counter (しち枚) are judged: しち / し / く are flagged (say なな /
+  よん / きゅう); れい / まる only when the rubric wants ゼロ.  Fixed readings (4時 よじ,
+  7日 なのか, 9月 くがつ) are words, not digit readings, and are not judged.
+- **typed digits** (7, ７, 七) have no reading: listed with ``reading=None``, ``ok=None``,
+  never penalised.
+- **English** -- a teen/ty number (13-19, 30-90: fifteen / fifty) said in a read-back must
+  be confirmed digit by digit in the same turn ("fifteen, that's one-five"); elsewhere it
+  is listed unjudged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+import jaconv
+
+from scoring.context import CallView, TurnView
+from scoring.verdict import Verdict, pick
+from simulator import matching
+from simulator.numbers import KANA_DIGITS
+
+CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}
+ZERO_OTHER = {"れい", "まる"}
+RECOMMENDED = {"7": "なな", "4": "よん", "9": "きゅう", "0": "ゼロ"}
+ADVICE_JA = {
+    "7": "7 は「なな」と読みましょう（「しち」は「いち」と聞き違えられます）",
+    "4": "4 は「よん」と読みましょう（「し」は「しち」と聞き違えられます）",
+    "9": "9 は「きゅう」と読みましょう（「く」は聞き取りにくい読み方です）",
+    "0": "0 は「ゼロ」と読みましょう（この研修では「まる」「れい」を使いません）",
+}
+_TOKENS = sorted(KANA_DIGITS, key=len, reverse=True)
+_KATA_CHUNK = re.compile(r"[\u30a1-\u30fa\u30fc・](?:[\u30a1-\u30fa\u30fc・\s、]|の(?=[\u30a1-\u30fa]))*")
+_COUNTER = re.compile(r"(なな|しち|よん|きゅう|きゅー|ナナ|シチ|ヨン|キュウ|キュー)"
+                      r"(?=枚|個|点|着|足|本|セット|箱|冊|組|台|部)")
+
+_EN_DIGIT = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3",
+             "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_EN_TEEN = {"thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16",
+            "seventeen": "17", "eighteen": "18", "nineteen": "19"}
+_EN_TY = {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+          "eighty": "80", "ninety": "90"}
+_EN_OTHER = {"ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "hundred": "",
+             "thousand": "", "double": "", "triple": ""}
+_EN_ALL = {**_EN_DIGIT, **_EN_TEEN, **_EN_TY, **_EN_OTHER}
+
+
+def _tokenize(hira: str) -> list[str] | None:
+    """A whole chunk as digit readings (separators allowed), or None if it is a word."""
+    out: list[str] = []
+    i = 0
+    while i < len(hira):
+        c = hira[i]
+        if c in "ー・ 、の\u3000":
+            i += 1
+            continue
+        for t in _TOKENS:
+            if hira.startswith(t, i):
+                out.append(t)
+                i += len(t)
+                break
+        else:
+            return None
+    return out
+
+
+def _entry(turn: int, value: str, reading: str | None, ok: bool | None, advice: str,
+           source: str) -> dict[str, Any]:
+    return {"turn": turn, "value": value, "reading": reading, "ok": ok, "advice": advice,
+            "source": source}
+
+
+def _judge_ja(readings: list[str], zero: str) -> tuple[bool, str]:
+    bad: list[str] = []
+    for r in readings:
+        d = KANA_DIGITS[r]
+        if (r in CONFUSABLE or (zero == "zero" and r in ZERO_OTHER)) and ADVICE_JA[d] not in bad:
+                bad.append(ADVICE_JA[d])
+    return (not bad, "。".join(bad))
+
+
+def _typed_ja(tv: TurnView, zero: str) -> list[dict[str, Any]]:
+    text = unicodedata.normalize("NFKC", tv.text)
+    out: list[tuple[int, dict[str, Any]]] = []
+    masked = text
+    for m in _KATA_CHUNK.finditer(text):
+        chunk = m.group(0).rstrip("、 の")
+        toks = _tokenize(jaconv.kata2hira(chunk))
+        if not toks or len(toks) < 2:
+            continue
+        groups = [_tokenize(jaconv.kata2hira(g)) or [] for g in re.split(r"の", chunk)]
+        value = "-".join("".join(KANA_DIGITS[t] for t in g) for g in groups if g)
+        ok, advice = _judge_ja(toks, zero)
+        out.append((m.start(), _entry(tv.index, value, chunk, ok, advice, "text")))
+        masked = masked[:m.start()] + " " * len(m.group(0)) + masked[m.end():]
+    for m in _COUNTER.finditer(text):
+        r = jaconv.kata2hira(m.group(1))
+        r = {"きゅー": "きゅう"}.get(r, r)
+        ok, advice = _judge_ja([r], zero)
+        out.append((m.start(), _entry(tv.index, KANA_DIGITS[r], m.group(1), ok, advice, "text")))
+        masked = masked[:m.start()] + " " * len(m.group(0)) + masked[m.end():]
+    # typed digits (ASCII or 全角); kanji numerals are mostly words (千代田, 一度)
+    for m in re.finditer(r"\d+(?:[-‐－−ー,]\d+)*", masked):
+        out.append((10_000 + m.start(), _entry(tv.index, m.group(0), None, None, "", "text")))
+    return [e for _, e in sorted(out, key=lambda x: x[0])]
+
+
+def _typed_en(tv: TurnView, in_readback: bool) -> list[dict[str, Any]]:
+    words = [(m.group(0), m.group(0).lower(), m.start())
+             for m in re.finditer(r"[A-Za-z]+|\d+", tv.text)]
+    runs: list[list[tuple[str, str, int]]] = []
+    current: list[tuple[str, str, int]] = []
+    for w in words:
+        if w[1] in _EN_ALL and not (w[1] in ("o", "oh") and not current and
+                                    not _next_is_number(words, w)):
+            current.append(w)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    digit_runs = ["".join(_EN_DIGIT[w[1]] for w in r) for r in runs
+                  if all(w[1] in _EN_DIGIT for w in r)]
+    spelled = " ".join(digit_runs)
+    out: list[dict[str, Any]] = []
+    for r in runs:
+        reading = " ".join(w[0] for w in r)
+        value = matching.normalize(reading, "en").replace(" ", "")
+        teen_ty = [w for w in r if w[1] in _EN_TEEN or w[1] in _EN_TY]
+        if teen_ty and in_readback:
+            digits = value if value.isdigit() else ""
+            confirmed = bool(digits) and any(digits in d for d in spelled.split())
+            parts = "-".join(_digit_word(c) for c in digits)
+            advice = "" if confirmed else (
+                f'Confirm "{teen_ty[0][0]}" digit by digit: "{reading} -- that\'s {parts}" '
+                f"(fifteen and fifty sound alike on the phone)")
+            out.append(_entry(tv.index, value, reading, confirmed, advice, "text"))
+        elif teen_ty:
+            out.append(_entry(tv.index, value, reading, None, "", "text"))
+        elif len(r) > 1 or in_readback:  # a lone "one" is usually a pronoun
+            out.append(_entry(tv.index, value, reading, True, "", "text"))
+    for m in re.finditer(r"\d+(?:[-,.]\d+)*", tv.text):
+        out.append(_entry(tv.index, m.group(0), None, None, "", "text"))
+    return out
+
+
+def _next_is_number(words: list[tuple[str, str, int]], w: tuple[str, str, int]) -> bool:
+    i = words.index(w)
+    return i + 1 < len(words) and words[i + 1][1] in _EN_DIGIT
+
+
+def _digit_word(c: str) -> str:
+    return {v: k for k, v in _EN_DIGIT.items() if k not in ("oh", "o")}[c]
+
+
+def _audio(tv: TurnView, zero: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for n in tv.turn.numbers:
+        reading = n.get("reading")
+        ok = n.get("ok")
+        advice = str(n.get("advice") or "")
+        if zero == "zero" and reading and any(z in jaconv.kata2hira(str(reading))
+                                              for z in ZERO_OTHER):
+            ok, advice = False, ADVICE_JA["0"]
+        out.append(_entry(tv.index, str(n.get("value", "")), reading, ok, advice, "audio"))
+    return out
+
+
+def numbers_list(view: CallView, zero: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for tv in view.trainee:
+        if tv.turn.numbers:
+            out.extend(_audio(tv, zero))
+        elif view.language == "ja":
+            out.extend(_typed_ja(tv, zero))
+        else:
+            in_readback = "readback" in tv.intents or bool(tv.matches)
+            out.extend(_typed_en(tv, in_readback))
+    return out
+
+
+def check(view: CallView, numbers: list[dict[str, Any]]) -> Verdict | None:
+    judged = [n for n in numbers if n["ok"] is not None]
+    if not judged:
+        return None
+    bad = [n for n in judged if n["ok"] is False]
+    cid = "etiquette.number_readings"
+    if not bad:
+        return Verdict(cid, True, evidence=None, turn=judged[0]["turn"])
+    first = bad[0]
+    tv = next(t for t in view.trainee if t.index == first["turn"])
+    advice: list[str] = []
+    for n in bad:
+        if n["advice"] and n["advice"] not in advice:
+            advice.append(n["advice"])
+    model = pick(view.language, "例：「ゼロキューゼロの、イチニーサンヨンの、ゴーロクナナハチ」",
+                 'e.g. "That\'s fifteen -- one-five."')
+    expected = pick(view.language, "なな / よん / きゅう / ゼロ",
+                    "digit by digit (one-five)")
+    return Verdict(cid, False, expected, ", ".join(str(n["reading"]) for n in bad),
+                   view.quote(tv), pick(view.language, "。", ". ").join(advice) + " " + model,
+                   first["turn"])

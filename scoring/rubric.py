@@ -1,0 +1,130 @@
+"""The rubric: which checks apply, their weights, the pass mark and the hard-fail checks.
+
+Every desk has defaults (:data:`DESK_DEFAULTS`) so a trainer need not write a rubric; a
+scenario's ``rubric:`` overrides them:
+
+- ``weights``: by check id (``readback.phone``) or category (``etiquette``); naming a check
+  that is not a default of the desk turns it on.  A weight of 0 keeps the check on the card
+  without points.
+- ``disable``: check ids, categories or ``category.*`` patterns that do not apply.
+- ``hard_fail``: replaces the desk's hard-fail list (ids, categories or patterns).  A
+  hard-failed check fails the whole call whatever the total.  For ``readback.*`` only a
+  *wrong* value read back hard-fails (a value left out loses its points).
+- ``pass_mark`` (0-100), ``zero_reading`` (``zero``: まる / れい are flagged), ``version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from simulator.schema import Rubric, Scenario
+
+DEFAULT_PASS_MARK = 70.0
+#: bump when the defaults below change (stored with each score next to the scenario's version)
+DEFAULTS_VERSION = "2"
+
+#: spoken-reply checks (apply only when the trainee answered by voice)
+SPOKEN = ("etiquette.speaking_rate", "etiquette.response_time", "etiquette.long_silences",
+          "etiquette.talk_listen_ratio", "etiquette.interruptions")
+ETIQUETTE = ("etiquette.greeting", "etiquette.closing", "etiquette.cushion_words",
+             "etiquette.no_casual_words", "etiquette.fillers", "etiquette.number_readings",
+             *SPOKEN)
+DEESCALATION = ("deescalation.listen_first", "deescalation.apologize",
+                "deescalation.confirm_facts", "deescalation.no_blame",
+                "deescalation.propose_remedy", "deescalation.confirm_acceptance",
+                "deescalation.report_and_thank")
+DESK_CHECKS = {
+    "order": ("order.price_breakdown", "order.cancellation_terms", "order.return_terms"),
+    "reservation": ("reservation.payment_deadline", "reservation.cancellation_window",
+                    "reservation.refund_ratio"),
+    "inquiry": ("inquiry.handoff_consent",),
+    "return": ("return.return_shipping", "return.return_method"),
+    "complaint": (),
+}
+#: every check id the scorer knows, besides readback.<slot>
+ALL_CHECKS = (*ETIQUETTE, *DEESCALATION, *(c for cs in DESK_CHECKS.values() for c in cs))
+
+
+@dataclass(frozen=True)
+class DeskDefaults:
+    checks: tuple[str, ...]  # besides readback.<slot>, which every desk with slots has
+    weights: dict[str, float]  # by id or category
+    hard_fail: tuple[str, ...]
+    pass_mark: float = DEFAULT_PASS_MARK
+
+
+_BASE_WEIGHTS = {"readback": 2.0, "etiquette": 1.0, "deescalation": 2.0,
+                 "deescalation.no_blame": 3.0, "order": 2.0, "reservation": 2.0,
+                 "inquiry": 3.0, "return": 2.0}
+_HARD = ("readback.*", "deescalation.no_blame")
+
+DESK_DEFAULTS: dict[str, DeskDefaults] = {
+    "order": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.no_blame",
+                           *DESK_CHECKS["order"]), dict(_BASE_WEIGHTS), _HARD),
+    "reservation": DeskDefaults((*ETIQUETTE, "deescalation.listen_first",
+                                 "deescalation.no_blame", *DESK_CHECKS["reservation"]),
+                                dict(_BASE_WEIGHTS), _HARD),
+    "inquiry": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.no_blame",
+                             *DESK_CHECKS["inquiry"]), dict(_BASE_WEIGHTS), _HARD),
+    "return": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.apologize",
+                            "deescalation.no_blame", *DESK_CHECKS["return"]),
+                           dict(_BASE_WEIGHTS), _HARD),
+    "complaint": DeskDefaults((*ETIQUETTE, *DEESCALATION),
+                              {**_BASE_WEIGHTS, "readback": 1.0}, _HARD),
+}
+
+
+def category(check_id: str) -> str:
+    return check_id.split(".", 1)[0]
+
+
+def _matches(check_id: str, patterns: Iterable[str]) -> bool:
+    for p in patterns:
+        if p == check_id or p == category(check_id) or (
+                p.endswith(".*") and category(check_id) == p[:-2]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class ResolvedRubric:
+    """The desk defaults with the scenario's overrides applied."""
+
+    desk: str
+    checks: tuple[str, ...]
+    weights: dict[str, float]
+    hard_fail: tuple[str, ...]
+    disable: tuple[str, ...]
+    pass_mark: float
+    zero_reading: str
+    version: str
+    extra: tuple[str, ...] = field(default=())  # checks turned on by the scenario
+
+    def applies(self, check_id: str) -> bool:
+        if _matches(check_id, self.disable):
+            return False
+        if category(check_id) == "readback":
+            return True
+        return check_id in self.checks or check_id in self.extra
+
+    def weight(self, check_id: str) -> float:
+        if check_id in self.weights:
+            return self.weights[check_id]
+        return self.weights.get(category(check_id), 1.0)
+
+    def is_hard(self, check_id: str) -> bool:
+        return _matches(check_id, self.hard_fail)
+
+
+def resolve(scenario: Scenario) -> ResolvedRubric:
+    r: Rubric = scenario.rubric
+    d = DESK_DEFAULTS[scenario.desk]
+    weights = {**d.weights, **r.weights}
+    extra = tuple(k for k in r.weights if "." in k and k not in d.checks)
+    return ResolvedRubric(
+        desk=scenario.desk, checks=d.checks, weights=weights,
+        hard_fail=tuple(r.hard_fail) if r.hard_fail is not None else d.hard_fail,
+        disable=tuple(r.disable),
+        pass_mark=r.pass_mark if r.pass_mark is not None else d.pass_mark,
+        zero_reading=r.zero_reading, version=r.version, extra=extra)
