@@ -412,6 +412,51 @@ def models_cmd(action: Annotated[str, typer.Argument(help="list, prepare or veri
         f"{r['name']:10} {r['status']:20} {r.get('path') or ''}" for r in rows))
 
 
+# ----------------------------------------------------------------------------- voice
+
+
+@app.command("voices")
+@handles_errors
+def voices_cmd(lang: LangOpt = None,
+               all_voices: Annotated[bool, typer.Option("--all", help="List the system voice's every language.")] = False) -> None:
+    """Speech backends, their availability and voices."""
+    from simulator.voice.commands import voices_report
+
+    typer.echo(voices_report(_check_lang(lang), all_voices))
+
+
+@app.command("say")
+@handles_errors
+def say_cmd(text: Annotated[str, typer.Argument(help="What the customer says.")],
+            output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")] = Path("say.wav"),
+            lang: LangOpt = None,
+            voice: Annotated[str | None, typer.Option("--voice", help="A voice id (see opsim voices).")] = None,
+            backend: Annotated[str | None, typer.Option("--backend", help="openjtalk, kokoro, piper, pyttsx3 or silent.")] = None,
+            speed: Annotated[float, typer.Option("--speed", help="0.5 to 2.0 (1.0 normal).")] = 1.0,
+            pitch: Annotated[float, typer.Option("--pitch", help="Semitones (-12 to 12).")] = 0.0,
+            mood: Annotated[float, typer.Option("--mood", help="0 calm ... 10 furious.")] = 2.0,
+            telephone: Annotated[bool, typer.Option("--telephone", help="Narrow-band telephone line.")] = False) -> None:
+    """Speak TEXT in a customer's voice into a WAV file."""
+    from simulator.voice.commands import say
+
+    said = say(text, output, language=_check_lang(lang) or "ja", backend=backend, voice=voice,
+               speed=speed, pitch=pitch, mood=mood, telephone=telephone)
+    typer.echo(f"{said.path}: {said.duration:.2f} s ({said.source}) reading: {said.spoken}")
+
+
+@app.command("prepare")
+@handles_errors
+def prepare_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
+                lang: LangOpt = None, var: VarOpt = None,
+                telephone: Annotated[bool | None, typer.Option("--telephone/--no-telephone", help="Override the persona's telephone effect.")] = None) -> None:
+    """Render a scenario's fixed lines (and lines whose --var values are given) ahead of time."""
+    from simulator.variables import parse_pins
+    from simulator.voice.commands import prepare, prepare_summary
+
+    lines = prepare(scenario, _check_lang(lang), parse_pins(var or []), telephone)
+    typer.echo(prepare_summary(lines))
+
+
 def main() -> None:
     app()
 
