@@ -17,11 +17,26 @@ the mood at each.
 
 from __future__ import annotations
 
+import re
+
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 
 ANGRY = 7.0
 EARLY = 3  # the greeting and the first two answers to the complaint
+
+
+#: asking whether something is acceptable, besides the lexicon's ask_consent (also casual forms,
+#: which etiquette.no_casual_words judges separately)
+_CONSENT = {"ja": re.compile(r"(?:いい|よろしい|大丈夫|問題ない|差し支えない)(?:です|でしょう|でございます)か|"
+                             r"ご納得|ご了承いただけ|いかがでしょう"),
+            "en": re.compile(r"\b(?:is that|would that be|does that|would that) (?:okay|ok|all right|alright|"
+                             r"fine|acceptable|work)\b|\bhow does that sound\b|\bdo you agree\b",
+                             re.IGNORECASE)}
+
+
+def _asks_consent(view: CallView, tv: TurnView) -> bool:
+    return tv.has("ask_consent") or _CONSENT[view.language].search(tv.text) is not None
 
 
 def _evidence(view: CallView, tvs: list[TurnView]) -> str:
@@ -150,7 +165,8 @@ def confirm_acceptance(view: CallView) -> Verdict | None:
     remedy = _first(view, "propose_remedy")
     expected = pick(lang, "対応策への納得を確認", "the customer's agreement to the remedy")
     model = pick(lang, "「このような対応でよろしいでしょうか。」", '"Would that be all right with you?"')
-    consent = _first(view, "ask_consent", after=remedy.index) if remedy is not None else None
+    consent = next((tv for tv in view.trainee if remedy is not None and tv.index >= remedy.index
+                    and _asks_consent(view, tv)), None)
     if consent is not None:
         return Verdict("deescalation.confirm_acceptance", True, expected, None,
                        view.quote(consent, mood=True), None, consent.index)

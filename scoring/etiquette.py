@@ -30,7 +30,7 @@ LONG_SILENCE = 3.0  # seconds
 RESPONSE_TIME = 2.0  # seconds, median
 RATE_JA = (5.0, 8.5)  # mora per second
 RATE_EN = (110.0, 170.0)  # words per minute
-TALK_SHARE_MAX = 0.70
+TALK_SHARE_MAX = 0.75  # order taking reads everything back: the operator talks more
 MORA_PER_S = 7.0  # to estimate the length of typed or unsynchronised lines
 WPM = 150.0
 #: details whose request needs a cushion word (personal data)
@@ -43,6 +43,12 @@ FILLERS = {
 }
 _POLITE_EN = re.compile(r"\b(?:may i|could i|could you|would you|can i|if you don't mind|"
                         r"if you do not mind|i'm afraid|i am afraid|unfortunately|please)\b")
+_REQUEST = {"ja": re.compile(r"ください|くださいませ|いただけ|いただいて|頂け|お願い|伺|うかが|教え|頂戴|ちょうだい"),
+            "en": re.compile(r"\b(?:please|give me|tell me|i need|may i have|could i have|can i have)\b")}
+_OWN_NAME = {
+    "ja": re.compile(r"(?:担当|窓口|係|受付)の?[^、。\s]{1,8}(?:でございます|です|が承ります)|と申します|"
+                     r"(?:わたくし|私)[、,]?[^、。\s]{1,8}(?:でございます|です)"),
+    "en": re.compile(r"\b(?:this is|my name is|i'm|i am) [A-Z][a-z]+|\b[A-Z][a-z]+ speaking\b")}
 _SMALL = set("ァィゥェォャュョヮぁぃぅぇぉゃゅょゎ")
 
 
@@ -99,7 +105,7 @@ def greeting(view: CallView) -> Verdict | None:
         missing.append(pick(lang, "挨拶", "greeting"))
     if not _shop_said(view.shop, first.text, lang):
         missing.append(pick(lang, "店名", "shop name"))
-    if not first.has("self_intro"):
+    if not (first.has("self_intro") or _OWN_NAME[lang].search(unicodedata.normalize("NFKC", first.text))):
         missing.append(pick(lang, "名乗り", "own name"))
     shop = view.shop or pick(lang, "〇〇ショップ", "our shop")
     model = pick(lang, f"「お電話ありがとうございます。{shop}、担当の山田でございます。」",
@@ -140,6 +146,9 @@ def cushion_words(view: CallView) -> Verdict | None:
     for tv in view.trainee:
         key = lex.key(tv.text)
         kinds = {view.scenario.slots[s].kind for s in tv.asked}
+        if _REQUEST[lang].search(key):  # a request without a question mark (教えてください)
+            kinds |= {k for k in PERSONAL if k in lex.ask_keywords
+                      and lex.ask_keywords[k].search(key)}
         personal = kinds & PERSONAL
         if personal:
             pos = [p for k in personal if k in lex.ask_keywords

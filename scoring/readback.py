@@ -14,7 +14,9 @@ trainee turn after that is compared with the true value by the slot's kind
 
 from __future__ import annotations
 
-from scoring.context import CallView
+import re
+
+from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 
 LABELS = {
@@ -25,6 +27,17 @@ LABELS = {
            "address": "address", "size": "size", "colour": "colour", "money": "amount",
            "date": "date", "payment": "payment method", "code": "number", "text": "detail"},
 }
+
+
+_CONFIRMING = re.compile(
+    r"ですね|でございますね|ますね|様ね|とのこと|ということ|でよろしい|でお間違い|お間違いな|で間違いな|ですか|でしょうか|"
+    r"[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|so that's|so that is|"
+    r"to confirm|let me (?:read|repeat|confirm)|you said)\b", re.IGNORECASE)
+
+
+def confirming(tv: TurnView) -> bool:
+    """A turn that reads something back for confirmation (not a mere mention)."""
+    return "readback" in tv.intents or _CONFIRMING.search(tv.text) is not None
 
 
 def label(view: CallView, sid: str) -> str:
@@ -53,7 +66,9 @@ def check(view: CallView, sid: str) -> Verdict:
     seen = [(tv, tv.matches[sid]) for tv in view.trainee
             if tv.index > given_at and sid in tv.matches]
     wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
-    rights = [tv for tv, m in seen if m.status == "match"]
+    # a value counts as read back in a confirming turn (黒ですね / 確認いたします… / is that
+    # right?); a wrong value counts wherever it is said
+    rights = [tv for tv, m in seen if m.status == "match" and confirming(tv)]
     corrected = bool(wrongs) and any(tv.index > wrongs[-1][0].index for tv in rights)
     lab = label(view, sid)
     phrase = model_phrase(view, sid)
@@ -86,8 +101,11 @@ def check(view: CallView, sid: str) -> Verdict:
 
 
 def checks(view: CallView) -> list[Verdict]:
+    """A check for every slot the customer told, and for every slot when the call was
+    completed (the order was closed: a detail never captured was not read back either)."""
     out: list[Verdict] = []
+    completed = view.record.outcome == "completed"
     for sid, slot in view.scenario.slots.items():
-        if slot.readback and sid in view.given:
+        if slot.readback and (sid in view.given or completed):
             out.append(check(view, sid))
     return out
