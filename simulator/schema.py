@@ -330,6 +330,14 @@ def _message(err: Any, path: KeyPath) -> str:
     return str(err["msg"])
 
 
+def _misspelt(path: KeyPath, by_path: dict[KeyPath, list[Any]]) -> bool:
+    """Is the missing key at ``path`` written under a close misspelling beside it?"""
+    parent, name = path[:-1], str(path[-1]) if path else ""
+    extra = [str(p[-1]) for p, errs in by_path.items()
+             if p[:-1] == parent and p != path and errs[0]["type"] == "extra_forbidden"]
+    return bool(difflib.get_close_matches(name, extra, n=1))
+
+
 def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:
     problems: dict[str, None] = {}
     # union members each report: keep the most specific report per path
@@ -341,6 +349,8 @@ def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:
         if any(p[: len(path)] == path and p != path for p in by_path):
             continue  # a deeper error explains this one
         err = errs[0]
+        if err["type"] == "missing" and _misspelt(path, by_path):
+            continue  # the unknown key's "did you mean" says it better
         key = err["type"] == "extra_forbidden"
         problems[f"{doc.where(path, key=key)}: {format_path(path)}: {_message(err, path)}"] = None
     return list(problems)
