@@ -49,12 +49,9 @@ _CT2_DTYPES: dict[int, Any] = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int
 
 def cache_dir() -> Path:
     """The folder for converted models: ``$OPSIM_CACHE`` or the platform's user cache."""
-    env = os.environ.get("OPSIM_CACHE")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+    from simulator.environment import cache_home
 
-    return Path(user_cache_dir("opsim"))
+    return cache_home().expanduser()
 
 
 def checkpoint_path() -> Path:
