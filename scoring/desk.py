@@ -9,7 +9,7 @@
   the scenario has one), ``reservation.cancellation_window``, ``reservation.refund_ratio``
   (the ratio of variable ``refund_ratio`` when there is one).
 - ``inquiry.handoff_consent``: honest about not knowing (no guessing), hands over to a
-  specialist, and asks the customer's consent in that reply or the one next to it.
+  specialist, and asks the customer's consent in that reply or the one before it.
 - ``return.return_shipping`` (who pays for sending it back), ``return.return_method``
   (how to send it back).
 """
@@ -174,7 +174,8 @@ def handoff_consent(view: CallView) -> Verdict | None:
                        pick(lang, f"わからないことは正直に伝え、専門の担当者へおつなぎしましょう。例：{model}",
                             f"Say honestly that you do not know and hand over to a specialist, "
                             f"e.g. {model}"))
-    near = view.trainee[max(0, handoff - 1):handoff + 2]
+    # consent asked before the hand-over is decided: in that reply or the one before
+    near = view.trainee[max(0, handoff - 1):handoff + 1]
     consent = next((tv for tv in near if tv.has("ask_consent")), None)
     tv = view.trainee[handoff]
     if consent is None:
@@ -226,7 +227,7 @@ CHECKS: dict[str, Callable[[CallView], Verdict | None]] = {
          'prepaid label."')),
     "return.return_method": _simple(
         "return.return_method",
-        {"ja": r"返送|送り返|ご返送|お送りください|お送りいただ|梱包|同梱|伝票|集荷|引き取り|回収|宅配便|着払いで",
+        {"ja": r"返送(?!料)|送り返|ご返送|お送りください|お送りいただ|梱包|同梱|伝票|集荷|引き取り|回収|宅配便|着払いで",
          "en": r"send it back|ship it back|mail it|pack|box|label|pick.?up|drop.?off|courier|post office"},
         ("返送方法の説明", "how to send it back"),
         ("返送の方法をお伝えしましょう。例：「お届けした箱に商品を入れ、同封の着払い伝票でお送りください。」",

@@ -43,8 +43,9 @@ FILLERS = {
 }
 _POLITE_EN = re.compile(r"\b(?:may i|could i|could you|would you|can i|if you don't mind|"
                         r"if you do not mind|i'm afraid|i am afraid|unfortunately|please)\b")
-_REQUEST = {"ja": re.compile(r"ください|くださいませ|いただけ|いただいて|頂け|お願い|伺|うかが|教え|頂戴|ちょうだい"),
-            "en": re.compile(r"\b(?:please|give me|tell me|i need|may i have|could i have|can i have)\b")}
+#: asking the customer to tell a detail, without a question mark (お名前を教えてください)
+_REQUEST = {"ja": re.compile(r"教え|お聞かせ|伺|うかが|頂戴|ちょうだい|お知らせ"),
+            "en": re.compile(r"\b(?:tell me|give me|i need|may i have|could i have|can i have)\b")}
 _OWN_NAME = {
     "ja": re.compile(r"(?:担当|窓口|係|受付)の?[^、。\s]{1,8}(?:でございます|です|が承ります)|と申します|"
                      r"(?:わたくし|私)[、,]?[^、。\s]{1,8}(?:でございます|です)"),
