@@ -146,7 +146,7 @@ def cushion_words(view: CallView) -> Verdict | None:
     requests: list[tuple[TurnView, int | None]] = []
     for tv in view.trainee:
         key = lex.key(tv.text)
-        kinds = {view.scenario.slots[s].kind for s in tv.asked}
+        kinds: set[str] = {view.scenario.slots[s].kind for s in tv.asked}
         if _REQUEST[lang].search(key):  # a request without a question mark (教えてください)
             kinds |= {k for k in PERSONAL if k in lex.ask_keywords
                       and lex.ask_keywords[k].search(key)}
