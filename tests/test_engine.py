@@ -1,0 +1,298 @@
+"""The call engine: mood, line variants, repeats, turn limit, seeds, pins, safe templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator import template, variables
+from simulator.engine import (
+    IGNORED_PENALTY,
+    INTERRUPT_PENALTY,
+    SILENCE_PENALTY,
+    Call,
+    Utterance,
+    band,
+    run_script,
+)
+from simulator.errors import OpsimError
+from simulator.scenarios import find_scenario
+from simulator.schema import Scenario, load_scenario
+
+PROBE = """\
+format: 1
+id: probe
+language: ja
+title: テスト
+desk: complaint
+brief: "{shop}の窓口です。{customer_name}様から。"
+persona:
+  name: "{customer_name}"
+  description: テスト用のお客様
+  mood: MOOD
+  temperament: {rise: RISE, fall: FALL}
+variables:
+  shop: {value: テスト商店}
+  customer_name: {faker: name}
+  order_number: {faker: order_number, pattern: "########"}
+  item: {choices: [皿, 鍋, 椀, 箸, 盆, 壺]}
+slots:
+  order_number: {kind: code, value: "{order_number}"}
+anywhere:
+  - {mood_at_least: 9.5, goto: hung_up}
+states:
+  talk:
+    say:
+      calm: ["落ち着いた声：{item}の件です。"]
+      upset: ["少しいらだった声：{item}の件です。"]
+      angry: ["怒った声：{item}の件です！"]
+    repeat: ["聞いてますか？", "もしもし？"]
+    on:
+      - {intent: closing, goto: done}
+      - {read_back: order_number, goto: talk}
+  done:
+    say: ["失礼します。"]
+    end: completed
+  hung_up:
+    say: ["もういいです！"]
+    end: hung_up
+max_turns: MAXT
+"""
+
+
+def probe(tmp_path: Path, *, mood: float = 2, rise: float = 1, fall: float = 1,
+          max_turns: int = 30) -> Scenario:
+    text = (PROBE.replace("MOOD", str(mood)).replace("RISE", str(rise))
+            .replace("FALL", str(fall)).replace("MAXT", str(max_turns)))
+    p = tmp_path / "probe.yaml"
+    p.write_text(text, encoding="utf-8")
+    return load_scenario(p)
+
+
+def picked_up(sc: Scenario, **kw: object) -> Call:
+    call = Call(sc, seed=1, **kw)  # type: ignore[arg-type]
+    call.reply("お電話ありがとうございます。")
+    return call
+
+
+# ----------------------------------------------------------------------------- mood
+
+
+def test_band_thresholds() -> None:
+    assert band(0) == band(3.99) == "calm"
+    assert band(4) == band(6.99) == "upset"
+    assert band(7) == band(10) == "angry"
+
+
+def test_blame_raises_mood_and_apology_lowers_it(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=5))
+    before = call.mood
+    call.reply("それはお客様の勘違いです。")
+    assert call.mood >= before + 3.0
+    high = call.mood
+    call.reply("大変申し訳ございません。")
+    assert call.mood <= high - 1.5
+    intents = [t.intents for t in call.record.trainee_turns()]
+    assert "blame" in intents[1] and "apology" in intents[2]
+
+
+def test_temperament_multiplies_changes(tmp_path: Path) -> None:
+    calm = picked_up(probe(tmp_path, mood=3, rise=1))
+    calm.reply("お客様の勘違いです。")
+    touchy = picked_up(probe(tmp_path, mood=3, rise=2))
+    touchy.reply("お客様の勘違いです。")
+    assert touchy.mood - 3 > calm.mood - 3 > 0
+    forgiving = picked_up(probe(tmp_path, mood=8, fall=2))
+    forgiving.reply("申し訳ございません。")
+    stern = picked_up(probe(tmp_path, mood=8, fall=0.5))
+    stern.reply("申し訳ございません。")
+    assert forgiving.mood < stern.mood < 8
+
+
+def test_interruption_raises_mood(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=2))
+    before = call.mood
+    call.reply(Utterance("はい", barge_in=True))
+    assert call.mood >= before + INTERRUPT_PENALTY
+    assert call.record.turns[-2].interrupted is True
+
+
+def test_silence_raises_mood_and_is_logged(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=2))
+    before = call.mood
+    call.reply(Utterance("", silence=True))
+    assert call.mood == pytest.approx(before + SILENCE_PENALTY)
+    turn = call.record.turns[-2]
+    assert turn.silence is True and turn.intents == []
+
+
+def test_mood_is_clamped(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=0.2))
+    for _ in range(3):
+        call.reply("申し訳ございません。ご迷惑をおかけしました。")
+    assert call.mood == 0.0
+
+
+def test_mood_threshold_ends_the_call(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=8))
+    line = call.reply("お客様のミスですよね。")
+    assert line.ended and line.outcome == "hung_up"
+    assert call.record.outcome == "hung_up"
+    with pytest.raises(RuntimeError):
+        call.reply("もしもし")
+
+
+# ----------------------------------------------------------------------------- lines
+
+
+@pytest.mark.parametrize(("mood", "prefix"), [(1, "落ち着いた声"), (5, "少しいらだった声"),
+                                              (8, "怒った声")])
+def test_line_variant_follows_the_mood_band(tmp_path: Path, mood: float, prefix: str) -> None:
+    call = Call(probe(tmp_path, mood=mood), seed=3)
+    line = call.reply("はい")  # picks up: no greeting, the mood stays in its band
+    assert line.text.startswith(prefix)
+    assert line.band == band(mood)
+
+
+def test_the_customer_repeats_when_ignored(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, mood=2))
+    before = call.mood
+    first = call.reply("本日は晴れですね")  # no rule fires, nothing engaging
+    second = call.reply("本日は晴れですね")
+    third = call.reply("本日は晴れですね")
+    assert [first.text, second.text, third.text] == ["聞いてますか？", "もしもし？", "聞いてますか？"]
+    assert call.mood == pytest.approx(before + 3 * IGNORED_PENALTY)
+    assert call.state == "talk" and not call.ended
+
+
+def test_a_reply_that_moves_the_call_speaks_the_next_state(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path))
+    line = call.reply("お電話ありがとうございました。失礼いたします。")
+    assert (line.state, line.outcome, line.text) == ("done", "completed", "失礼します。")
+    assert call.record.outcome == "completed" and call.record.ended_at
+
+
+def test_the_trainee_picks_up_first(tmp_path: Path) -> None:
+    call = Call(probe(tmp_path), seed=1)
+    assert call.record.turns == []
+    call.reply("失礼いたします")  # the first reply only picks up: no rule fires
+    assert [t.speaker for t in call.record.turns] == ["trainee", "customer"]
+    assert not call.ended
+
+
+def test_max_turns_ends_as_incomplete(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path, max_turns=3))
+    call.reply("ええと")
+    line = call.reply("ええと")
+    assert line.ended and line.outcome == "incomplete"
+    assert call.record.outcome == "incomplete"
+    assert call.trainee_turn_count == 3
+
+
+def test_run_script_abandons_an_unfinished_call(tmp_path: Path) -> None:
+    call = run_script(probe(tmp_path), ["もしもし", "ええと"], seed=2)
+    assert call.record.outcome == "incomplete" and call.record.ended_at
+
+
+def test_readback_is_logged_with_status(tmp_path: Path) -> None:
+    sc = probe(tmp_path)
+    call = picked_up(sc, pins={"order_number": "12345678"})
+    call.reply("ご注文番号は12345679でございますね。")
+    call.reply("失礼しました、12345678でございますね。")
+    turns = call.record.trainee_turns()
+    assert turns[1].read_back["order_number"]["status"] == "mismatch"
+    assert turns[2].read_back["order_number"]["status"] == "match"
+    # a wrong value read back stays on record even when corrected
+    assert call.read_back["order_number"].status == "mismatch"
+
+
+# ----------------------------------------------------------------------------- seeds, pins
+
+
+def test_same_seed_same_call(tmp_path: Path) -> None:
+    sc = probe(tmp_path)
+    replies = ["お電話ありがとうございます", "本日は晴れ", "失礼いたします"]
+    a = run_script(sc, replies, seed=42).record
+    b = run_script(sc, replies, seed=42).record
+    assert a.variables == b.variables
+    assert [t.text for t in a.turns] == [t.text for t in b.turns]
+    others = {tuple(sorted(run_script(sc, replies, seed=s).record.variables.items()))
+              for s in range(1, 6)}
+    assert len(others) > 1  # the seed does change the details
+
+
+def test_bundled_run_is_reproducible() -> None:
+    sc = find_scenario("angry_complaint", "ja")
+    replies = ["お電話ありがとうございます。", "申し訳ございません。", "ご注文番号をお伺いできますか？"]
+    a = run_script(sc, replies, seed=7).record
+    b = run_script(sc, replies, seed=7).record
+    assert [(t.text, t.mood) for t in a.turns] == [(t.text, t.mood) for t in b.turns]
+
+
+def test_pins_win_and_name_companions_follow(tmp_path: Path) -> None:
+    sc = probe(tmp_path)
+    values = variables.generate(sc, 5, {"customer_name": "山田花子", "item": "茶碗"})
+    assert values["customer_name"] == "山田花子"
+    assert values["customer_name_reading"] == "山田花子"  # a pinned name is its own reading
+    assert values["item"] == "茶碗"
+    values = variables.generate(sc, 5, {"customer_name": "山田花子",
+                                        "customer_name_reading": "ヤマダハナコ",
+                                        "customer_name_family": "山田"})
+    assert values["customer_name_reading"] == "ヤマダハナコ"
+    assert values["customer_name_family"] == "山田"
+    call = Call(sc, seed=5, pins={"customer_name": "山田花子"})
+    assert "山田花子様" in call.brief()
+
+
+def test_companions_of_address_and_date() -> None:
+    sc = find_scenario("reservation", "ja")
+    values = variables.generate(sc, 3)
+    assert values["deadline_weekday"].endswith("曜日")
+    assert values["customer_name_reading"]
+    pinned = variables.generate(sc, 3, {"deadline": "12月5日", "deadline_weekday": "土曜日"})
+    assert (pinned["deadline"], pinned["deadline_weekday"]) == ("12月5日", "土曜日")
+
+
+def test_unknown_pin_is_a_clean_error(tmp_path: Path) -> None:
+    with pytest.raises(OpsimError, match="has no such variable"):
+        variables.generate(probe(tmp_path), 1, {"colour": "red"})
+    with pytest.raises(OpsimError, match="NAME=VALUE"):
+        variables.parse_pins(["colour"])
+    assert variables.parse_pins(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
+
+
+def test_compute_uses_pinned_values() -> None:
+    sc = find_scenario("order_with_sizes", "ja")
+    values = variables.generate(sc, 1, {"price": "1000", "quantity": "3"})
+    assert values["total"] == str(1000 * 3 + int(values["shipping"]))
+
+
+# ----------------------------------------------------------------------------- safety
+
+
+@pytest.mark.parametrize("bad", ["{shop.__class__}", "{shop[0]}", "{shop!r}", "{shop:>10}",
+                                 "{__import__('os')}", "{0}", "{"])
+def test_templates_cannot_run_code(bad: str) -> None:
+    with pytest.raises(template.TemplateError):
+        template.fields(bad)
+
+
+def test_values_are_inserted_literally(tmp_path: Path) -> None:
+    sc = probe(tmp_path)
+    call = Call(sc, seed=1, pins={"shop": "{customer_name.__class__}", "item": "{shop}"})
+    assert call.brief().startswith("{customer_name.__class__}の窓口です。")
+    line = call.reply("もしもし")
+    assert "{shop}の件" in line.text
+
+
+@pytest.mark.parametrize("expr", ["__import__('os').system('true')", "price.real",
+                                  "price ** 2", "[price]", "'a' + price", "lambda: 1"])
+def test_compute_is_plain_arithmetic(expr: str) -> None:
+    with pytest.raises(ValueError):
+        variables.compute_names(expr)
+
+
+def test_compute_of_non_number_is_a_clean_error() -> None:
+    with pytest.raises(OpsimError, match="not a number"):
+        variables.compute("price * 2", {"price": "たくさん"})
