@@ -32,7 +32,9 @@ LABELS = {
 _CONFIRMING = re.compile(
     r"ですね|でございますね|ますね|様ね|とのこと|ということ|でよろしい|でお間違い|お間違いな|で間違いな|ですか|でしょうか|"
     r"[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|so that's|so that is|"
-    r"to confirm|let me (?:read|repeat|confirm)|you said)\b", re.IGNORECASE)
+    r"to confirm|let me (?:read|repeat|confirm)|you said|you'd like|you would like|"
+    r"it arrived|i'm sorry (?:that )?(?:it|the|your)|i understand (?:that )?(?:it|the|your))\b",
+    re.IGNORECASE)
 
 
 def confirming(tv: TurnView) -> bool:

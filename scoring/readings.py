@@ -131,26 +131,40 @@ def _typed_en(tv: TurnView, in_readback: bool) -> list[dict[str, Any]]:
         runs.append(current)
     digit_runs = ["".join(_EN_DIGIT[w[1]] for w in r) for r in runs
                   if all(w[1] in _EN_DIGIT for w in r)]
-    spelled = " ".join(digit_runs)
     out: list[dict[str, Any]] = []
     for r in runs:
         reading = " ".join(w[0] for w in r)
         value = matching.normalize(reading, "en").replace(" ", "")
-        teen_ty = [w for w in r if w[1] in _EN_TEEN or w[1] in _EN_TY]
-        if teen_ty and in_readback:
-            digits = value if value.isdigit() else ""
-            confirmed = bool(digits) and any(digits in d for d in spelled.split())
-            parts = "-".join(_digit_word(c) for c in digits)
-            advice = "" if confirmed else (
-                f'Confirm "{teen_ty[0][0]}" digit by digit: "{reading} -- that\'s {parts}" '
-                f"(fifteen and fifty sound alike on the phone)")
-            out.append(_entry(tv.index, value, reading, confirmed, advice, "text"))
-        elif teen_ty:
+        said = _teen_ty(r)
+        if said and in_readback:
+            # every teen/ty number must be confirmed digit by digit in the same turn
+            missing = [(word, v) for word, v in said if not any(v in d for d in digit_runs)]
+            advice = "" if not missing else (
+                f'Confirm "{missing[0][0]}" digit by digit: "{missing[0][0]} -- that\'s '
+                f'{"-".join(_digit_word(c) for c in missing[0][1])}" (fifteen and fifty sound '
+                f"alike on the phone)")
+            out.append(_entry(tv.index, value, reading, not missing, advice, "text"))
+        elif said:
             out.append(_entry(tv.index, value, reading, None, "", "text"))
         elif len(r) > 1 or in_readback:  # a lone "one" is usually a pronoun
             out.append(_entry(tv.index, value, reading, True, "", "text"))
     for m in re.finditer(r"\d+(?:[-,.]\d+)*", tv.text):
         out.append(_entry(tv.index, m.group(0), None, None, "", "text"))
+    return out
+
+
+def _teen_ty(run: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
+    """The teen/ty numbers of a run as (words, digits): fifteen -> 15, forty-seven -> 47."""
+    out: list[tuple[str, str]] = []
+    for i, (word, low, _) in enumerate(run):
+        if low in _EN_TEEN:
+            out.append((word, _EN_TEEN[low]))
+        elif low in _EN_TY:
+            nxt = run[i + 1][1] if i + 1 < len(run) else ""
+            if nxt in _EN_DIGIT and _EN_DIGIT[nxt] != "0" and nxt not in ("oh", "o"):
+                out.append((f"{word}-{run[i + 1][0]}", _EN_TY[low][0] + _EN_DIGIT[nxt]))
+            else:
+                out.append((word, _EN_TY[low]))
     return out
 
 

@@ -121,8 +121,13 @@ _KATA = r"\u30a0-\u30ff"
 
 def _variant_pattern(v: str, language: str) -> str:
     v = unicodedata.normalize("NFKC", v)
+    if language == "en" and re.fullmatch(r"[A-Z]{1,2}", v):
+        # a letter size only next to "size": the s of "it's" and the m of "I'm" are no sizes
+        x = re.escape(v.lower())
+        return rf"\bsize\s+{x}\b|(?<![a-z']){x}(?:\s+|-)size\b"
     if re.fullmatch(r"[A-Za-z][A-Za-z .]*", v):
-        return rf"(?<![a-z]){re.escape(v.lower())}(?![a-z])"
+        # a whole word: the m of "I'm", the s of "it's", the ll of "I'll" are no sizes
+        return rf"(?<![a-z'’]){re.escape(v.lower())}(?![a-z'’])"
     kata = jaconv.hira2kata(v)
     if re.fullmatch(rf"[{_KATA}]+", kata):
         # a katakana word stands alone (サイズ / 色 / カラー may follow)
@@ -433,3 +438,8 @@ def find(kind: str, expected: str, text: str, language: str, *, reading: str | N
         if len(r) >= 3 and r in reading_of(text):
             return Match("match")
     return ABSENT
+
+
+def katakana_reading(text: str) -> str | None:
+    """The katakana reading of ``text`` (OpenJTalk), or None when it is not installed."""
+    return _g2p(unicodedata.normalize("NFKC", text))
