@@ -102,7 +102,8 @@ def payment_deadline(view: CallView) -> Verdict | None:
     lang = view.language
     pat = {"ja": r"(お?支払|ご?入金|お?振込|お?振り込み).{0,30}(期限|まで|以内)|期限.{0,20}(支払|入金|振込)",
            "en": r"(pay|payment).{0,40}(by|within|deadline|due|before)|(deadline|due).{0,30}pay"}
-    deadline = view.record.variables.get("payment_deadline")
+    deadline = (view.slot_values.get("payment_deadline") or view.record.variables.get("payment_deadline")
+                or view.record.variables.get("deadline"))
     exp = (f"お支払い期限（{deadline}）" if lang == "ja" else f"the payment deadline ({deadline})"
            ) if deadline else pick(lang, "お支払い期限", "the payment deadline")
     model = pick(lang, f"「お支払い期限は{deadline or '〇月〇日'}まででございます。期限を過ぎますと"

@@ -1,0 +1,51 @@
+"""The labelled set (tests/labelled/): the scorer agrees with every hand-written label.
+
+Labels come from the domain rules (../shared/domain.md, docs/scoring.md), written before the
+scorer was run on the call; see :mod:`scoring.labelled` for the format.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from scoring.labelled import Case, load_all, run, transcript
+from scoring.rubric import ALL_CHECKS
+from simulator.scenarios import BUNDLED
+
+LABELLED = Path(__file__).parent / "labelled"
+CASES = load_all(LABELLED)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_scorer_agrees_with_the_labels(case: Case) -> None:
+    outcome = run(case)
+    wrong = outcome.disagreements()
+    card = "\n".join(f"  {c.id}: passed={c.passed} points={c.points} heard={c.heard!r} "
+                     f"evidence={c.evidence!r}" for c in outcome.card.checks)
+    assert not wrong, (f"{case.id}: (check, label, scorer) {wrong}\n"
+                       f"{transcript(outcome.record)}\n{card}")
+
+
+def test_the_set_is_big_and_broad() -> None:
+    assert len(CASES) >= 60
+    langs = Counter(c.scenario.language for c in CASES)
+    assert langs["ja"] >= 40 and langs["en"] >= 15
+    bundled = {(p.parent.name, p.stem) for p in BUNDLED.glob("*/*.yaml")}
+    covered = {(c.scenario.language, c.scenario.id) for c in CASES}
+    assert bundled <= covered, f"bundled scenarios without labelled calls: {bundled - covered}"
+
+
+def test_every_check_is_labelled_failing_and_passing() -> None:
+    seen: dict[str, set[str]] = {}
+    for c in CASES:
+        for cid, label in c.labels.items():
+            seen.setdefault(cid, set()).add(label)
+    for cid in ALL_CHECKS:
+        assert {"pass", "fail"} <= seen.get(cid, set()), f"{cid}: labels {seen.get(cid)}"
+    assert any("wrong" in v for k, v in seen.items() if k.startswith("readback."))
+    assert sum(1 for c in CASES if c.call == "fail") >= 15
+    noise = [c for c in CASES if "/noise_" in c.id]
+    assert len(noise) >= 10 and all(set(c.labels.values()) <= {"pass", "absent"} for c in noise)
