@@ -7,6 +7,7 @@ import wave
 
 import numpy as np
 
+from scoring.scorecard import CheckResult, Scorecard
 from simulator.engine import Call
 from simulator.store import SessionWriter
 
@@ -100,3 +101,12 @@ def write_sessions(home: str, db_url: str | None, who: str, count: int, start_at
                 w.attach_audio(0, make_wav(0.05))
                 w.finish(call.record, score_call(scenario, call.record))
     return {"seconds": time.perf_counter() - t0, "sessions": float(count)}
+
+
+READBACK = "readback.order_number"  # the one check these tests rely on (scoring evolves)
+
+
+def check_of(card: Scorecard | None, check_id: str = READBACK) -> CheckResult:
+    """The check ``check_id`` of a scorecard (the rubric adds checks over time)."""
+    assert card is not None
+    return next(c for c in card.checks if c.id == check_id)

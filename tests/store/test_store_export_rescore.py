@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from store_helpers import GOOD, WRONG, play
+from store_helpers import GOOD, READBACK, WRONG, check_of, play
 
 import scoring
 from scoring import score_call
@@ -41,9 +41,14 @@ def test_csv_sessions_round_trip(store: Store, scenario: Scenario, tmp_path: Pat
     assert list(rows[0]) == SESSION_COLUMNS
     assert [r["trainee"] for r in rows] == ["山田 太郎", "佐藤, \"花子\""]
     assert rows[0]["scenario_title"] == "注文番号の確認（テスト）"
-    assert (rows[0]["status"], rows[0]["score"], rows[0]["passed"]) == ("complete", "100.0", "true")
-    assert (rows[1]["status"], rows[1]["passed"], rows[1]["failed_checks"]) == (
-        "incomplete", "false", "readback.order_number")
+    card_a, card_b = (store.session(i).scorecard for i in (a, a + 1))
+    assert card_a is not None and card_b is not None
+    assert (rows[0]["status"], rows[0]["score"], rows[0]["passed"]) == (
+        "complete", str(card_a.score), "true" if card_a.passed else "false")
+    assert (rows[1]["status"], rows[1]["passed"]) == ("incomplete", "false")
+    assert rows[1]["failed_checks"].split(";") == [c.id for c in card_b.checks if not c.passed]
+    assert READBACK in rows[1]["failed_checks"].split(";")
+    assert READBACK not in rows[0]["failed_checks"].split(";")
     assert json.loads(rows[0]["variables"])["shop"] == "テスト商店"
     assert rows[0]["session_id"] == str(a) and data.count(b"\r\n") == 3
 
@@ -52,11 +57,14 @@ def test_csv_checks(store: Store, scenario: Scenario) -> None:
     _two(store, scenario)
     text = to_csv(store.details(store.sessions()), rows="checks")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == CHECK_COLUMNS and len(rows) == 2
-    bad = rows[1]
-    assert (bad["check_id"], bad["passed"], bad["expected"], bad["heard"], bad["hard_fail"]) == (
-        "readback.order_number", "false", "12345678", "12345679", "true")
-    assert bad["advice"] == "注文番号を正しく復唱しましょう（正: 12345678）"
+    cards = [d.scorecard for d in store.details(store.sessions())]
+    assert list(rows[0]) == CHECK_COLUMNS
+    assert len(rows) == sum(len(c.checks) for c in cards if c is not None)
+    [bad] = [r for r in rows if r["check_id"] == READBACK and r["session_id"] == "2"]
+    assert (bad["passed"], bad["expected"], bad["heard"], bad["hard_fail"]) == (
+        "false", "12345678", "12345679", "true")
+    card_b = store.session(2).scorecard
+    assert card_b is not None and bad["advice"] == check_of(card_b).advice and "12345678" in bad["advice"]
     with pytest.raises(ValueError):
         to_csv([], rows="turns")
 
@@ -67,7 +75,8 @@ def test_json_export(store: Store, scenario: Scenario) -> None:
     s = doc["sessions"][0]
     assert s["id"] == a and s["trainee"] == "山田 太郎" and s["status"] == "complete"
     assert [t["text"] for t in s["transcript"] if t["speaker"] == "trainee"] == GOOD
-    assert s["scorecard"]["rubric_version"] == "1" and s["scorecard"]["score"] == 100.0
+    card = store.session(a).scorecard
+    assert card is not None and s["scorecard"] == json.loads(json.dumps(card.to_dict()))
     assert s["score_history"][0]["reason"] == "call"
     # each session reads back as the engine's own event log
     rec = CallRecord.from_dict(s)
@@ -82,20 +91,24 @@ def test_rescore_adds_a_score_and_keeps_the_old(store: Store, scenario: Scenario
 
     def stricter(sc: Scenario, record: CallRecord) -> Scorecard:  # a new rubric version
         card = score_call(sc, record)
-        extra = CheckResult("etiquette.closing", "etiquette", False, 0.0, 1.0,
+        extra = CheckResult("etiquette.closing_x", "etiquette", False, 0.0, 1.0,
                             advice="最後にお礼を言いましょう")
         return Scorecard(card.score / 2, False, card.pass_mark, [*card.checks, extra],
                          card.numbers, "2")
 
+    sa_, sb_ = (store.sessions(ids=[i])[0].score for i in (a, b))
     monkeypatch.setattr(scoring, "score_call", stricter)
     results = store.rescore()
+    assert sa_ is not None and sb_ is not None and sa_ > 0
     assert [(r.session_id, r.before, r.after, r.rubric_version) for r in results] == [
-        (a, 100.0, 50.0, "2"), (b, 0.0, 0.0, "2")]
+        (a, sa_, sa_ / 2, "2"), (b, sb_, sb_ / 2, "2")]
     d = store.session(a)
     assert [(h.score, h.rubric_version, h.reason) for h in d.history] == [
-        (100.0, "1", "call"), (50.0, "2", "rescore")]
-    assert d.scorecard is not None and d.scorecard.checks[-1].id == "etiquette.closing"
-    assert len(d.scores) == 2 and d.scores[d.history[0].id].passed  # the old card intact
+        (sa_, "1", "call"), (sa_ / 2, "2", "rescore")]
+    assert d.scorecard is not None and d.scorecard.checks[-1].id == "etiquette.closing_x"
+    old = d.scores[d.history[0].id]  # the old card intact
+    assert len(d.scores) == 2 and old.score == sa_ and "etiquette.closing_x" not in [c.id for c in old.checks]
+    assert old == score_call(scenario, d.record())
     assert store.sessions(ids=[a])[0].rubric_version == "2"
     assert in_progress.id not in [r.session_id for r in results]
 
@@ -108,11 +121,15 @@ def test_rescore_uses_the_stored_scenario_text(store: Store, scenario: Scenario,
     path.write_text(path.read_text(encoding="utf-8").replace("label: 注文番号}", "label: 注文番号, readback: false}"),
                     encoding="utf-8")
     from simulator.scenarios import find_scenario
-    assert find_scenario("store_probe", "ja").content_hash != scenario.content_hash
+    changed = find_scenario("store_probe", "ja")
+    assert changed.content_hash != scenario.content_hash
+    assert READBACK not in [c.id for c in score_call(changed, store.session(a).record()).checks]
     path.unlink()
     [r1, r2] = store.rescore(since=None)
-    assert (r1.session_id, r1.after, r1.note) == (a, 100.0, None)
-    assert r2.after == 0.0
+    # scored against the text stored with the session: as at the time of the call
+    assert (r1.session_id, r1.after, r1.note) == (a, r1.before, None)
+    assert r2.after == r2.before
+    assert check_of(store.session(a).scorecard).passed  # the read-back check still applies
 
 
 def test_rescore_without_text_falls_back_and_says_so(store: Store, scenario: Scenario) -> None:
@@ -125,7 +142,7 @@ def test_rescore_without_text_falls_back_and_says_so(store: Store, scenario: Sce
         conn.execute(sa.delete(db.scenario_texts))
         conn.execute(db.sessions.update().values(scenario_hash="0" * 64))
     [r1, _r2] = store.rescore()
-    assert r1.after == 100.0 and r1.note is not None and "changed since the call" in r1.note
+    assert r1.after == r1.before and r1.note is not None and "changed since the call" in r1.note
     with store.engine.begin() as conn:
         conn.execute(db.sessions.update().values(scenario_id="gone_scenario"))
     [r1, _r2] = store.rescore()

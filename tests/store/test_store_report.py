@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from store_helpers import GOOD, WRONG, make_wav
+from store_helpers import GOOD, READBACK, WRONG, make_wav
 
 from scoring import score_call
 from simulator.engine import Call, Utterance
@@ -110,9 +110,12 @@ def test_report_html(store: Store, scenario: Scenario, tmp_path: Path) -> None:
     # self-contained: nothing fetched from elsewhere (only in-document #refs)
     assert all(r.startswith("#") for r in doc.refs), doc.refs[:3]
     assert "<script" not in rep.html and "<link" not in rep.html
-    # the wrong read-back is highlighted on its turn, in both WRONG sessions
-    assert len(doc.failed_rows) == 2
-    assert all("12345679" in r and "readback.order_number" in r for r in doc.failed_rows)
+    # the turns failed checks point at are highlighted; the wrong read-back in both WRONG calls
+    cards = [d.scorecard for d in store.details(store.sessions())]
+    assert len(doc.failed_rows) == sum(
+        len({c.turn for c in card.checks if not c.passed and c.turn is not None})
+        for card in cards if card is not None)
+    assert sum(1 for r in doc.failed_rows if "12345679" in r and READBACK in r) == 2
     assert "7 は「なな」と読みましょう" in rep.html
 
 
@@ -120,11 +123,19 @@ def test_summary_numbers(store: Store, scenario: Scenario, tmp_path: Path) -> No
     _sessions(store, scenario, tmp_path)
     s = summarize(store.details(store.sessions()))
     assert s.trainees.keys() == {"山田", "佐藤"}
-    assert sorted(p[1] for p in s.trainees["山田"]) == [0.0, 100.0]
-    [check] = s.checks
-    assert (check.check_id, check.times, check.passed, check.missed) == ("readback.order_number", 3, 1, 2)
-    assert s.missed[0].trainees_missed == {"山田", "佐藤"}
-    assert s.categories["readback"] == pytest.approx(100 / 3)
+    details = store.details(store.sessions())
+    cards = [d.scorecard for d in details if d.scorecard is not None]
+    assert sorted(p[1] for p in s.trainees["山田"]) == sorted(
+        c.score for d, c in zip(details, cards, strict=True) if d.summary.trainee == "山田")
+    [check] = [c for c in s.checks if c.check_id == READBACK]
+    assert (check.times, check.passed, check.missed) == (3, 1, 2)
+    assert check.trainees_missed == {"山田", "佐藤"}
+    assert [c.check_id for c in s.checks] == sorted({c.id for card in cards for c in card.checks},
+                                                     key=lambda i: (next(c.category for card in cards for c in card.checks if c.id == i), i))
+    assert [m.missed for m in s.missed] == sorted((m.missed for m in s.missed), reverse=True)
+    rb = [max(0.0, 100 * sum(c.points for c in card.checks if c.category == "readback")
+              / sum(c.max_points for c in card.checks if c.category == "readback")) for card in cards]
+    assert s.categories["readback"] == pytest.approx(sum(rb) / 3)
     [n] = s.numbers
     assert (n.value, n.reading, n.times, n.trainees) == ("7", "しち", 3, {"佐藤"})
 
