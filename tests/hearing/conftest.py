@@ -3,22 +3,12 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-REAL = SHARED / "audio" / "real"
-
-
-def real_manifest() -> list[dict[str, str]]:
-    with (REAL / "manifest.tsv").open(encoding="utf-8") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def test_quiet_speech_is_not_silent() -> None:
 
 
 def test_real_recordings_at_8_and_44_khz_load() -> None:
-    from conftest import REAL, real_manifest
+    from hearing_data import REAL, real_manifest
 
     for row in real_manifest():
         a = load_audio(REAL / row["file"])

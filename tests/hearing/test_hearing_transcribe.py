@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REAL, real_manifest
+from hearing_data import REAL, real_manifest
 
 from simulator.errors import AudioError, OpsimError
 from simulator.hearing.metrics import en_words, error_rate, kana
