@@ -15,13 +15,13 @@ SKIP = {"machine", "__main__"}
 
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
-    names = argv or sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
+    if argv:  # one benchmark with its own options
+        return int(importlib.import_module(f"bench.{argv[0]}").main(argv[1:]))
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
     failed = 0
     for name in names:
-        mod = importlib.import_module(f"bench.{name}")
         print(f"\n######## bench.{name}", flush=True)
-        rc = mod.main([]) if hasattr(mod, "main") else 0
-        failed += 1 if rc else 0
+        failed += 1 if importlib.import_module(f"bench.{name}").main([]) else 0
     return 1 if failed else 0
 
 

@@ -297,8 +297,10 @@ class Call:
         asked_now: list[str] = []
         read_now: dict[str, dict[str, str | None]] = {}
         repeated_question = False
+        # the shop's own name is no read-back ("ミドリ" in the shop name is not a colour)
+        said = u.text.replace(self.variables.get("shop", "\0"), " ")
         for sid, slot in sc.slots.items():
-            m = matching.find(slot.kind, self.slot_values[sid], u.text, self.language,
+            m = matching.find(slot.kind, self.slot_values[sid], said, self.language,
                               reading=self.slot_readings.get(sid))
             if m.status != "absent":
                 read_now[sid] = {"status": m.status, "heard": m.heard}

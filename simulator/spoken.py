@@ -16,14 +16,23 @@ from simulator.engine import Call, Utterance
 from simulator.schema import Scenario
 
 
+#: words every call of the language uses that the recogniser tends to mishear without a hint
+COMMON_WORDS = {"ja": ["復唱", "承ります"], "en": []}
+
+
 def vocabulary(scenario: Scenario, values: Mapping[str, str]) -> list[str]:
-    """Words worth priming the recogniser with: the shop, items, colours, the name."""
+    """Words worth priming the recogniser with: the shop, the details of this call (items,
+    colours, the customer's name and address) and what they are called (ご住所, お支払い)."""
     from simulator import template
 
     words = [values.get("shop", "")]
     for slot in scenario.slots.values():
-        if slot.kind in ("text", "colour", "size", "name", "payment"):
+        if slot.kind in ("text", "colour", "size", "name", "payment", "address"):
             words.append(template.render(slot.value, values))
+    for slot in scenario.slots.values():
+        if slot.label:
+            words.append(slot.label)
+    words += COMMON_WORDS.get(scenario.language, [])
     return [w for w in dict.fromkeys(words) if w]
 
 
