@@ -5,7 +5,7 @@
 * NFKC (全角 digits and letters to ASCII, half-width kana to full-width);
 * phone, order and postal numbers digit by digit in their groups, with the readings
   callers use (ゼロ, ニー, ゴー, ヨン, ナナ, キュー): 090-1234-5678 ->
-  ゼロキューゼロ、イチニーサンヨン、ゴーロクナナハチ;
+  ゼロキューゼロ、イチニーサンヨン、ゴーロクナナハチ, after a short pause (番号は、ゼロ...);
 * prices and counts stay digits (OpenJTalk reads 2980円 as にせんきゅうひゃくはちじゅうえん),
   without thousands separators (Kokoro reads "2,980" as に、きゅうひゃく...), ¥ -> 円;
 * short hyphenated address numbers read with の (3-5-12 -> 3の5の12);
@@ -78,8 +78,11 @@ def group_digits(digits: str) -> list[str]:
     return groups
 
 
+_PAUSE = "\x01"  # a pause before a number read digit by digit (resolved in normalize)
+
+
 def _read_groups(groups: list[str]) -> str:
-    return "、".join(read_digits(g) for g in groups if g)
+    return _PAUSE + "、".join(read_digits(g) for g in groups if g)
 
 
 def _hyphenated(m: re.Match[str]) -> str:
@@ -119,7 +122,7 @@ def _email(m: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Japanese text as the synthesizer should read it (see the module docstring)."""
-    t = unicodedata.normalize("NFKC", text)
+    t = unicodedata.normalize("NFKC", text).replace("〒", "")
     t = _EMAIL.sub(_email, t)
     t = _YEN_PREFIX.sub(lambda m: m.group(1) + "円", t)
     t = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), t)
@@ -129,10 +132,12 @@ def normalize(text: str) -> str:
     t = _LONG_DIGITS.sub(lambda m: _read_groups(group_digits(m.group(1))), t)
     # trailing-off dots are a pause
     t = re.sub(r"(?:\.{2,}|…+|‥+)", "、", t)
+    # a short pause before a digit-by-digit number (電話番号は、ゼロキューゼロ...): without
+    # it "はゼロ" runs together and a listener (and Whisper) hears an extra zero
+    t = re.sub(rf"(?:^|(?<=[\s、。,.?!「『(]))\{_PAUSE}", "", t).replace(_PAUSE, "、")
     t = re.sub(r"^、+|(?<=[、。?!])、+", "", t)
     t = _SIZE_NL.sub(lambda m: _NUMBER_SIZE[m.group(1)] + "エル", t)
     t = _LATIN.sub(_latin, t)
-    # the 〒 mark and stray spaces between Japanese characters
-    t = t.replace("〒", "")
+    # stray spaces between Japanese characters
     t = re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "、", t)
     return t.strip()

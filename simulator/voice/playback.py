@@ -224,13 +224,15 @@ class SoundDeviceOutput:
         self.fill(outdata[:, 0])
 
     def play(self, audio: Audio, label: str) -> Playback:
-        path = self.also.write(audio, label) if self.also is not None else None
         dev = resample(audio, self.rate)
-        pb = DevicePlayback(label, dev.samples, self.rate, path, started=self.clock())
+        pb = DevicePlayback(label, dev.samples, self.rate, None, started=self.clock())
         with self._lock:
             if self._current is not None:
                 self._current.stop()
             self._current = pb
+        # the supervisor's copy is written once the line is already playing
+        if self.also is not None:
+            pb.path = self.also.write(audio, label)
         return pb
 
     def close(self) -> None:
