@@ -9,6 +9,7 @@ processes writing sessions at once wait for each other instead of failing or cor
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,6 +155,11 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _json_dumps(obj: Any) -> str:
+    """JSON columns keep Japanese readable for anyone opening the database directly."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
 def make_engine(url: str) -> Engine:
     try:
         u: URL = make_url(url)
@@ -166,10 +172,11 @@ def make_engine(url: str) -> Engine:
         if u.get_backend_name() == "sqlite":
             if u.database and u.database != ":memory:":
                 Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                                      json_serializer=_json_dumps)
             _sqlite_setup(engine)
         else:
-            engine = sa.create_engine(u, pool_pre_ping=True)
+            engine = sa.create_engine(u, pool_pre_ping=True, json_serializer=_json_dumps)
     except NoSuchModuleError:
         raise OpsimError(f"--db: unsupported database {u.drivername!r} (use sqlite or "
                          "postgresql)", ExitCode.USAGE) from None

@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -201,6 +202,17 @@ def _insert_ignore(conn: Connection, table: sa.Table, values: dict[str, Any],
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

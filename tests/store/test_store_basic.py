@@ -26,6 +26,8 @@ def test_data_folder_from_opsim_home(home: Path, scenario: Scenario) -> None:
     with sqlite3.connect(home / "opsim.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+        # JSON columns hold readable Japanese (not \\u escapes) for anyone opening the file
+        assert "テスト商店" in conn.execute("SELECT variables FROM sessions").fetchone()[0]
 
 
 def test_db_url_env_and_path(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
