@@ -91,3 +91,15 @@ def test_bundled_scenarios_are_valid() -> None:
     for p in bundled:
         sc = load_scenario(p)
         assert sc.language == p.parent.name and sc.id == p.stem
+
+
+def test_the_documented_example_is_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    marker = doc.index("<!-- docs-example")
+    start = doc.index("```yaml\n", marker) + len("```yaml\n")
+    end = doc.index("\n```", start)
+    p = tmp_path / "delivery_change.yaml"
+    p.write_text(doc[start:end] + "\n", encoding="utf-8")
+    sc = load_scenario(p)
+    assert sc.id == "delivery_change" and sc.initial == "opening"
+    assert set(sc.endings().values()) == {"completed", "escalated", "hung_up"}
