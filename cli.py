@@ -226,6 +226,26 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
     typer.echo(render_text(result.scorecard, sc.language))
 
 
+@app.command("score")
+@handles_errors
+def score_cmd(target: Annotated[str, typer.Argument(help="A stored session id, or a transcript file (the JSON of opsim run --json, or a call record).")],
+              scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario id or file (default: the one the call was played from).")] = None,
+              db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-score a stored session or a transcript with the current rubric (nothing is saved)."""
+    from scoring.render import render_text
+    from scoring.rescore import rescore
+    from simulator.conversation import RunResult
+
+    r = rescore(target, scenario=scenario, db=db)
+    if r.note:
+        typer.echo(f"note: {r.note}", err=True)
+    if as_json:
+        _echo_json(RunResult(r.scenario, r.record, r.card).to_json())
+        return
+    typer.echo(f"{r.source}: {r.scenario.id} ({r.record.language}), outcome {r.record.outcome}\n")
+    typer.echo(render_text(r.card, r.record.language))
+
+
 @app.command("practice")
 @handles_errors
 def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],

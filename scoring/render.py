@@ -1,8 +1,15 @@
-"""The scorecard for people: categories, failures first, the quote and the better phrase."""
+"""The scorecard for people: categories, failures first, the quote and the better phrase.
+
+``render_text(card, language)`` is what ``opsim run``, ``opsim practice`` and ``opsim score``
+print: the total and pass/fail (with the reason when a hard-fail check failed), then one
+block per category -- categories with failures first, failed checks first inside each --
+with expected vs heard, the quoted turn and the advice with a model phrase; then the
+numbers the trainee read and how.
+"""
 
 from __future__ import annotations
 
-from scoring.scorecard import Scorecard
+from scoring.scorecard import CheckResult, Scorecard
 
 CATEGORY_TITLES = {
     "ja": {"readback": "復唱", "numbers": "数字の読み方", "deescalation": "クレーム対応の手順",
@@ -12,39 +19,79 @@ CATEGORY_TITLES = {
            "etiquette": "Telephone manners", "order": "Order desk", "reservation": "Reservations",
            "inquiry": "Inquiries", "return": "Returns", "complaint": "Complaints"},
 }
+CHECK_TITLES = {
+    "ja": {"deescalation.listen_first": "傾聴（怒りが収まるまで質問しない）",
+           "deescalation.apologize": "早めのお詫び", "deescalation.confirm_facts": "落ち着いてから事実確認",
+           "deescalation.no_blame": "お客様の落ち度を指摘しない",
+           "deescalation.propose_remedy": "対応策の提示", "deescalation.confirm_acceptance": "納得の確認",
+           "deescalation.report_and_thank": "報告とご意見へのお礼",
+           "etiquette.greeting": "第一声（挨拶・店名・名乗り）", "etiquette.closing": "お礼で締めくくる",
+           "etiquette.cushion_words": "クッション言葉", "etiquette.no_casual_words": "くだけた言葉を使わない",
+           "etiquette.fillers": "「えー」「あのー」", "etiquette.number_readings": "数字の読み方",
+           "etiquette.speaking_rate": "話す速さ", "etiquette.response_time": "応答の速さ",
+           "etiquette.long_silences": "長い沈黙", "etiquette.talk_listen_ratio": "話す・聞くの割合",
+           "etiquette.interruptions": "話をさえぎらない", "order.price_breakdown": "送料込みの合計金額",
+           "order.cancellation_terms": "キャンセル条件", "order.return_terms": "返品・交換条件",
+           "reservation.payment_deadline": "お支払い期限", "reservation.cancellation_window": "キャンセル期限",
+           "reservation.refund_ratio": "返金の割合", "inquiry.handoff_consent": "正直に・了承を得て引き継ぐ",
+           "return.return_shipping": "返送料の負担", "return.return_method": "返送の方法"},
+    "en": {},
+}
+
+
+def _title(c: CheckResult, language: str) -> str:
+    t = CHECK_TITLES.get(language, {}).get(c.id)
+    return f"{c.id}  {t}" if t else c.id
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
 
 
 def render_text(card: Scorecard, language: str = "ja") -> str:
+    ja = language == "ja"
     titles = CATEGORY_TITLES.get(language, CATEGORY_TITLES["en"])
-    verdict = ("合格" if card.passed else "不合格") if language == "ja" else (
-        "PASS" if card.passed else "FAIL")
-    lines = [f"== {'スコア' if language == 'ja' else 'Score'}: {card.score:.0f} / 100  "
-             f"({verdict}, {'合格点' if language == 'ja' else 'pass mark'} {card.pass_mark:.0f})"]
-    cats: dict[str, list[int]] = {}
-    for i, c in enumerate(card.checks):
-        cats.setdefault(c.category, []).append(i)
-    for cat, idx in cats.items():
-        checks = [card.checks[i] for i in idx]
+    verdict = ("合格" if card.passed else "不合格") if ja else ("PASS" if card.passed else "FAIL")
+    lines = [f"== {'スコア' if ja else 'Score'}: {card.score:.0f} / 100  ({verdict}, "
+             f"{'合格点' if ja else 'pass mark'} {card.pass_mark:.0f})"]
+    hard = [c for c in card.checks if c.hard_fail]
+    if hard:
+        lines.append(("   不合格の理由: " if ja else "   failed outright by: ")
+                     + ", ".join(c.id for c in hard))
+    failed = sum(1 for c in card.checks if not c.passed)
+    lines.append(f"   {'要改善' if ja else 'to improve'}: {failed} / {len(card.checks)}")
+    cats: dict[str, list[CheckResult]] = {}
+    for c in card.checks:
+        cats.setdefault(c.category, []).append(c)
+    order = sorted(cats, key=lambda k: (all(c.passed for c in cats[k]), list(cats).index(k)))
+    for cat in order:
+        checks = cats[cat]
         ok = sum(1 for c in checks if c.passed)
+        won = sum(c.points for c in checks)
+        most = sum(c.max_points for c in checks)
         lines.append("")
-        lines.append(f"-- {titles.get(cat, cat)}  {ok}/{len(checks)}")
+        lines.append(f"-- {titles.get(cat, cat)}  {ok}/{len(checks)}  "
+                     f"({_points(won)}/{_points(most)} {'点' if ja else 'points'})")
         for c in sorted(checks, key=lambda c: c.passed):
             mark = "✓" if c.passed else ("✗!" if c.hard_fail else "✗")
-            lines.append(f"  {mark} {c.id}")
-            if not c.passed:
-                if c.expected is not None or c.heard is not None:
-                    exp = "正" if language == "ja" else "expected"
-                    got = "聞こえた" if language == "ja" else "heard"
-                    lines.append(f"      {exp}: {c.expected or '-'}   {got}: {c.heard or '-'}")
-                if c.evidence:
-                    lines.append(f"      「{c.evidence}」" if language == "ja" else f"      \"{c.evidence}\"")
-                if c.advice:
-                    lines.append(f"      → {c.advice}")
-    if card.numbers:
+            lines.append(f"  {mark} {_title(c, language)}")
+            if c.passed:
+                continue
+            if c.expected is not None or c.heard is not None:
+                exp = "正" if ja else "expected"
+                got = "実際" if ja else "heard"
+                lines.append(f"      {exp}: {c.expected or '-'}   {got}: {c.heard or '-'}")
+            if c.evidence:
+                where = f"#{c.turn} " if c.turn is not None and not c.evidence.startswith("#") else ""
+                lines.append(f"      {where}「{c.evidence}」" if ja else f"      {where}\"{c.evidence}\"")
+            if c.advice:
+                lines.append(f"      → {c.advice}")
+    spoken = [n for n in card.numbers if n.get("reading") is not None or n.get("ok") is not None]
+    if spoken:
         lines.append("")
         lines.append("-- " + titles["numbers"])
-        for n in card.numbers:
-            mark = {True: "✓", False: "✗", None: "?"}[n.get("ok")]
-            lines.append(f"  {mark} {n.get('value')} ({n.get('reading') or '-'})"
-                         + (f"  → {n['advice']}" if n.get("advice") and n.get("ok") is False else ""))
+        for n in sorted(spoken, key=lambda n: n.get("ok") is not False):
+            mark = {True: "✓", False: "✗", None: "·"}[n.get("ok")]
+            advice = f"  → {n['advice']}" if n.get("advice") and n.get("ok") is False else ""
+            lines.append(f"  {mark} #{n.get('turn')} {n.get('value')} ({n.get('reading') or '-'}){advice}")
     return "\n".join(lines)
