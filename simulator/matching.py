@@ -294,7 +294,7 @@ def _find_digits(kind: str, expected: str, text: str, language: str) -> Match:
 def _spelled_words(text: str) -> list[str]:
     """Letters spelled one by one ("S-M-I-T-H", "S M I T H") joined into words."""
     out = []
-    for m in re.finditer(r"\b[A-Za-z](?:[\s\-.,]+[A-Za-z]\b){2,}", text):
+    for m in re.finditer(r"(?<![A-Za-z'])[A-Za-z](?:[\s\-.,]+[A-Za-z](?![A-Za-z'])){2,}", text):
         out.append(re.sub(r"[^A-Za-z]", "", m.group(0)).lower())
     return out
 
