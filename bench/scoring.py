@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
         assert outcome_of(score_call(o.case.scenario, o.record)) == o.got, o.case.id
     acc, stats = accuracy(outcomes)
     per_s, ms = speed(outcomes, args.rounds)
-    langs = defaultdict(int)
+    langs: dict[str, int] = defaultdict(int)
     for c in cases:
         langs[c.scenario.language] += 1
     scenarios = sorted({f"{c.scenario.language}/{c.scenario.id}" for c in cases})
