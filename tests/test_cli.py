@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ from typer.testing import CliRunner
 import cli
 
 runner = CliRunner()
+
+# tests/scoring/ is a folder of test modules: when this file runs on its own, pytest puts
+# tests/ first on sys.path and that folder would shadow the scoring package as a namespace
+# package (the editable install's import hook comes after that lookup).  Let the
+# repository root win.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "scenarios"
 

@@ -16,6 +16,7 @@ here (an ``expect_checks:`` key belongs to the scoring tests).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ from simulator.scenarios import BUNDLED, bundled_files
 from simulator.schema import Scenario, load_scenario
 
 SCRIPTED = Path(__file__).parent / "scripted"
+
+# tests/scoring/ is a folder of test modules: when this file runs on its own, pytest puts
+# tests/ first on sys.path and that folder would shadow the scoring package as a namespace
+# package (the editable install's import hook comes after that lookup).  Let the
+# repository root win.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 RUN_KEYS = {"replies", "seed", "vars", "expect", "expect_checks"}
 EXPECT_KEYS = {"outcome", "mood_at_most", "mood_at_least"}
 
