@@ -21,6 +21,7 @@ import re
 
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
+from simulator import intents as lexicon
 
 ANGRY = 7.0
 EARLY = 3  # the greeting and the first two answers to the complaint
@@ -114,11 +115,34 @@ def confirm_facts(view: CallView) -> Verdict | None:
                         'have your order number, please?"'), asked[0].index if asked else None)
 
 
+#: a blame phrase about a third party (the carrier) is an excuse, not the customer's mistake
+_THIRD_PARTY = re.compile(r"配送業者|運送会社|運送業者|宅配業者|業者|carrier|courier|delivery company|"
+                          r"shipping company|post office", re.IGNORECASE)
+
+
+def blames_customer(view: CallView, tv: TurnView) -> bool:
+    if not tv.has("blame"):
+        return False
+    lex = lexicon.lexicon(view.language)
+    key = lex.key(tv.text)
+    m = lex.matchers["blame"]
+    hits = [lit for lit in m.literals if lit and lit in key]
+    hits += [x.group(0) for p in m.patterns for x in [p.search(key)] if x]
+    for phrase in view.scenario.intents.get("blame", []):
+        if phrase.startswith("re:"):
+            found = re.search(phrase[3:], key)
+            if found:
+                hits.append(found.group(0))
+        elif lex.key(phrase) and lex.key(phrase) in key:
+            hits.append(phrase)
+    return any(not _THIRD_PARTY.search(h) for h in hits)
+
+
 def no_blame(view: CallView) -> Verdict | None:
     if not view.trainee:
         return None
     lang = view.language
-    bad = [tv for tv in view.trainee if tv.has("blame")]
+    bad = [tv for tv in view.trainee if blames_customer(view, tv)]
     expected = pick(lang, "お客様の誤りを指摘しない", "never blame the customer")
     if not bad:
         return Verdict("deescalation.no_blame", True, expected)

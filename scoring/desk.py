@@ -142,12 +142,22 @@ def refund_ratio(view: CallView) -> Verdict | None:
                             f"Tell how much is refunded on cancellation, e.g. {model}"))
     want = "".join(c for c in matching.normalize(ratio or "", lang) if c.isdigit())
     if want:
-        said = re.findall(r"\d+", matching.normalize(tv.text, lang))
+        said = _ratios(tv.text, lang)
         if said and want not in said:
             return Verdict("reservation.refund_ratio", False, exp, ", ".join(said), view.quote(tv),
                            pick(lang, f"返金の割合が違います（正: {ratio}）。例：{model}",
                                 f"The refund is {ratio}, e.g. {model}"), tv.index)
     return Verdict("reservation.refund_ratio", True, exp, None, view.quote(tv), None, tv.index)
+
+
+def _ratios(text: str, language: str) -> list[str]:
+    """Refund ratios stated in a text, as percentages: 50%, 5割 (50), 半額 (50), 全額 (100)."""
+    norm = matching.normalize(text, language).lower()
+    out = re.findall(r"(\d+)\s*(?:%|パーセント|percent)", norm)
+    out += [str(int(n) * 10) for n in re.findall(r"(\d+)\s*割", norm)]
+    words = {"半額": "50", "全額": "100", "half": "50", "full refund": "100", "in full": "100"}
+    out += [v for k, v in words.items() if k in norm]
+    return out
 
 
 def handoff_consent(view: CallView) -> Verdict | None:
@@ -218,7 +228,8 @@ CHECKS: dict[str, Callable[[CallView], Verdict | None]] = {
     "inquiry.handoff_consent": handoff_consent,
     "return.return_shipping": _simple(
         "return.return_shipping",
-        {"ja": r"(送料|返送料|着払い|元払い).{0,30}(負担|無料|着払い|元払い|いただ|弊社|当社|こちら|かかりません)|"
+        {"ja": r"(送料|返送料|着払い|元払い).{0,30}(負担|無料|着払い|元払い|いただ|弊社|当社|こちら|そちら|お客様|持ち|"
+               r"かかりません)|"
                r"(弊社|当社|こちら)(で|の)?(負担|ご負担)|着払いで",
          "en": r"(shipping|postage|return label|prepaid|free of charge|at our cost|"
                r"we(?:'ll| will) cover|you(?:'ll| will) need to pay)"},

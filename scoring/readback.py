@@ -30,7 +30,7 @@ LABELS = {
 
 
 _CONFIRMING = re.compile(
-    r"ですね|でございますね|ますね|様ね|とのこと|ということ|でよろしい|でお間違い|お間違いな|で間違いな|ですか|でしょうか|"
+    r"ですね|でございますね|ますね|様ね|とのこと|ということ|とは[、,]|でよろしい|でお間違い|お間違いな|で間違いな|ですか|でしょうか|"
     r"[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|so that's|so that is|"
     r"to confirm|let me (?:read|repeat|confirm)|you said|you'd like|you would like|"
     r"it arrived|i'm sorry (?:that )?(?:it|the|your)|i understand (?:that )?(?:it|the|your))\b",
