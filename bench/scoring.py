@@ -120,7 +120,10 @@ def main(argv: list[str]) -> int:
         f"({stats['agree'] / stats['labels']:.1%}); whole-call pass/fail "
         f"{stats['call_agree']:.0f} of {stats['calls']:.0f}.",
         "A positive is a failure (label fail or wrong): precision = flagged failures a "
-        "supervisor agrees with, recall = labelled failures caught.",
+        "supervisor agrees with, recall = labelled failures caught.  Most of these calls were "
+        "written while the scorer was built (disagreements fixed), so this is agreement, not "
+        "an accuracy estimate; the held-out calls (`heldout_*`, written after the scorer was "
+        "frozen) agreed on 280 of 287 labels (97.6 %) on their first run -- see docs/scoring.md.",
         "",
         acc,
         "",
