@@ -292,9 +292,11 @@ def speaking_rate(view: CallView) -> Verdict | None:
                 / (tv.turn.t_end - tv.turn.t_start) * (1 if fast else -1))
     return Verdict("etiquette.speaking_rate", False, expected, heard, view.quote(worst),
                    pick(lang, ("話す速さが速すぎます。" if fast else "話す速さが遅すぎます。")
-                        + "一語一語をはっきり、1秒に6〜7モーラ程度を目安に話しましょう。",
+                        + "1秒に6〜7モーラ程度を目安に、区切って話しましょう。例：「ご注文番号は、"
+                          "イチニーサンヨンの、ゴーロクナナハチでございますね。」",
                         ("You speak too fast. " if fast else "You speak too slowly. ")
-                        + "Aim for about 140-160 words per minute, clearly."), worst.index)
+                        + 'Aim for about 140-160 words per minute, in short groups, e.g. "Your '
+                          'order number is one-two-three-four... five-six-seven-eight."'), worst.index)
 
 
 def response_time(view: CallView) -> Verdict | None:
@@ -353,8 +355,10 @@ def talk_listen_ratio(view: CallView) -> Verdict | None:
     if share <= TALK_SHARE_MAX:
         return Verdict("etiquette.talk_listen_ratio", True, expected, heard)
     return Verdict("etiquette.talk_listen_ratio", False, expected, heard, None,
-                   pick(lang, "話しすぎています。要点を短く伝え、お客様の話を聞く時間を取りましょう。",
-                        "You talk most of the call. Keep it short and let the customer speak."))
+                   pick(lang, "話しすぎています。要点を短く伝え、お客様の話を聞く時間を取りましょう。"
+                              "例：「以上でございます。ほかにご不明な点はございますか。」",
+                        'You talk most of the call. Keep it short and let the customer speak, '
+                        'e.g. "That\'s everything on my side. Is there anything else?"'))
 
 
 def interruptions(view: CallView) -> Verdict | None:
@@ -368,7 +372,8 @@ def interruptions(view: CallView) -> Verdict | None:
     return Verdict("etiquette.interruptions", False,
                    pick(lang, "お客様の話を遮らない", "let the customer finish"),
                    pick(lang, f"{len(over)}回", f"{len(over)} time(s)"), view.quote(tv, mood=True),
-                   pick(lang, "お客様が話し終えるまで待ち、相づちで聞いていることを伝えましょう。",
+                   pick(lang, "お客様が話し終えるまで待ち、相づちで聞いていることを伝えましょう。"
+                              "例：「さようでございますか。」",
                         'Wait until the customer has finished; show you are listening ("I see.").'),
                    tv.index)
 

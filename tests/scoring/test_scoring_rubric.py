@@ -133,3 +133,21 @@ def test_cli_score(tmp_path: Path, played: Any) -> None:
     assert res.exit_code == 0 and "readback.phone" in res.stdout
     res = runner.invoke(app, ["score", str(tmp_path / "missing.json")])
     assert res.exit_code != 0 and "no such transcript file" in res.stderr
+
+
+def test_rescore_a_stored_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, played: Any) -> None:
+    from simulator.store import open_store
+
+    monkeypatch.setenv("OPSIM_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPSIM_DB_URL", raising=False)
+    with open_store() as st:
+        sid = st.save_call(played.scenario, played.record, played.scorecard, "tester")
+    again = rescore(str(sid))
+    assert again.source == f"session {sid}" and again.note is None
+    assert again.card.to_dict() == played.scorecard.to_dict()
+    from cli import app
+
+    res = CliRunner().invoke(app, ["score", str(sid)])
+    assert res.exit_code == 0 and res.stdout.startswith(f"session {sid}: order_with_sizes")
+    res = CliRunner().invoke(app, ["score", "999"])
+    assert res.exit_code != 0 and "no session 999" in res.stderr
