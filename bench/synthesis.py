@@ -62,6 +62,7 @@ VOICES: list[tuple[str, str, str]] = [
     ("pyttsx3", "gmw/en-us+f3", "en"),
 ]
 DEFAULT = {("openjtalk", "mei"), ("piper", "joe")}
+NOTE = ('Reading the table: the hearing metric keeps the hyphens of a written phone number (090-1234-5678), so a phone line heard perfectly as 09012345678 still scores about 0.09; most other Japanese errors are Whisper base mishearing words (住所 → 従書, 神宮前), not misread numbers or letters.  espeak-ng (pyttsx3) is fast but the least intelligible; Kokoro is the most natural-sounding but about 10x slower than OpenJTalk, so it suits pre-rendered lines.')
 
 
 def _render_worker(backend: str, voice: str, language: str, out_dir: str, n: int) -> dict[str, object]:
@@ -133,8 +134,8 @@ def _latency(n: int = 30) -> dict[str, list[float]]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--worker"]:
-        backend, voice, language, out_dir, n = argv[1:6]
-        print(json.dumps(_render_worker(backend, voice, language, out_dir, int(n))))
+        backend, voice, language, out_dir, count = argv[1:6]
+        print(json.dumps(_render_worker(backend, voice, language, out_dir, int(count))))
         return 0
     quick = "--quick" in argv
     n = 4 if quick else len(SENTENCES["ja"])
@@ -176,9 +177,9 @@ def main(argv: list[str]) -> int:
             if transcriber is not None:
                 for r in res["rows"]:
                     tr = transcriber.transcribe(r["path"], language=language, readings=False)
-                    e = error_rate(r["text"], tr.text, language)
-                    errs.append(e)
-                    details.append(f"{backend}/{voice}: {e:.2f} | {r['text']} | {tr.text}")
+                    rate = error_rate(r["text"], tr.text, language)
+                    errs.append(rate)
+                    details.append(f"{backend}/{voice}: {rate:.2f} | {r['text']} | {tr.text}")
             metric = "kana CER" if language == "ja" else "WER"
             score = (f"{sum(errs) / len(errs):.3f} ({metric})" if errs
                      else "pending (" + (why_pending or "no transcriber") + ")")
@@ -202,6 +203,7 @@ def main(argv: list[str]) -> int:
         "`readings=False`) transcribes each line; kana CER for ja (readings via "
         "pyopenjtalk, numbers as digits), WER for en. Defaults in bold; target <= 0.10.",
         table(["backend", "voice", "lang", "load s", "RTF", "mean line s", "error rate"], rows),
+        NOTE,
         "Start of a pre-rendered customer line (`CustomerVoice.say` → line handed to the "
         "output, 30 lines; the device row includes resampling to 48 kHz and the first "
         "256-sample callback block; the WAV copy for the supervisor is written after the "

@@ -137,6 +137,8 @@ class DevicePlayback:
     path: Path | None
     started: float = 0.0
     position: int = 0  # samples handed to the device so far
+    stopped_at: float | None = None  # clock time of a barge-in stop
+    clock: Callable[[], float] = time.monotonic
     _stopped: bool = False
     _finished: threading.Event = field(default_factory=threading.Event)
 
@@ -155,6 +157,7 @@ class DevicePlayback:
     def stop(self) -> float:
         if not self._finished.is_set():
             self._stopped = True
+            self.stopped_at = self.clock()
             self._finished.set()
         return min(self.position, len(self.samples)) / self.rate
 
@@ -225,7 +228,8 @@ class SoundDeviceOutput:
 
     def play(self, audio: Audio, label: str) -> Playback:
         dev = resample(audio, self.rate)
-        pb = DevicePlayback(label, dev.samples, self.rate, None, started=self.clock())
+        pb = DevicePlayback(label, dev.samples, self.rate, None, started=self.clock(),
+                            clock=self.clock)
         with self._lock:
             if self._current is not None:
                 self._current.stop()

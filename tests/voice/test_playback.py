@@ -45,7 +45,7 @@ def test_device_output_stops_on_barge_in(tmp_path: Path) -> None:
     assert float(np.abs(block).max()) > 0.2 and not pb.done
     played = pb.stop()
     assert played == pytest.approx(0.25, abs=0.011)
-    assert pb.interrupted and pb.done
+    assert pb.interrupted and pb.done and pb.stopped_at is not None
     dev.fill(block)
     assert float(np.abs(block).max()) == 0.0  # silence after the stop
     assert folder.written and pb.path == folder.written[0]
