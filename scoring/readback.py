@@ -67,7 +67,10 @@ def check(view: CallView, sid: str) -> Verdict:
     given_at = view.given.get(sid, -1)
     seen = [(tv, tv.matches[sid]) for tv in view.trainee
             if tv.index > given_at and sid in tv.matches]
-    wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
+    # a wrong digit string is wrong wherever it is said; another size, colour, count... only
+    # when it is read back (1点あたり in a price line is no quantity read-back)
+    strict = view.scenario.slots[sid].kind in ("phone", "code")
+    wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch" and (strict or confirming(tv))]
     # a value counts as read back in a confirming turn (黒ですね / 確認いたします… / is that
     # right?); a wrong value counts wherever it is said
     rights = [tv for tv, m in seen if m.status == "match" and confirming(tv)]

@@ -243,3 +243,11 @@ def test_price_breakdown(order_ja: Scenario) -> None:
     assert check(good, "order.price_breakdown").passed
     assert check(wrong, "order.price_breakdown").heard == "6,000"
     assert check(bare, "order.price_breakdown").heard == "送料の説明なし"
+
+
+def test_other_counts_in_a_price_line_are_no_wrong_read_back(order_ja: Scenario) -> None:
+    card = order_call(order_ja, "1点あたり2,980円でございます。", "2枚ですね。")
+    q = check(card, "readback.quantity")
+    assert q.passed and q.points > 0
+    wrong = order_call(order_ja, "3枚ですね。")
+    assert check(wrong, "readback.quantity").points < 0

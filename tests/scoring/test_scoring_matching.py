@@ -100,3 +100,10 @@ def test_quantity_money_date() -> None:
     assert find("date", "12月20日", "12月20日、土曜日まで", "ja").status == "match"
     assert find("date", "12月20日", "12月21日まで", "ja").status == "mismatch"
     assert find("date", "December 20", "by December 20th", "en").status == "match"
+
+
+def test_digit_strings_do_not_leak_between_slots() -> None:
+    phone_turn = "お電話番号は090-1234-5678ですね"
+    assert find("code", "12345678", phone_turn, "ja").status == "absent"
+    assert find("phone", PHONE, "ご注文番号12345678ですね", "ja").status == "absent"
+    assert find("code", "12345678", "ご注文番号12345679ですね", "ja").status == "mismatch"
