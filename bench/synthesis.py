@@ -139,6 +139,7 @@ def main(argv: list[str]) -> int:
         return 0
     quick = "--quick" in argv
     n = 4 if quick else len(SENTENCES["ja"])
+    load_before = os.getloadavg()[0]
 
     from simulator.voice.registry import BACKENDS
 
@@ -193,8 +194,11 @@ def main(argv: list[str]) -> int:
     lat_rows = [[k, f"{p50(v) * 1000:.1f}", f"{p95(v) * 1000:.1f}", f"{max(v) * 1000:.1f}"]
                 for k, v in lat.items()]
 
+    load_after = os.getloadavg()[0]
     body = "\n\n".join([
-        describe(),
+        describe() + f" Load average while measuring: {load_before:.1f} → {load_after:.1f} "
+        f"on {os.cpu_count()} cores (other processes slow the RTFs down when it exceeds the "
+        "core count).",
         f"`python -m bench synthesis{' --quick' if quick else ''}`: {n} customer lines per "
         "language (numbers, sizes, an address, an angry line), each through the full "
         "pipeline (text front-end, calm delivery, loudness) in the voice's own process. "
