@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import record
+from scoring_helpers import record
 
 from scoring import score_call
 from scoring.scorecard import Scorecard
