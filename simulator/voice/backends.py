@@ -295,7 +295,7 @@ class SilentSpeaker:
         return Availability(True)
 
     def voices(self) -> list[VoiceInfo]:
-        return [VoiceInfo("none", "ja", None, "silence"), VoiceInfo("none", "en", None, "silence")]
+        return [VoiceInfo("none", "any", None, "no audio (text mode, tests)")]
 
     def default_voice(self, language: str) -> str:
         return "none"

@@ -34,8 +34,7 @@ def voices_report(language: str | None = None, all_voices: bool = False) -> str:
                   if language is None or v.language.lower().startswith(language)
                   or name == "silent"]
         if name == "pyttsx3" and not all_voices:
-            wanted = ("en", "ja") if language is None else (language,)
-            voices = [v for v in voices if v.language.lower().split("-")[0] in wanted]
+            voices = [v for v in voices if v.language.lower().split("-")[0] in langs]
         seen: set[str] = set()
         for v in voices:
             if v.id in seen:
