@@ -96,10 +96,15 @@ class SessionFolderOutput:
     """Writes every line as ``NNN-label.wav`` in ``folder`` (numbered in call order)."""
 
     def __init__(self, folder: Path | str, clock: Callable[[], float] = time.monotonic,
-                 prefix: str = "customer") -> None:
+                 prefix: str = "customer",
+                 pattern: str = "{n:03d}-{prefix}-{label}.wav") -> None:
         self.folder = Path(folder)
         self.clock = clock
         self.prefix = prefix
+        #: file name: ``n`` counts this output's lines from 1, ``label`` is the slug of the
+        #: label given to play() (pass the turn index there to interleave with the
+        #: trainee's files, e.g. pattern="{label}-customer.wav", label=f"{turn:02d}")
+        self.pattern = pattern
         self._count = 0
         self._lock = threading.Lock()
         self.written: list[Path] = []
@@ -108,7 +113,7 @@ class SessionFolderOutput:
         with self._lock:
             self._count += 1
             n = self._count
-        return self.folder / f"{n:03d}-{self.prefix}-{_slug(label)}.wav"
+        return self.folder / self.pattern.format(n=n, prefix=self.prefix, label=_slug(label))
 
     def write(self, audio: Audio, label: str) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)

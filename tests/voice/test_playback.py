@@ -35,6 +35,12 @@ def test_session_folder_gets_numbered_wavs(tmp_path: Path) -> None:
     assert float(np.abs(data).max()) > 0.25
 
 
+def test_session_folder_naming_pattern(tmp_path: Path) -> None:
+    out = SessionFolderOutput(tmp_path, pattern="{label}-customer.wav")
+    out.play(tone(0.1), "03")
+    assert [p.name for p in out.written] == ["03-customer.wav"]
+
+
 def test_device_output_stops_on_barge_in(tmp_path: Path) -> None:
     folder = SessionFolderOutput(tmp_path)
     dev = SoundDeviceOutput(also=folder, rate=48000, blocksize=480, open_stream=False)
