@@ -164,6 +164,12 @@ class Call:
                             for sid, s in scenario.slots.items()}
         self.slot_readings = {sid: template.render(s.reading, self.variables)
                               for sid, s in scenario.slots.items() if s.reading}
+        # a name's family name alone (佐藤様) is a fair read-back, as scoring counts it
+        self.slot_families = {sid: (self._companion(s.value, "_family"),
+                                    self._companion(s.value, "_family_reading"))
+                              for sid, s in scenario.slots.items() if s.kind == "name"}
+        #: slots whose value the customer tells (the others the trainee tells)
+        self._customer_slots = {g for st in scenario.states.values() for g in st.gives}
         self.record = CallRecord(
             scenario=scenario.id, language=scenario.language, seed=seed,
             variables=dict(self.variables), started_at=wall(),
@@ -191,6 +197,13 @@ class Call:
 
     def elapsed(self) -> float:
         return round(self._clock() - self._t0, 3)
+
+    def _companion(self, value_template: str, suffix: str) -> str | None:
+        """``{customer_name}`` + ``_family`` -> the value of ``customer_name_family``."""
+        used = template.fields(value_template)
+        if len(used) == 1 and value_template == "{" + used[0] + "}":
+            return self.variables.get(used[0] + suffix)
+        return None
 
     def render(self, text: str) -> str:
         return template.render(text, self.variables)
@@ -299,16 +312,24 @@ class Call:
         repeated_question = False
         # the shop's own name is no read-back ("ミドリ" in the shop name is not a colour)
         said = u.text.replace(self.variables.get("shop", "\0"), " ")
+        question = "ask_detail" in found or "?" in u.text or "？" in u.text
         for sid, slot in sc.slots.items():
+            family, family_reading = self.slot_families.get(sid, (None, None))
             m = matching.find(slot.kind, self.slot_values[sid], said, self.language,
-                              reading=self.slot_readings.get(sid))
+                              reading=self.slot_readings.get(sid), family=family,
+                              family_reading=family_reading)
+            asking = question and lexicon.asks_for(u.text, self.language, slot.kind, slot.ask)
+            if m.status != "absent" and asking and "readback" not in found \
+                    and sid in self._customer_slots and sid not in self.given:
+                # offering choices before the customer said theirs asks for the detail
+                # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
+                m = matching.ABSENT
             if m.status != "absent":
                 read_now[sid] = {"status": m.status, "heard": m.heard}
                 # a wrong value read back stays on record even if corrected later
                 if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
                     self.read_back[sid] = m
-            elif ("ask_detail" in found or "?" in u.text or "？" in u.text) and \
-                    lexicon.asks_for(u.text, self.language, slot.kind, slot.ask):
+            elif asking:
                 asked_now.append(sid)
                 if sid in self.given and sid in self.asked:
                     repeated_question = True

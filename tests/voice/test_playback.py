@@ -82,3 +82,49 @@ def test_open_output_without_device_writes_the_folder(tmp_path: Path) -> None:
         with pytest.raises(UnavailableError, match="no audio output device"):
             open_output(tmp_path, device=True)
         assert isinstance(open_output(tmp_path), SessionFolderOutput)
+
+
+class FakeStream:
+    """Stands in for sounddevice.OutputStream (no audio device on CI machines)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.kwargs = kwargs
+        self.started = False
+        self.closed = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.started = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_device_output_drives_a_stream_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice as sd
+
+    streams: list[FakeStream] = []
+
+    def make(**kwargs: object) -> FakeStream:
+        streams.append(FakeStream(**kwargs))
+        return streams[-1]
+
+    monkeypatch.setattr(sd, "OutputStream", make)
+    monkeypatch.setattr(sd, "query_devices",
+                        lambda *a, **k: {"default_samplerate": 44100.0, "max_output_channels": 2})
+    dev = SoundDeviceOutput(blocksize=441)
+    (stream,) = streams
+    assert stream.started and dev.rate == 44100
+    assert stream.kwargs["channels"] == 1 and stream.kwargs["dtype"] == "float32"
+    pb = dev.play(tone(0.5, 22050), "x")
+    callback = stream.kwargs["callback"]
+    assert callable(callback)
+    out = np.zeros((441, 1), np.float32)
+    for _ in range(10):
+        callback(out, 441, None, None)
+    assert float(np.abs(out).max()) > 0.2
+    assert pb.stop() == pytest.approx(0.1, abs=0.001)
+    dev.close()
+    assert stream.closed
