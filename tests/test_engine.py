@@ -296,3 +296,34 @@ def test_compute_is_plain_arithmetic(expr: str) -> None:
 def test_compute_of_non_number_is_a_clean_error() -> None:
     with pytest.raises(OpsimError, match="not a number"):
         variables.compute("price * 2", {"price": "たくさん"})
+
+
+# ----------------------------------------------------------------------------- slots
+
+
+def test_offering_choices_asks_rather_than_reads_back() -> None:
+    sc = find_scenario("order_with_sizes", "ja")
+    call = picked_up(sc, pins={"size": "XL"})
+    call.reply("かしこまりました。サイズはS、M、Lがございますが、いかがなさいますか？")
+    turn = call.record.trainee_turns()[-1]
+    assert turn.asked == ["size"] and turn.read_back == {}
+    assert call.state == "tell_size" and "size" not in call.read_back
+    # once the customer has said it, the same words are a read-back (a wrong one here)
+    call.reply("Mサイズでよろしいでしょうか？")
+    assert call.record.trainee_turns()[-1].read_back["size"]["status"] == "mismatch"
+
+
+def test_family_name_with_sama_is_a_read_back() -> None:
+    sc = find_scenario("product_inquiry", "ja")
+    pins = {"customer_name": "佐藤花子", "customer_name_reading": "サトウハナコ",
+            "customer_name_family": "佐藤", "customer_name_family_reading": "サトウ"}
+    call = Call(sc, seed=1, pins=pins)
+    for reply in ["お電話ありがとうございます。",
+                  "申し訳ございません、わたくしでは正確なお答えができかねます。",
+                  "専門の担当者から折り返しご連絡してもよろしいでしょうか？",
+                  "お名前をお伺いしてもよろしいでしょうか？"]:
+        call.reply(reply)
+    assert call.state == "tell_name"
+    call.reply("佐藤様でいらっしゃいますね。")
+    assert call.record.trainee_turns()[-1].read_back["name"]["status"] == "match"
+    assert call.state == "listening"
