@@ -1,9 +1,21 @@
 """The customer's voice: speech backends, the Japanese text front-end, delivery by persona
 and mood, a disk cache with background pre-rendering, and playback.
 
-The engine uses :class:`CustomerVoice` (see :mod:`simulator.voice.customer`) with an
-output from :func:`open_output`; ``opsim voices|say|prepare`` use
-:mod:`simulator.voice.commands`.
+For the engine (one call)::
+
+    from simulator.voice import CustomerVoice, open_output
+
+    out = open_output(session_folder)          # device + WAV copies, or WAVs only
+    voice = CustomerVoice.for_scenario(scenario, out)   # persona's backend/voice/speed/pitch
+    voice.prepare(call.candidate_lines(), call.mood)    # background, while the trainee talks
+    spoken = voice.say(line.text, line.mood)   # plays; spoken.latency, spoken.playback
+    ...                                        # trainee starts talking over the customer:
+    seconds_played = spoken.playback.stop()    # -> event log (interrupted, t_end)
+    voice.close()
+
+Rendering without playing: ``TtsCache().render(text, Delivery(...))``; a scenario's fixed
+lines ahead of time: ``render_scenario_lines(scenario)`` (``opsim prepare``).  Backends:
+``BACKENDS`` (``openjtalk``, ``kokoro``, ``piper``, ``pyttsx3``, ``silent``).
 """
 
 from __future__ import annotations
