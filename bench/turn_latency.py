@@ -44,7 +44,7 @@ class Timings:
 def play_call(language: str, timings: Timings, *, tmp: str) -> str:
     from pathlib import Path
 
-    from simulator.demo import trainee_lines
+    from simulator.demo import trainee_delivery, trainee_lines
     from simulator.demo_script import SCRIPTS
     from simulator.engine import Call, Utterance
     from simulator.hearing.vad import TurnTaker, WavMicrophone
@@ -52,7 +52,6 @@ def play_call(language: str, timings: Timings, *, tmp: str) -> str:
     from simulator.spoken import Ear
     from simulator.voice.cache import TtsCache
     from simulator.voice.customer import CustomerVoice
-    from simulator.voice.delivery import Delivery
     from simulator.voice.dsp import resample
     from simulator.voice.playback import open_output
 
@@ -63,8 +62,7 @@ def play_call(language: str, timings: Timings, *, tmp: str) -> str:
     ear.load()
     voice = CustomerVoice.for_scenario(scenario, open_output(Path(tmp), device=False))
     cache = TtsCache()
-    trainee = Delivery(language=language, backend=script.trainee_backend,
-                       voice=script.trainee_voice)
+    trainee = trainee_delivery(script)
     taker = TurnTaker()
     voice.prepare(call.candidate_lines(), call.mood)
     for text in trainee_lines(script, scenario, call.variables):

@@ -11,14 +11,13 @@ The session is stored and the HTML report written; the output says where.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulator import template
 from simulator.demo_script import SCRIPTS, DemoScript, spoken_phone
-from simulator.engine import Call, Utterance
+from simulator.engine import Call
 from simulator.environment import Environment
 from simulator.errors import OpsimError
 from simulator.scenarios import find_scenario
@@ -40,6 +39,14 @@ def trainee_lines(script: DemoScript, scenario: Scenario, variables: dict[str, s
     values["phone_spoken"] = spoken_phone(values.get("phone", ""), script.language, shichi=True)
     replies = script.replies or english_replies()
     return [template.render(r, values) for r in replies]
+
+
+def trainee_delivery(script: DemoScript) -> Any:
+    from simulator.voice.delivery import Delivery
+
+    return Delivery(language=script.language, backend=script.trainee_backend,
+                    voice=script.trainee_voice, pitch=script.trainee_pitch,
+                    speed=script.trainee_speed)
 
 
 def english_replies() -> tuple[str, ...]:
@@ -64,91 +71,92 @@ def english_replies() -> tuple[str, ...]:
 
 
 def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: str = "demo",
-             save: bool = True, report_path: Path | None = None,
-             progress: Callable[[str], None] | None = None) -> DemoResult:
+             save: bool = True, db: str | None = None, report_path: Path | None = None) -> DemoResult:
+    """Play the demo call; print it as it goes; store it and write the report."""
+    import numpy as np
+
     from scoring import score_call
     from scoring.render import render_text
+    from simulator.hearing.audio import save_wav
+    from simulator.hearing.vad import TurnTaker, WavMicrophone
     from simulator.spoken import Ear
     from simulator.voice.cache import TtsCache
     from simulator.voice.customer import CustomerVoice
-    from simulator.voice.delivery import Delivery
+    from simulator.voice.dsp import resample
     from simulator.voice.playback import open_output
 
     env = env or Environment()
-    say = env.say
-    note = progress or env.warn
+    say, note = env.say, env.warn
     if language not in SCRIPTS:
         raise OpsimError(f"--lang {language!r}: the demo speaks ja or en")
     script = SCRIPTS[language]
     scenario = find_scenario(script.scenario, language)
-    pins = dict(script.pins)
-    call = Call(scenario, seed=7, pins=pins)
+    call = Call(scenario, seed=7, pins=dict(script.pins), clock=env.clock)
+    ja = language == "ja"
 
     writer = None
-    session_dir: Path
     if save:
         from simulator.store import open_session
 
-        writer = open_session(scenario, call, trainee=trainee)
-        session_dir = writer.audio_dir
+        writer = open_session(scenario, call, trainee, db=db)
+        session_dir = writer.store.home / writer.audio_dir
     else:
         session_dir = env.home / "demo" / time.strftime("%Y%m%d-%H%M%S")
-        session_dir.mkdir(parents=True, exist_ok=True)
+    session_dir.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    note("loading the speech recogniser (first run: converting Whisper base, ~30 s) ...")
+    note("[1/3] loading the speech recogniser (the first run converts Whisper base once) ...")
     ear = Ear.for_call(call)
     ear.load()
-    note(f"  ready in {time.perf_counter() - t0:.1f} s")
-    note("loading the voices ...")
+    note(f"      ready in {time.perf_counter() - t0:.1f} s")
+    note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
+    t1 = time.perf_counter()
     voice = CustomerVoice.for_scenario(scenario, open_output(session_dir, device=env.speaker is not None))
     cache = TtsCache()
-    trainee_voice = Delivery(language=language, backend=script.trainee_backend,
-                             voice=script.trainee_voice)
     lines = trainee_lines(script, scenario, call.variables)
-    # the trainee's recordings: rendered ahead (cached after the first run)
-    t1 = time.perf_counter()
-    rendered = []
-    for i, text in enumerate(lines):
-        note(f"  synthesizing the trainee's reply {i + 1}/{len(lines)} ...") if i % 4 == 0 else None
-        rendered.append(cache.render(text, trainee_voice))
-    note(f"  voices ready in {time.perf_counter() - t1:.1f} s")
+    delivery = trainee_delivery(script)
+    recordings = [resample(cache.render(text, delivery).audio, 16000).samples for text in lines]
+    voice.prepare(call.candidate_lines(), call.mood)
+    note(f"      ready in {time.perf_counter() - t1:.1f} s")
+    note("[3/3] the call:")
 
-    ja = language == "ja"
-    say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}: {trainee})")
+    say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
     say(call.brief().rstrip() + "\n")
     timings: dict[str, list[float]] = {"recognition": [], "reply_start": []}
-    voice.prepare(call.candidate_lines(), call.mood)
+    taker = TurnTaker()
     try:
-        for i, (text, r) in enumerate(zip(lines, rendered, strict=True)):
+        for text, samples in zip(lines, recordings, strict=True):
             if call.ended:
                 break
-            wav = session_dir / f"{len(call.record.turns):02d}-trainee.wav"
-            from simulator.hearing.audio import save_wav
-            from simulator.voice.dsp import resample
-
-            save_wav(wav, resample(r.audio, 16000).samples)
-            say(("あなた（台本）: " if ja else "You (script): ") + text)
+            # the synthetic trainee speaks into the "microphone": a wav stream, cut into a
+            # turn by voice-activity detection, then heard like any recording
+            mic = WavMicrophone(np.asarray(samples, dtype=np.float32), realtime=False,
+                                lead_s=0.3, tail_s=2.0)
+            heard = taker.listen(mic)
+            index = len(call.record.turns)
+            wav = session_dir / f"{index:03d}-trainee.wav"
+            save_wav(wav, heard.samples)
+            say(("あなた（台本）: " if ja else "You (script):   ") + text)
             t = time.perf_counter()
-            utterance: Utterance = ear.hear_file(wav, started=call.elapsed())
+            utterance = ear.hear_file(wav, started=call.elapsed())
             timings["recognition"].append(time.perf_counter() - t)
-            say(("  聞き取り: " if ja else "  heard: ") + utterance.text)
+            say(("    聞き取り: " if ja else "    heard:        ") + utterance.text)
             for n in utterance.numbers:
                 if n.ok is False:
-                    say(f"  ! {n.value}: {n.reading} — {n.advice}")
+                    say(f"    ! {n.value} ({n.reading}): {n.advice}")
             line = call.reply(utterance)
             if writer is not None:
-                writer.add_turn(call.record.turns[-2])
-            spoken = voice.say(line.text, line.mood, label=f"{len(call.record.turns) - 1:02d}-customer")
+                writer.add_turn(call.record.turns[index], wav)
+            spoken = voice.say(line.text, line.mood, label=f"{index + 1:03d}-customer")
             timings["reply_start"].append(spoken.latency)
-            call.record.turns[-1].audio = str(spoken.playback.path) if spoken.playback.path else None
+            customer_turn = call.record.turns[-1]
+            customer_turn.audio = str(spoken.playback.path) if spoken.playback.path else None
             if writer is not None:
-                writer.add_turn(call.record.turns[-1])
+                writer.add_turn(customer_turn)
             say(("客: " if ja else "Customer: ") + line.text)
             voice.prepare(call.candidate_lines(), call.mood)
             if env.speaker is not None:
                 spoken.playback.wait()
-            del i
     finally:
         if not call.ended:
             call.abandon()
@@ -157,20 +165,23 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
     card = score_call(scenario, call.record)
     say("")
     say(render_text(card, language))
-    session_id = None
     report = None
+    session_id = None
     if writer is not None:
         writer.finish(call.record, card)
-        session_id = writer.session_id
-        from simulator.store import write_report
+        session_id = str(writer.id)
+        from simulator.store.report import build_report, write_report
 
-        report = write_report(report_path or (env.home / "reports" / "demo-report.html"),
-                              trainee=trainee)
+        report = report_path or (writer.store.home / "reports" / f"demo-{language}.html")
+        write_report(build_report(writer.store, trainee=trainee), report)
+        writer.close()
     say("")
-    say(("録音: " if ja else "recordings: ") + str(session_dir))
+    if session_id is not None:
+        say(("保存したセッション: " if ja else "saved session: ") + f"{session_id}  (opsim session {session_id})")
+    say(("録音フォルダ: " if ja else "recordings:    ") + str(session_dir))
     if report is not None:
-        say(("レポート: " if ja else "report: ") + str(report))
+        say(("レポート:     " if ja else "report:        ") + str(report))
     return DemoResult(session_id, session_dir, report, call.record, card, timings)
 
 
-__all__ = ["DemoResult", "replace", "run_demo"]
+__all__ = ["DemoResult", "run_demo"]

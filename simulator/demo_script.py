@@ -23,6 +23,8 @@ class DemoScript:
     trainee_voice: str | None
     #: the mistakes the scorecard must show (check ids)
     expected_failures: tuple[str, ...]
+    trainee_pitch: float = 0.0  # semitones
+    trainee_speed: float = 1.0
 
 
 # katakana digit readings, as a careful operator says them; the demo's mistake is one シチ
@@ -38,7 +40,7 @@ def spoken_phone(phone: str, language: str, *, shichi: bool = False) -> str:
     said: list[str] = []
     used = False
     for g in groups:
-        words = []
+        words: list[str] = []
         for d in g:
             if language == "ja" and d == "7" and shichi and not used:
                 words.append("シチ")
@@ -65,15 +67,23 @@ JA = DemoScript(
         "ありがとうございます。ご住所をお伺いできますか？",
         "お電話番号を教えていただけますでしょうか？",
         "お支払い方法はいかがなさいますか？",
+        # mistake 1: the size is read back wrong (L for M); the customer objects
         "ご注文内容を復唱いたします。{item}、{color}、エルサイズを2枚でよろしいでしょうか？",
-        "大変失礼いたしました。エムサイズを2枚でございますね。お名前は{customer_name}様、"
-        "ご住所は{address}、お電話番号は{phone_spoken}、お支払いは代金引換でよろしいでしょうか？",
-        "ありがとうございます。合計金額は、送料550円を含めまして、8510円でございます。"
-        "キャンセルは発送前まで、返品は商品到着後8日以内に承ります。",
+        "大変失礼いたしました。エムサイズを2枚でございますね。",
+        "お名前は{customer_name}様、ご住所は{address}でよろしいでしょうか？",
+        # mistake 2: one 7 of the phone number is read しち
+        "お電話番号は、{phone_spoken}ですね。",
+        "お支払いは代金引換でよろしいでしょうか？",
+        "合計金額は{total}円でございます。送料{shipping}円を含んでおります。",
+        "キャンセルは発送前まで、返品・交換はお届けから1週間以内に承ります。",
         "ご注文ありがとうございました。山田が承りました。失礼いたします。",
     ),
-    trainee_backend="kokoro",
-    trainee_voice="jm_kumo",
+    # the customer speaks with OpenJTalk's default voice; the trainee with a lower, faster
+    # one (measured: Whisper base mishears Kokoro's and mei_deep's digits more often)
+    trainee_backend="openjtalk",
+    trainee_voice=None,
+    trainee_pitch=-3.0,
+    trainee_speed=1.1,
     expected_failures=("readback.size", "etiquette.number_readings"),
 )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -294,6 +295,19 @@ class Call:
         if not self.record.ended_at:
             self._finish("incomplete")
 
+    def _without_shop_name(self, text: str) -> str:
+        """The reply without the shop's name: "ミドリ" in "ファッション通販ミドリ" is no colour
+        read back.  Each word of the name is removed, so a name the recogniser half-misheard
+        ("ハッション通販ミドリ") is removed too."""
+        shop = self.variables.get("shop", "")
+        words = [w for w in re.split(r"[\s・、。]+|(?<=[\u4e00-\u9fff])(?=[\u30a0-\u30ff])|"
+                                     r"(?<=[\u30a0-\u30ff])(?=[\u4e00-\u9fff])", shop)
+                 if len(w) >= 2]
+        for w in sorted({shop, *words}, key=len, reverse=True):
+            if w:
+                text = text.replace(w, " ")
+        return text
+
     def reply(self, utterance: Utterance | str) -> CustomerLine:
         """Feed one trainee reply; return what the customer says next."""
         u = Utterance(utterance) if isinstance(utterance, str) else utterance
@@ -310,8 +324,7 @@ class Call:
         asked_now: list[str] = []
         read_now: dict[str, dict[str, str | None]] = {}
         repeated_question = False
-        # the shop's own name is no read-back ("ミドリ" in the shop name is not a colour)
-        said = u.text.replace(self.variables.get("shop", "\0"), " ")
+        said = self._without_shop_name(u.text)
         question = "ask_detail" in found or "?" in u.text or "？" in u.text
         for sid, slot in sc.slots.items():
             family, family_reading = self.slot_families.get(sid, (None, None))
@@ -368,7 +381,7 @@ class Call:
             return self._customer_says(self.state)
 
         moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
-        if not moved and not (set(found) & _ENGAGING) and not u.silence:
+        if not moved and not (set(found) & _ENGAGING) and not read_now and not u.silence:
             self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
             turn.mood = round(self.mood, 2)
         if self.trainee_turn_count >= sc.max_turns and sc.states[self.state].end is None:
