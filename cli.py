@@ -477,6 +477,20 @@ def prepare_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path
     typer.echo(prepare_summary(lines))
 
 
+@app.command("demo")
+@handles_errors
+def demo_cmd(lang: LangOpt = None,
+             trainee: Annotated[str, typer.Option("--trainee", help="Name the demo session is stored under.")] = "demo",
+             no_save: NoSaveOpt = False, db: DbOpt = None,
+             report: Annotated[Path | None, typer.Option("-o", "--report", help="Where to write the HTML report.")] = None) -> None:
+    """Play a complete spoken demo call, offline: synthetic customer and trainee voices,
+    the real recogniser, the scorecard, the stored session and the HTML report."""
+    from simulator.demo import run_demo
+
+    run_demo(_check_lang(lang) or "ja", trainee=trainee, save=not no_save, db=db,
+             report_path=report)
+
+
 def main() -> None:
     app()
 
