@@ -143,25 +143,32 @@ def _surface(text: str) -> str:
     return t
 
 
+@functools.lru_cache(maxsize=1024)
+def _variant_re(v: str, language: str) -> re.Pattern[str]:
+    return re.compile(_variant_pattern(v, language))
+
+
+@functools.lru_cache(maxsize=16)
+def _group_index(kind: str) -> dict[str, int]:
+    return {fold(x): i for i, g in enumerate(SYNONYMS[kind]) for x in reversed(g)}
+
+
 def _synonym_group(groups: list[list[str]], value: str, language: str) -> int | None:
-    v = fold(value)
-    for i, g in enumerate(groups):
-        if any(fold(x) == v for x in g):
-            return i
-    return None
+    kind = next(k for k, v in SYNONYMS.items() if v is groups)
+    return _group_index(kind).get(fold(value))
 
 
 def _find_synonym(groups: list[list[str]], expected: str, text: str, language: str) -> Match:
     surface = _surface(text)
     want = _synonym_group(groups, expected, language)
     variants = groups[want] if want is not None else [expected]
-    if any(re.search(_variant_pattern(v, language), surface) for v in variants):
+    if any(_variant_re(v, language).search(surface) for v in variants):
         return Match("match")
     for i, g in enumerate(groups):
         if i == want:
             continue
         for v in g:
-            if re.search(_variant_pattern(v, language), surface):
+            if _variant_re(v, language).search(surface):
                 return Match("mismatch", g[0])
     return ABSENT
 
@@ -175,6 +182,7 @@ _KANJI_DIGIT_RUN = re.compile(r"[〇零一二三四五六七八九]{2,}")
 _KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str, language: str) -> str:
     """:func:`simulator.numbers.normalize`, keeping the leading zeros of kanji digit
     strings (〇九〇 is 090, not 90)."""
