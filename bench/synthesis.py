@@ -51,21 +51,24 @@ SENTENCES: dict[str, list[str]] = {
     ],
 }
 
-# (backend, voice, language): the defaults first
-VOICES: list[tuple[str, str, str]] = [
-    ("openjtalk", "mei", "ja"),
-    ("openjtalk", "mei_deep", "ja"),
-    ("kokoro", "jf_alpha", "ja"),
-    ("kokoro", "jm_kumo", "ja"),
-    ("piper", "joe", "en"),
-    ("pyttsx3", "gmw/en-us", "en"),
-    ("pyttsx3", "gmw/en-us+f3", "en"),
+# (backend, voice, language, pitch in semitones): the defaults first; joe +4 is how the
+# bundled English scenarios make female customers from Piper's one (male) voice
+VOICES: list[tuple[str, str, str, float]] = [
+    ("openjtalk", "mei", "ja", 0.0),
+    ("openjtalk", "mei_deep", "ja", 0.0),
+    ("kokoro", "jf_alpha", "ja", 0.0),
+    ("kokoro", "jm_kumo", "ja", 0.0),
+    ("piper", "joe", "en", 0.0),
+    ("piper", "joe", "en", 4.0),
+    ("pyttsx3", "gmw/en-us", "en", 0.0),
+    ("pyttsx3", "gmw/en-us+f3", "en", 0.0),
 ]
 DEFAULT = {("openjtalk", "mei"), ("piper", "joe")}
 NOTE = ('Reading the table: the hearing metric keeps the hyphens of a written phone number (090-1234-5678), so a phone line heard perfectly as 09012345678 still scores about 0.09; most other Japanese errors are Whisper base mishearing words (住所 → 従書, 神宮前), not misread numbers or letters.  espeak-ng (pyttsx3) is fast but the least intelligible; Kokoro is the most natural-sounding but about 10x slower than OpenJTalk, so it suits pre-rendered lines.')
 
 
-def _render_worker(backend: str, voice: str, language: str, out_dir: str, n: int) -> dict[str, object]:
+def _render_worker(backend: str, voice: str, language: str, pitch: float, out_dir: str,
+                   n: int) -> dict[str, object]:
     """In a fresh process: load the backend, render the sentences, write WAVs."""
     import soundfile as sf
 
@@ -78,7 +81,7 @@ def _render_worker(backend: str, voice: str, language: str, out_dir: str, n: int
     speaker = require(backend)
     getattr(speaker, "ensure_loaded", lambda: None)()
     load = time.perf_counter() - t
-    d = Delivery(language, backend=backend, voice=voice, band="calm")
+    d = Delivery(language, backend=backend, voice=voice, pitch=pitch, band="calm")
     rows = []
     for i, text in enumerate(SENTENCES[language][:n]):
         t = time.perf_counter()
@@ -134,8 +137,9 @@ def _latency(n: int = 30) -> dict[str, list[float]]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--worker"]:
-        backend, voice, language, out_dir, count = argv[1:6]
-        print(json.dumps(_render_worker(backend, voice, language, out_dir, int(count))))
+        backend, voice, language, semitones, out_dir, count = argv[1:7]
+        print(json.dumps(_render_worker(backend, voice, language, float(semitones), out_dir,
+                                        int(count))))
         return 0
     quick = "--quick" in argv
     n = 4 if quick else len(SENTENCES["ja"])
@@ -155,7 +159,9 @@ def main(argv: list[str]) -> int:
 
     rows = []
     details = []
-    for backend, voice, language in VOICES:
+    for backend, voice, language, pitch in VOICES:
+        if quick and pitch:
+            continue
         if not BACKENDS[backend].available().ok:
             rows.append([backend, voice, language, "not installed", "", "", ""])
             continue
@@ -166,7 +172,7 @@ def main(argv: list[str]) -> int:
             env["KOKORO_JA_CACHE"] = str(Path(tempfile.gettempdir()) / "opsim-bench-kokoro")
             proc = subprocess.run(
                 [sys.executable, "-m", "bench", "synthesis", "--worker", backend, voice,
-                 language, tmp, str(n)],
+                 language, str(pitch), tmp, str(n)],
                 capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent)
             if proc.returncode != 0:
                 rows.append([backend, voice, language, "failed", "", "", ""])
@@ -181,11 +187,12 @@ def main(argv: list[str]) -> int:
                     tr = transcriber.transcribe(r["path"], language=language, readings=False)
                     rate = error_rate(r["text"], tr.text, language)
                     errs.append(rate)
-                    details.append(f"{backend}/{voice}: {rate:.2f} | {r['text']} | {tr.text}")
+                    details.append(f"{backend}/{voice} {pitch:+g}: {rate:.2f} | {r['text']} | {tr.text}")
             metric = "kana CER" if language == "ja" else "WER"
             score = (f"{sum(errs) / len(errs):.3f} ({metric})" if errs
                      else "pending (" + (why_pending or "no transcriber") + ")")
-            name = f"**{voice}**" if (backend, voice) in DEFAULT else voice
+            name = voice + (f" {pitch:+g} st" if pitch else "")
+            name = f"**{name}**" if (backend, voice) in DEFAULT and not pitch else name
             rows.append([backend, name, language, f"{res['load']:.2f}",
                          f"{took / dur:.3f}", f"{dur / len(res['rows']):.1f}", score])
         print(table(["backend", "voice", "lang", "load s", "RTF", "mean line s",
