@@ -24,16 +24,33 @@ Generated = dict[str, str]  # the variable itself under "" and companions under 
 Generator = Callable[[Faker, str, "Variable"], Generated]
 
 
-def _name(f: Faker, lang: str, var: Variable) -> Generated:
+def _person(f: Faker, lang: str, female: bool | None) -> Generated:
+    """A full name with its reading and family name; ``female`` None: either."""
     if lang == "ja":
         last, last_kana, _ = f.last_name_pair()
-        first, first_kana, _ = (f.first_name_female_pair() if f.random.random() < 0.5
+        if female is None:
+            female = f.random.random() < 0.5
+        first, first_kana, _ = (f.first_name_female_pair() if female
                                 else f.first_name_male_pair())
         return {"": f"{last}{first}", "_reading": f"{last_kana}{first_kana}",
                 "_family": last, "_family_reading": last_kana}
-    first, last = f.first_name(), f.last_name()
+    first = (f.first_name() if female is None
+             else f.first_name_female() if female else f.first_name_male())
+    last = f.last_name()
     return {"": f"{first} {last}", "_reading": f"{first} {last}", "_family": last,
             "_family_reading": last}
+
+
+def _name(f: Faker, lang: str, var: Variable) -> Generated:
+    return _person(f, lang, None)
+
+
+def _female_name(f: Faker, lang: str, var: Variable) -> Generated:
+    return _person(f, lang, True)
+
+
+def _male_name(f: Faker, lang: str, var: Variable) -> Generated:
+    return _person(f, lang, False)
 
 
 def _address(f: Faker, lang: str, var: Variable) -> Generated:
@@ -69,6 +86,8 @@ def _date(f: Faker, lang: str, var: Variable) -> Generated:
 
 GENERATORS: dict[str, Generator] = {
     "name": _name,  # companions: _reading, _family, _family_reading
+    "female_name": _female_name,  # the same companions (a persona with gender: female)
+    "male_name": _male_name,
     "address": _address,  # companion: _postcode
     "phone": _phone,
     "order_number": _digits,  # pattern, default ########
@@ -76,8 +95,9 @@ GENERATORS: dict[str, Generator] = {
     "postcode": _postcode,
     "date": _date,  # companion: _weekday
 }
-_COMPANIONS = {"name": ["_reading", "_family", "_family_reading"], "address": ["_postcode"],
-               "date": ["_weekday"]}
+_NAME_COMPANIONS = ["_reading", "_family", "_family_reading"]
+_COMPANIONS = {"name": _NAME_COMPANIONS, "female_name": _NAME_COMPANIONS,
+               "male_name": _NAME_COMPANIONS, "address": ["_postcode"], "date": ["_weekday"]}
 
 
 def companions(name: str, generator: str | None) -> list[str]:

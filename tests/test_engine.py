@@ -327,3 +327,24 @@ def test_family_name_with_sama_is_a_read_back() -> None:
     call.reply("佐藤様でいらっしゃいますね。")
     assert call.record.trainee_turns()[-1].read_back["name"]["status"] == "match"
     assert call.state == "listening"
+
+
+def test_gendered_name_generators() -> None:
+    from faker.providers.person.en_US import Provider as EnNames
+    from faker.providers.person.ja_JP import Provider as JaNames
+
+    female_ja = {p[0] for p in JaNames.first_name_female_pairs}
+    male_ja = {p[0] for p in JaNames.first_name_male_pairs}
+    ja = find_scenario("return_request", "ja")  # the persona is a woman: female_name
+    en = find_scenario("angry_complaint", "en")  # a man: male_name
+    for seed in range(15):
+        v = variables.generate(ja, seed)
+        first = v["customer_name"].removeprefix(v["customer_name_family"])
+        assert first in female_ja and v["customer_name_reading"]
+        w = variables.generate(en, seed)
+        assert w["customer_name"].split()[0] in EnNames.first_names_male
+        assert w["customer_name_family"] == w["customer_name"].split()[-1]
+    reservation = find_scenario("reservation", "ja")  # a man
+    for seed in range(15):
+        v = variables.generate(reservation, seed)
+        assert v["customer_name"].removeprefix(v["customer_name_family"]) in male_ja
