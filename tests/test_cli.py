@@ -258,14 +258,13 @@ def test_practice_text_with_input() -> None:
     assert "outcome: incomplete" in res.stdout
 
 
-def test_practice_text_to_the_end_en() -> None:
-    typed = "\n".join(["Thank you for calling Hearth and Table.",
-                       "An order number? Whatever."] * 1) + "\n"
+def test_practice_text_until_the_customer_hangs_up_en() -> None:
+    typed = "Thank you for calling Hearth and Table.\nIt's your fault, you dropped it.\nhello?\n"
     res = runner.invoke(cli.app, ["practice", "angry_complaint", "--lang", "en", "--text",
                                   "--seed", "1", "--no-save"], input=typed)
     assert res.exit_code == 0, res.output
-    assert res.stdout.count("Customer: ") == 2
-    assert "outcome: " in res.stdout
+    assert res.stdout.count("Customer: ") == 2  # the call is over before the third line
+    assert "outcome: hung_up" in res.stdout
 
 
 # ----------------------------------------------------------------------------- documentation
