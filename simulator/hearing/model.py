@@ -291,6 +291,7 @@ def convert_base(dest: Path | None = None) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(checkpoint, f)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache file is not secret
         digest = _sha256(tmp)
         sha_tmp = tmp.with_suffix(".sha256.tmp")
         sha_tmp.write_text(f"{digest}  {dest.name}\n", "ascii")

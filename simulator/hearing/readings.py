@@ -361,6 +361,19 @@ def readings_from_text(text: str, language: str) -> list[NumberReading]:
             advice = " ".join(dict.fromkeys(_JA_ADVICE[CONFUSABLE[r.reading]] for r in bad))
             out.append(NumberReading(value, "".join(r.reading for r in rds), None,
                                      not bad, advice, source="text"))
+    else:
+        teen_ty = {**_EN_TEEN, **_EN_TY}
+        words = {w: n for n, w in teen_ty.items()}
+        for m in re.finditer(r"[A-Za-z]+", text):
+            n = words.get(m.group(0).lower())
+            if n is None:
+                continue
+            other = _EN_TY[n % 10 * 10] if n in _EN_TEEN else _EN_TEEN[10 + n // 10]
+            digits = f"{_EN_ONES_WORD[n // 10]} {_EN_ONES_WORD[n % 10]}"
+            out.append(NumberReading(
+                str(n), m.group(0).lower(), None, False,
+                f'{m.group(0).lower().capitalize()} and {other} sound alike on the phone: '
+                f'confirm digit by digit ("{digits}").', source="text"))
     seen = {r.value for r in out}
     for s in numbers_in_text(normalize(text, language), language):
         if s.value not in seen:

@@ -152,3 +152,7 @@ def test_typed_kana_readings() -> None:
     assert n.ok is False and "7 は『なな』" in n.advice
     (n,) = readings_from_text("7枚です", "ja")
     assert (n.value, n.reading, n.ok) == ("7", None, None)
+    (n,) = readings_from_text("That is fifteen items.", "en")
+    assert (n.value, n.reading, n.ok) == ("15", "fifteen", False)
+    assert '("one five")' in n.advice
+    assert [r.ok for r in readings_from_text("Sixty dollars and 3 items", "en")] == [False, None]
