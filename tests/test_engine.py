@@ -348,3 +348,20 @@ def test_gendered_name_generators() -> None:
     for seed in range(15):
         v = variables.generate(reservation, seed)
         assert v["customer_name"].removeprefix(v["customer_name_family"]) in male_ja
+
+
+def test_polite_okay_is_not_casual() -> None:
+    from simulator.intents import recognise
+
+    assert "casual" not in recognise("A replacement. Is that okay?", "en")
+    assert "casual" not in recognise("Would that be okay with you?", "en")
+    assert "casual" in recognise("Okay, what size?", "en")
+    assert "casual" in recognise("Yeah, okay.", "en")
+
+
+def test_asking_for_the_phone_is_not_asking_for_the_order_number(tmp_path: Path) -> None:
+    call = picked_up(probe(tmp_path))
+    call.reply("お電話番号を教えていただけますか？")
+    assert call.record.trainee_turns()[-1].asked == []
+    call.reply("ご注文番号を教えていただけますか？")
+    assert call.record.trainee_turns()[-1].asked == ["order_number"]
