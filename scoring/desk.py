@@ -201,7 +201,7 @@ CHECKS: dict[str, Callable[[CallView], Verdict | None]] = {
     "order.price_breakdown": price_breakdown,
     "order.cancellation_terms": _simple(
         "order.cancellation_terms",
-        {"ja": r"キャンセル.{0,40}(以内|まで|前|期限|可能|でき|受け付け|承)",
+        {"ja": r"(キャンセル|カンセル|取り消し).{0,40}(以内|まで|前|期限|可能|でき|受け付け|承|うけたまわ)",
          "en": r"cancel\w*.{0,60}(within|before|until|up to|free|can|deadline)"},
         ("キャンセル条件の説明", "the cancellation terms"),
         ("キャンセルできる期限をお伝えしましょう。例：「ご注文のキャンセルは、発送前まで承っております。」",
@@ -209,7 +209,7 @@ CHECKS: dict[str, Callable[[CallView], Verdict | None]] = {
          'ships."')),
     "order.return_terms": _simple(
         "order.return_terms",
-        {"ja": r"(返品|交換).{0,40}(以内|日|条件|未使用|タグ|可能|でき|承|受け付け)",
+        {"ja": r"(返品|ヘンピン|へんぴん|交換).{0,40}(以内|日|週間|条件|未使用|タグ|可能|でき|承|うけたまわ|受け付け)",
          "en": r"(return|exchange)\w*.{0,60}(within|days|unused|condition|tags|can|policy)"},
         ("返品・交換条件の説明", "the return and exchange terms"),
         ("返品・交換の条件をお伝えしましょう。例：「返品・交換は、商品到着後8日以内・未使用のものに限り承ります。」",
