@@ -37,8 +37,7 @@ class DemoResult:
 def trainee_lines(script: DemoScript, scenario: Scenario, variables: dict[str, str]) -> list[str]:
     values = dict(variables)
     values["phone_spoken"] = spoken_phone(values.get("phone", ""), script.language, shichi=True)
-    replies = script.replies or english_replies()
-    return [template.render(r, values) for r in replies]
+    return [template.render(r, values) for r in script.replies]
 
 
 def trainee_delivery(script: DemoScript) -> Any:
@@ -47,27 +46,6 @@ def trainee_delivery(script: DemoScript) -> Any:
     return Delivery(language=script.language, backend=script.trainee_backend,
                     voice=script.trainee_voice, pitch=script.trainee_pitch,
                     speed=script.trainee_speed)
-
-
-def english_replies() -> tuple[str, ...]:
-    return (
-        "Thank you for calling {shop}, this is Alex speaking. How may I help you?",
-        "Certainly. What colour would you like?",
-        "Thank you. And what size would you like?",
-        "How many would you like?",
-        "May I have your full name, please?",
-        "Thank you. Could you tell me the delivery address?",
-        "And may I have your phone number, please?",
-        "How would you like to pay?",
-        "Let me read that back. The {item} in {color}, size large, quantity {quantity}. "
-        "Is that correct?",
-        "I'm sorry about that. Size {size_word}, quantity {quantity}. Your name is "
-        "{customer_name}, the address is {address}, the phone number is {phone_spoken}, "
-        "and you'll pay by {payment}. Is that correct?",
-        "Thank you. The total is {total} dollars including {shipping} dollars shipping. "
-        "You can cancel before it ships, and returns are accepted within 30 days.",
-        "Thank you for your order. Have a great day. Goodbye.",
-    )
 
 
 def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: str = "demo",
