@@ -6,6 +6,9 @@ a transcript, candidate transcripts are built that differ only in the reading of
 teacher-forced through the decoder over the encoder pass already made for transcription,
 and compared by log-likelihood.  The winner is reported with its margin (nats) over the
 runner-up; a margin under :data:`MARGIN_MIN` is ``ok=None`` (unknown), never a guess.
+A number with several judged digits (a phone number) reports the smallest margin; a digit
+left undecided shows its alternatives in ``reading`` (``ぜろ(きゅー|く)ぜろ、…``), and ``ok``
+is False as soon as one confusable reading was decided, else None while one is undecided.
 
 Covered: 7 なな/しち, 4 よん/し, 9 きゅう/く, 0 ゼロ/まる/れい (all accepted), and in
 English teen/ty (fifteen/fifty, with "one five" as the recommended confirmation) and
