@@ -177,12 +177,17 @@ def _digit_word(c: str) -> str:
     return {v: k for k, v in _EN_DIGIT.items() if k not in ("oh", "o")}[c]
 
 
-def _audio(tv: TurnView, zero: str) -> list[dict[str, Any]]:
+def _audio(tv: TurnView, zero: str, language: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    in_readback = "readback" in tv.intents or bool(tv.matches)
     for n in tv.turn.numbers:
         reading = n.get("reading")
         ok = n.get("ok")
         advice = str(n.get("advice") or "")
+        if language == "en" and ok is False and not in_readback:
+            # fifteen/fifty only has to be confirmed digit by digit in a read-back
+            # ("returns within thirty days" is not one)
+            ok, advice = None, ""
         if zero == "zero" and reading and any(z in jaconv.kata2hira(str(reading))
                                               for z in ZERO_OTHER):
             ok, advice = False, ADVICE_JA["0"]
@@ -194,7 +199,7 @@ def numbers_list(view: CallView, zero: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tv in view.trainee:
         if tv.turn.numbers:
-            out.extend(_audio(tv, zero))
+            out.extend(_audio(tv, zero, view.language))
         elif view.language == "ja":
             out.extend(_typed_ja(tv, zero))
         else:

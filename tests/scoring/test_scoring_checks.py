@@ -251,3 +251,28 @@ def test_other_counts_in_a_price_line_are_no_wrong_read_back(order_ja: Scenario)
     assert q.passed and q.points > 0
     wrong = order_call(order_ja, "3枚ですね。")
     assert check(wrong, "readback.quantity").points < 0
+
+
+def test_english_teen_ty_from_audio_is_judged_only_in_a_read_back() -> None:
+    from simulator.scenarios import find_scenario
+
+    sc = find_scenario("order_with_sizes", "en")
+    en_vars = {"shop": "Meadow Lane Apparel", "item": "linen shirt", "color": "navy", "size": "M",
+               "quantity": "15", "price": "29", "shipping": "6", "total": "441",
+               "customer_name": "Emily Carter", "customer_name_reading": "Emily Carter",
+               "address": "1200 Market Street, San Francisco, CA", "phone": "415-555-0172",
+               "payment": "credit card"}
+    thirty = {"numbers": [{"value": "30", "reading": "thirty", "ok": False, "margin": 5.0,
+                           "advice": "Thirty and thirteen sound alike"}]}
+    fifty = {"numbers": [{"value": "50", "reading": "fifty", "ok": False, "margin": 5.0,
+                          "advice": "Fifty and fifteen sound alike"}]}
+    policy = score_call(sc, record(sc, en_vars, [
+        ("customer", "15, please.", 2.0, {"gives": ["quantity"]}),
+        ("trainee", "Returns are accepted within 30 days.", 2.0, thirty),
+        ("customer", "Okay.", 2.0)], "completed"))
+    assert all(c.id != "etiquette.number_readings" for c in policy.checks)
+    readback = score_call(sc, record(sc, en_vars, [
+        ("customer", "15, please.", 2.0, {"gives": ["quantity"]}),
+        ("trainee", "Let me read that back: 50 linen shirts, is that correct?", 2.0, fifty),
+        ("customer", "No.", 2.0)], "completed"))
+    assert not check(readback, "etiquette.number_readings").passed
