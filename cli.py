@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from simulator.errors import ExitCode, OpsimError
+from simulator.errors import ExitCode, OpsimError, UnavailableError
 
 app = typer.Typer(
     name="opsim",
@@ -251,44 +251,55 @@ def score_cmd(target: Annotated[str, typer.Argument(help="A stored session id, o
 def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
                  lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None,
                  text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False,
+                 mic: Annotated[Path | None, typer.Option("--mic", help="A recording (WAV/FLAC/...) to use as the microphone, played in real time.")] = None,
                  trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
-    """Practise a call interactively (typed with --text)."""
+    """Practise a call: speak into the microphone (default) or type with --text.
+
+    The customer's lines play on the default audio device (and are kept in the session
+    folder); your replies are heard by the offline recogniser.  The call is saved as it
+    goes and scored at the end."""
     import random
+    import time
+    from contextlib import nullcontext
 
     from scoring import score_call
     from scoring.render import render_text
     from simulator.engine import Call
+    from simulator.environment import Environment
     from simulator.scenarios import find_scenario
+    from simulator.store.commands import start_writer
     from simulator.variables import parse_pins
 
     sc = find_scenario(scenario, _check_lang(lang))
-    if not text:
-        raise OpsimError("spoken practice needs a microphone; use --text to type your replies",
-                         ExitCode.UNAVAILABLE)
     call = Call(sc, seed=seed or random.randrange(1, 1_000_000), pins=parse_pins(var or []))
-    from contextlib import nullcontext
+    env = Environment()
+    microphone = None
+    if not text:
+        from simulator.hearing.vad import open_microphone
 
-    from simulator.store.commands import start_writer
-
+        try:
+            microphone = open_microphone(mic)
+        except UnavailableError as e:
+            reason = e.message.split(";")[0]
+            raise UnavailableError(f"{reason}: type your replies with --text, or use a "
+                                   "recording as the microphone with --mic FILE.wav") from None
     # saved as it goes: each turn is committed; Ctrl-C or a crash leaves an incomplete session
     writer = start_writer(sc, call, trainee, db, not no_save)
-    ja = sc.language == "ja"
     typer.echo(f"== {sc.title}\n{call.brief().rstrip()}\n")
-    typer.echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if ja else
-               "(The phone is ringing: answer it. Ctrl-D ends the call.)")
     with writer or nullcontext():
-        while not call.ended:
-            try:
-                reply = input("> " if sys.stdin.isatty() else "")
-            except EOFError:
-                call.abandon()
-                break
-            if not reply.strip():
-                continue
-            line = call.reply(reply)
-            if writer is not None:
-                writer.sync(call.record)
-            typer.echo(("客: " if ja else "Customer: ") + line.text)
+        if microphone is None:
+            from simulator.practice import typed_call
+
+            typer.echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if sc.language == "ja"
+                       else "(The phone is ringing: answer it. Ctrl-D ends the call.)")
+            typed_call(call, env, writer)
+        else:
+            from simulator.practice import spoken_practice
+
+            folder = (writer.store.home / writer.audio_dir if writer is not None
+                      else env.home / "practice" / time.strftime("%Y%m%d-%H%M%S"))
+            folder.mkdir(parents=True, exist_ok=True)
+            spoken_practice(call, env, folder, microphone, writer=writer)
         card = score_call(sc, call.record)
         if writer is not None:
             writer.finish(call.record, card)

@@ -10,6 +10,7 @@ The session is stored and the HTML report written; the output says where.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +56,10 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
 
     from scoring import score_call
     from scoring.render import render_text
-    from simulator.hearing.audio import save_wav
     from simulator.hearing.vad import TurnTaker, WavMicrophone
-    from simulator.spoken import Ear
+    from simulator.practice import SpokenCall
     from simulator.voice.cache import TtsCache
-    from simulator.voice.customer import CustomerVoice
     from simulator.voice.dsp import resample
-    from simulator.voice.playback import open_output
 
     env = env or Environment()
     say, note = env.say, env.warn
@@ -84,61 +82,34 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
 
     t0 = time.perf_counter()
     note("[1/3] loading the speech recogniser (the first run converts Whisper base once) ...")
-    ear = Ear.for_call(call)
-    ear.load()
-    note(f"      ready in {time.perf_counter() - t0:.1f} s")
-    note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
-    t1 = time.perf_counter()
-    voice = CustomerVoice.for_scenario(scenario, open_output(session_dir, device=env.speaker is not None))
-    cache = TtsCache()
-    lines = trainee_lines(script, scenario, call.variables)
-    delivery = trainee_delivery(script)
-    recordings = [resample(cache.render(text, delivery).audio, 16000).samples for text in lines]
-    voice.prepare(call.candidate_lines(), call.mood)
-    note(f"      ready in {time.perf_counter() - t1:.1f} s")
-    note("[3/3] the call:")
-
-    say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
-    say(call.brief().rstrip() + "\n")
-    timings: dict[str, list[float]] = {"recognition": [], "reply_start": []}
-    taker = TurnTaker()
+    spoken = SpokenCall(call, env, session_dir, writer=writer, device=env.speaker is not None)
     try:
+        spoken.load()
+        note(f"      ready in {time.perf_counter() - t0:.1f} s")
+        note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
+        t1 = time.perf_counter()
+        lines = trainee_lines(script, scenario, call.variables)
+        delivery = trainee_delivery(script)
+        cache = TtsCache()
+        recordings = [resample(cache.render(text, delivery).audio, 16000).samples for text in lines]
+        note(f"      ready in {time.perf_counter() - t1:.1f} s")
+        note("[3/3] the call:")
+        say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
+        say(call.brief().rstrip() + "\n")
+        taker = TurnTaker()
         for text, samples in zip(lines, recordings, strict=True):
             if call.ended:
                 break
-            # the synthetic trainee speaks into the "microphone": a wav stream, cut into a
-            # turn by voice-activity detection, then heard like any recording
+            # the synthetic trainee speaks into the "microphone": the recording streams
+            # through voice-activity detection and is heard like any reply
             mic = WavMicrophone(np.asarray(samples, dtype=np.float32), realtime=False,
                                 lead_s=0.3, tail_s=2.0)
-            heard = taker.listen(mic)
-            index = len(call.record.turns)
-            wav = session_dir / f"{index:03d}-trainee.wav"
-            save_wav(wav, heard.samples)
-            say(("あなた（台本）: " if ja else "You (script):   ") + text)
-            t = time.perf_counter()
-            utterance = ear.hear_file(wav, started=call.elapsed())
-            timings["recognition"].append(time.perf_counter() - t)
-            say(("    聞き取り: " if ja else "    heard:        ") + utterance.text)
-            for n in utterance.numbers:
-                if n.ok is False:
-                    say(f"    ! {n.value} ({n.reading}): {n.advice}")
-            line = call.reply(utterance)
-            if writer is not None:
-                writer.add_turn(call.record.turns[index], wav)
-            spoken = voice.say(line.text, line.mood, label=f"{index + 1:03d}-customer")
-            timings["reply_start"].append(spoken.latency)
-            customer_turn = call.record.turns[-1]
-            customer_turn.audio = str(spoken.playback.path) if spoken.playback.path else None
-            if writer is not None:
-                writer.add_turn(customer_turn)
-            say(("客: " if ja else "Customer: ") + line.text)
-            voice.prepare(call.candidate_lines(), call.mood)
+            spoken.turn(functools.partial(_listen_once, taker, mic),
+                        shown=("あなた（台本）: " if ja else "You (script):   ") + text)
             if env.speaker is not None:
-                spoken.playback.wait()
+                spoken.wait_for_customer()
     finally:
-        if not call.ended:
-            call.abandon()
-        voice.close()
+        spoken.close()
 
     card = score_call(scenario, call.record)
     say("")
@@ -159,7 +130,13 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
     say(("録音フォルダ: " if ja else "recordings:    ") + str(session_dir))
     if report is not None:
         say(("レポート:     " if ja else "report:        ") + str(report))
+    timings = {"recognition": spoken.timings.recognition, "reply_start": spoken.timings.reply_start}
     return DemoResult(session_id, session_dir, report, call.record, card, timings)
+
+
+def _listen_once(taker: Any, mic: Any, customer_until: float, expect_digits: bool) -> Any:
+    """One scripted reply through the turn-taker (the customer has finished talking)."""
+    return taker.listen(mic, expect_digits=expect_digits)
 
 
 __all__ = ["DemoResult", "run_demo"]
