@@ -64,6 +64,9 @@ VOICES: list[tuple[str, str, str, float]] = [
     ("pyttsx3", "gmw/en-us+f3", "en", 0.0),
 ]
 DEFAULT = {("openjtalk", "mei"), ("piper", "joe")}
+#: Piper samples noise: the same line sounds a little different each time (its WER over
+#: one pass varied 0.05-0.12 between runs), so it speaks the set three times
+REPEATS = {"piper": 3}
 NOTE = ('Reading the table: the hearing metric keeps the hyphens of a written phone number (090-1234-5678), so a phone line heard perfectly as 09012345678 still scores about 0.09; most other Japanese errors are Whisper base mishearing words (住所 → 従書, 神宮前), not misread numbers or letters.  espeak-ng (pyttsx3) is fast but the least intelligible; Kokoro is the most natural-sounding but about 10x slower than OpenJTalk, so it suits pre-rendered lines.')
 
 
@@ -83,7 +86,8 @@ def _render_worker(backend: str, voice: str, language: str, pitch: float, out_di
     load = time.perf_counter() - t
     d = Delivery(language, backend=backend, voice=voice, pitch=pitch, band="calm")
     rows = []
-    for i, text in enumerate(SENTENCES[language][:n]):
+    lines = SENTENCES[language][:n] * REPEATS.get(backend, 1)
+    for i, text in enumerate(lines):
         t = time.perf_counter()
         audio = synthesize(plan(text, d))
         took = time.perf_counter() - t
@@ -213,7 +217,8 @@ def main(argv: list[str]) -> int:
         "Load = import + model load + first tiny synthesis. RTF = synthesis time / audio "
         "duration. Error rate: the project's Whisper base (simulator.hearing, "
         "`readings=False`) transcribes each line; kana CER for ja (readings via "
-        "pyopenjtalk, numbers as digits), WER for en. Defaults in bold; target <= 0.10.",
+        "pyopenjtalk, numbers as digits), WER for en; Piper (stochastic) speaks the set "
+        "three times. Defaults in bold; target <= 0.10.",
         table(["backend", "voice", "lang", "load s", "RTF", "mean line s", "error rate"], rows),
         NOTE,
         "Start of a pre-rendered customer line (`CustomerVoice.say` → line handed to the "
