@@ -19,15 +19,17 @@ import platformdirs
 
 
 def data_home() -> Path:
-    """The data folder: ``$OPSIM_HOME`` or the user's data folder."""
-    env = os.environ.get("OPSIM_HOME")
-    return Path(env) if env else Path(platformdirs.user_data_dir("opsim"))
+    """The data folder (sessions database and audio): ``$OPSIM_HOME`` or the user's data
+    folder (not created here)."""
+    env = os.environ.get("OPSIM_HOME", "").strip()
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("opsim", appauthor=False))
 
 
 def cache_home() -> Path:
-    """The cache folder (converted models, rendered speech): ``$OPSIM_CACHE`` or the user's."""
-    env = os.environ.get("OPSIM_CACHE")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("opsim"))
+    """The cache folder (converted models, rendered speech): ``$OPSIM_CACHE`` or the
+    user's cache folder."""
+    env = os.environ.get("OPSIM_CACHE", "").strip()
+    return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir("opsim", appauthor=False))
 
 
 @dataclass

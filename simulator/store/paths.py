@@ -16,19 +16,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
-
+from simulator.environment import data_home
 from simulator.errors import ExitCode, OpsimError
 
 DB_FILE = "opsim.db"
 CONFIG_FILE = "config.toml"
 SESSIONS_DIR = "sessions"
 
-
-def data_home() -> Path:
-    """The data folder (not created)."""
-    env = os.environ.get("OPSIM_HOME", "").strip()
-    return Path(env).expanduser() if env else Path(user_data_dir("opsim", appauthor=False))
+__all__ = ["CONFIG_FILE", "DB_FILE", "SESSIONS_DIR", "check_trainee", "data_home",
+           "default_trainee", "default_url", "load_config", "resolve_url"]
 
 
 def default_url(home: Path | None = None) -> str:
