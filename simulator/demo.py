@@ -10,9 +10,8 @@ The session is stored and the HTML report written; the output says where.
 
 from __future__ import annotations
 
-import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ class DemoResult:
     report: Path | None
     record: Any  # CallRecord
     scorecard: Any  # Scorecard
-    timings: dict[str, list[float]] = field(default_factory=dict)
+    timings: Any = None  # simulator.practice.TurnTimings
 
 
 def trainee_lines(script: DemoScript, scenario: Scenario, variables: dict[str, str]) -> list[str]:
@@ -56,7 +55,7 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
 
     from scoring import score_call
     from scoring.render import render_text
-    from simulator.hearing.vad import TurnTaker, WavMicrophone
+    from simulator.hearing.vad import WavMicrophone
     from simulator.practice import SpokenCall
     from simulator.voice.cache import TtsCache
     from simulator.voice.dsp import resample
@@ -96,7 +95,6 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
         note("[3/3] the call:")
         say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
         say(call.brief().rstrip() + "\n")
-        taker = TurnTaker()
         for text, samples in zip(lines, recordings, strict=True):
             if call.ended:
                 break
@@ -104,8 +102,8 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
             # through voice-activity detection and is heard like any reply
             mic = WavMicrophone(np.asarray(samples, dtype=np.float32), realtime=False,
                                 lead_s=0.3, tail_s=2.0)
-            spoken.turn(functools.partial(_listen_once, taker, mic),
-                        shown=("あなた（台本）: " if ja else "You (script):   ") + text)
+            spoken.turn(mic, shown=("あなた（台本）: " if ja else "You (script):   ") + text,
+                        customer_talking=False)
             if env.speaker is not None:
                 spoken.wait_for_customer()
     finally:
@@ -130,13 +128,7 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
     say(("録音フォルダ: " if ja else "recordings:    ") + str(session_dir))
     if report is not None:
         say(("レポート:     " if ja else "report:        ") + str(report))
-    timings = {"recognition": spoken.timings.recognition, "reply_start": spoken.timings.reply_start}
-    return DemoResult(session_id, session_dir, report, call.record, card, timings)
-
-
-def _listen_once(taker: Any, mic: Any, customer_until: float, expect_digits: bool) -> Any:
-    """One scripted reply through the turn-taker (the customer has finished talking)."""
-    return taker.listen(mic, expect_digits=expect_digits)
+    return DemoResult(session_id, session_dir, report, call.record, card, spoken.timings)
 
 
 __all__ = ["DemoResult", "run_demo"]

@@ -13,6 +13,7 @@ a crash or a dead microphone leave an ``incomplete`` session with everything sai
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +23,9 @@ from typing import Any
 from simulator.engine import Call, CustomerLine, Utterance
 from simulator.environment import Environment
 
-#: slot kinds whose read-back is a run of digits (the turn-taker waits longer for them)
-DIGIT_KINDS = {"phone", "code", "money", "date", "quantity"}
+#: slot kinds whose read-back is a long run of digits read in groups (the turn-taker waits
+#: longer after the customer told one; its own rhythm detection covers the rest)
+DIGIT_KINDS = {"phone", "code"}
 
 
 def _labels(language: str) -> tuple[str, str, str]:
@@ -51,10 +53,85 @@ def typed_call(call: Call, env: Environment, writer: Any = None,
         env.say(customer + line.text)
 
 
+#: the pause after which the trainee's turn is over (the turn-taker's default is 0.8 s;
+#: with speculative recognition the pause is most of what the trainee feels as the delay)
+END_PAUSE_S = 0.55
+#: start recognising what was said so far after this much silence (before the turn is over)
+SPECULATE_AFTER_S = 0.1
+#: the pause that ends a turn while digits are being read in groups (default 1.8 s)
+DIGITS_PAUSE_S = 1.2
+
+
 @dataclass
 class TurnTimings:
-    recognition: list[float] = field(default_factory=list)  # end of speech -> transcript
-    reply_start: list[float] = field(default_factory=list)  # engine's choice -> first sample
+    """Per trainee turn, in seconds (wall clock)."""
+
+    end_of_speech: list[float] = field(default_factory=list)  # last voiced frame -> turn over
+    recognition: list[float] = field(default_factory=list)  # turn over -> transcript ready
+    engine: list[float] = field(default_factory=list)  # intents, slots, mood, next state
+    reply_start: list[float] = field(default_factory=list)  # engine's choice -> line playing
+    total: list[float] = field(default_factory=list)  # last voiced frame -> reply playing
+    speculated: list[bool] = field(default_factory=list)  # the early recognition was used
+
+
+class _Listening:
+    """One turn's microphone stream: keeps what was read and, once the trainee has been
+    silent for ``SPECULATE_AFTER_S``, starts recognising it in the background, so that
+    when the pause turns out to end the turn the transcript is (nearly) ready."""
+
+    def __init__(self, mic: Any, hear: Callable[[Any], Utterance], pool: Any) -> None:
+        self.mic = mic
+        self.sample_rate = mic.sample_rate
+        self._hear = hear
+        self._pool = pool
+        self._chunks: list[Any] = []
+        self.first_voiced: float | None = None
+        self.voiced_end = 0.0
+        self.speech_end_wall: float | None = None  # wall time the last voiced frame arrived
+        self._silent = 0.0
+        self.job: Any = None
+        self.job_span: tuple[float, float] | None = None
+
+    def read(self, frames: int) -> Any:
+        chunk = self.mic.read(frames)
+        if chunk is not None:
+            self._chunks.append(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self.mic.close()
+
+    def on_frame(self, t: float, speech: bool) -> None:
+        from simulator.hearing.vad import FRAME_S
+
+        if speech:
+            if self.first_voiced is None:
+                self.first_voiced = t
+            self.voiced_end = t + FRAME_S
+            self.speech_end_wall = time.perf_counter()
+            self._silent = 0.0
+            self.job, self.job_span = None, None  # the trainee went on: start again later
+            return
+        self._silent += FRAME_S
+        if self.first_voiced is not None and self.job is None and self._silent >= SPECULATE_AFTER_S:
+            import numpy as np
+
+            from simulator.hearing.audio import SAMPLE_RATE
+
+            start = max(0.0, self.first_voiced - 0.2)
+            audio = np.concatenate(self._chunks)
+            segment = audio[int(start * SAMPLE_RATE):int(self.voiced_end * SAMPLE_RATE)]
+            self.job_span = (start, self.voiced_end)
+            self.job = self._pool.submit(self._hear, segment)
+
+    def speculated(self, heard: Any) -> Any:
+        """The early recognition's future if it heard exactly the turn that was cut."""
+        if self.job is None or self.job_span is None or heard.started is None:
+            return None
+        start, end = self.job_span
+        if abs(max(0.0, heard.started - 0.2) - start) < 1e-3 and abs((heard.ended or 0) - end) < 1e-3:
+            return self.job
+        return None
 
 
 class SpokenCall:
@@ -75,6 +152,12 @@ class SpokenCall:
         self.timings = TurnTimings()
         self._playing: Any = None  # the customer's line being played
         self._customer_until = 0.0  # stream time until which the customer is talking
+        from concurrent.futures import ThreadPoolExecutor
+
+        from simulator.hearing.vad import TurnConfig, TurnTaker
+
+        self.taker = TurnTaker(TurnConfig(end_pause_s=END_PAUSE_S, digits_pause_s=DIGITS_PAUSE_S))
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsim-hear")
 
     def load(self) -> None:
         """Load the recogniser and start rendering the customer's first lines."""
@@ -88,42 +171,72 @@ class SpokenCall:
         slots = self.call.scenario.slots
         return last is not None and any(slots[g].kind in DIGIT_KINDS for g in last.gives)
 
-    def turn(self, listen: Callable[[float, bool], Any], *, shown: str | None = None,
-             stream: Any = None) -> CustomerLine | None:
-        """Take one trainee turn (``listen(customer_until, expect_digits) -> HeardTurn``),
-        answer it, and return the customer's line (None when the microphone ``stream``
-        ended before the trainee said anything)."""
+    def _hear_samples(self, samples: Any) -> Utterance:
+        """Recognise audio not yet known to be the whole turn (a scratch file)."""
+        import tempfile
+
+        from simulator.hearing.audio import save_wav
+
+        with tempfile.TemporaryDirectory(prefix="opsim-turn-") as tmp:
+            path = Path(tmp) / "turn.wav"
+            save_wav(path, samples)
+            return self.ear.hear_file(path)
+
+    def turn(self, mic: Any, *, shown: str | None = None,
+             customer_talking: bool = True) -> CustomerLine | None:
+        """Take one trainee turn from ``mic``, answer it, and return the customer's line
+        (None when the microphone stream ended before the trainee said anything).
+        ``customer_talking=False``: the stream starts after the customer's line ended (a
+        scripted trainee waits for the customer), so nothing in it is a barge-in."""
         from simulator.hearing.audio import save_wav
 
         call, say = self.call, self.env.say
         customer, heard_label, _ = _labels(call.language)
-        heard = listen(self._customer_until, self.expect_digits())
-        if heard.silence and (heard.reason == "end_of_stream" or getattr(stream, "ended", False)):
+        index = len(call.record.turns)
+        wav = self.session_dir / f"{index:03d}-trainee.wav"
+        listening = _Listening(mic, self._hear_samples, self._pool)
+        until = self._customer_until if customer_talking else 0.0
+        heard = self.taker.listen(listening, customer_until=until,
+                                  expect_digits=self.expect_digits(), on_frame=listening.on_frame)
+        decided = time.perf_counter()
+        if heard.silence and (heard.reason == "end_of_stream" or getattr(mic, "ended", False)):
             return None
         if heard.barge_in and self._playing is not None:
             self._playing.stop()
-        index = len(call.record.turns)
         if shown is not None:
             say(shown)
+        started = call.elapsed()
         if heard.silence:
-            utterance = Utterance("", silence=True, started=call.elapsed())
+            utterance = Utterance("", silence=True, started=started)
             say(heard_label + ("（無言）" if call.language == "ja" else "(no answer)"))
-            wav = None
+            audio: Path | None = None
         else:
-            wav = self.session_dir / f"{index:03d}-trainee.wav"
-            save_wav(wav, heard.samples)
-            t = time.perf_counter()
-            utterance = self.ear.hear_file(wav, started=call.elapsed(), barge_in=heard.barge_in)
-            self.timings.recognition.append(time.perf_counter() - t)
+            early = listening.speculated(heard)
+            save_wav(wav, heard.samples)  # the recording kept for the supervisor
+            heard_now: Utterance = early.result() if early is not None else self.ear.hear_file(wav)
+            utterance = dataclasses.replace(
+                heard_now, audio=str(wav), started=started, ended=started + heard.duration_s,
+                barge_in=heard.barge_in)
+            self.timings.speculated.append(early is not None)
+            audio = wav
+        ready = time.perf_counter()
+        line = call.reply(utterance)
+        chosen = time.perf_counter()
+        spoken = self.voice.say(line.text, line.mood, label=f"{index + 1:03d}-customer")
+        playing = time.perf_counter()
+        if not heard.silence:
             say(heard_label + utterance.text)
             for n in utterance.numbers:
                 if n.ok is False:
                     say(f"    ! {n.value} ({n.reading}): {n.advice}")
-        line = call.reply(utterance)
+            speech_end = listening.speech_end_wall or decided
+            self.timings.end_of_speech.append(decided - speech_end)
+            self.timings.recognition.append(ready - decided)
+            self.timings.engine.append(chosen - ready)
+            self.timings.reply_start.append(playing - chosen)
+            self.timings.total.append(playing - speech_end)
         if self.writer is not None:
-            self.writer.add_turn(call.record.turns[index], wav)
-        spoken = self.voice.say(line.text, line.mood, label=f"{index + 1:03d}-customer")
-        self.timings.reply_start.append(spoken.latency)
+            self.writer.add_turn(call.record.turns[index], audio)
         self._playing = spoken.playback
         self._customer_until = spoken.rendered.audio.duration
         customer_turn = call.record.turns[-1]
@@ -143,6 +256,7 @@ class SpokenCall:
     def close(self) -> None:
         if not self.call.ended:
             self.call.abandon()
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self.voice.close()
 
 
@@ -168,9 +282,6 @@ class _Tracked:
 def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone: Any, *,
                     writer: Any = None, device: bool | None = None) -> SpokenCall:
     """Practise with the microphone until the call ends (or the microphone stream ends)."""
-    from simulator.hearing.vad import TurnTaker
-
-    taker = TurnTaker()
     mic = _Tracked(microphone)
     spoken = SpokenCall(call, env, session_dir, writer=writer, device=device)
     try:
@@ -179,8 +290,7 @@ def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone:
         say("（電話が鳴っています。応答してください）" if call.language == "ja"
             else "(The phone is ringing: answer it.)")
         while not call.ended:
-            line = spoken.turn(lambda until, digits: taker.listen(
-                mic, customer_until=until, expect_digits=digits), stream=mic)
+            line = spoken.turn(mic)
             if line is None:
                 break
     finally:
