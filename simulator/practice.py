@@ -54,8 +54,10 @@ def typed_call(call: Call, env: Environment, writer: Any = None,
 
 
 #: the pause after which the trainee's turn is over (the turn-taker's default is 0.8 s;
-#: with speculative recognition the pause is most of what the trainee feels as the delay)
-END_PAUSE_S = 0.55
+#: with speculative recognition the pause is most of what the trainee feels as the delay).
+#: Measured on the demo's replies: pauses between sentences inside one reply reach 0.63 s,
+#: so a shorter pause would cut a reply in two.
+END_PAUSE_S = 0.7
 #: start recognising what was said so far after this much silence (before the turn is over)
 SPECULATE_AFTER_S = 0.1
 #: the pause that ends a turn while digits are being read in groups (default 1.8 s)
