@@ -196,8 +196,14 @@ def schema_cmd() -> None:
 def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to a scenario file.")],
             replies: Annotated[Path, typer.Option("--replies", help="YAML/JSON list of the trainee's replies.")],
             lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None, as_json: JsonOpt = False,
-            trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
-    """Play a scripted call and score it (the automation contract)."""
+            trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False,
+            no_voice: Annotated[bool, typer.Option("--no-voice", help="Do not synthesize the customer's lines.")] = False) -> None:
+    """Play a scripted call and score it (the automation contract).
+
+    The customer's lines are spoken with the persona's voice into the session folder
+    (unless --no-voice), so the call can be listened to like any other."""
+    import time
+
     from scoring.render import render_text
     from simulator.conversation import load_replies, run_scripted
 
@@ -211,10 +217,25 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
 
     store = open_for_run(db, not no_save)  # a bad --db fails before the call
     result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
-    if store is not None:
-        with store:
-            sid = save_run(store, sc, result.record, result.scorecard, trainee)
-        typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
+    import tempfile
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        if not no_voice:
+            from simulator.conversation import voice_customer_lines
+            from simulator.environment import data_home
+
+            # saved: the store copies the files into the session folder; not saved: kept
+            folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opsim-run-")))
+                      if store is not None else
+                      data_home() / "runs" / f"{sc.id}-{time.strftime('%Y%m%d-%H%M%S')}")
+            voice_customer_lines(sc, result.record, folder)
+            if store is None:
+                typer.echo(f"customer's lines: {folder}", err=True)
+        if store is not None:
+            with store:
+                sid = save_run(store, sc, result.record, result.scorecard, trainee)
+            typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
     if as_json:
         _echo_json(result.to_json())
         return

@@ -129,4 +129,25 @@ def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int 
     return RunResult(scenario, call.record, score_call(scenario, call.record))
 
 
-__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_script", "run_scripted"]
+def voice_customer_lines(scenario: Scenario, record: CallRecord, folder: Path) -> list[Path]:
+    """Speak every customer line of a played call into ``folder`` (``NNN-customer.wav``,
+    numbered by turn) with the persona's voice and the mood of the moment, and point each
+    customer turn at its file.  Lines already rendered come from the cache."""
+    from simulator.voice.cache import TtsCache
+    from simulator.voice.delivery import Delivery
+    from simulator.voice.playback import SessionFolderOutput
+
+    out = SessionFolderOutput(folder, pattern="{label}-customer.wav")
+    cache = TtsCache()
+    written: list[Path] = []
+    for turn in record.turns:
+        if turn.speaker != "customer" or not turn.text:
+            continue
+        d = Delivery.for_persona(scenario.persona.voice, scenario.language, turn.mood)
+        path = out.write(cache.render(turn.text, d).audio, f"{turn.index:03d}")
+        turn.audio = str(path)
+        written.append(path)
+    return written
+
+
+__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_script", "run_scripted", "voice_customer_lines"]
