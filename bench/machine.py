@@ -8,7 +8,7 @@ import re
 import resource
 import statistics
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -47,7 +47,7 @@ def describe() -> str:
         pass
     return (f"Machine: {os.cpu_count()} cores ({cpu_model()}){mem}, no GPU; "
             f"Python {platform.python_version()} on {platform.system()} {platform.release()}; "
-            f"{versions()}; run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.")
+            f"{versions()}; run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.")
 
 
 def peak_rss_mb() -> float:

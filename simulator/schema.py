@@ -264,7 +264,7 @@ def _data_path(data: Any, loc: Iterable[Any]) -> KeyPath:
     out: list[str | int] = []
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:  # noqa: SIM114
             out.append(part)
             cur = cur[part]
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):

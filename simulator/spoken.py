@@ -15,7 +15,6 @@ from typing import Any
 from simulator.engine import Call, Utterance
 from simulator.schema import Scenario
 
-
 #: words every call of the language uses that the recogniser tends to mishear without a hint
 COMMON_WORDS = {"ja": ["復唱", "承ります", "送料", "返品", "合計金額"], "en": []}
 

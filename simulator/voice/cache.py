@@ -34,13 +34,11 @@ from simulator.voice.render import Plan, plan, synthesize
 
 
 def cache_root() -> Path:
-    """``$OPSIM_CACHE`` or the platform's user cache folder for opsim."""
-    env = os.environ.get("OPSIM_CACHE")
-    if env:
-        return Path(env)
-    import platformdirs
+    """``$OPSIM_CACHE`` or the platform's user cache folder for opsim (one definition:
+    :func:`simulator.environment.cache_home`)."""
+    from simulator.environment import cache_home
 
-    return Path(platformdirs.user_cache_dir("opsim"))
+    return cache_home()
 
 
 def cache_key(p: Plan) -> str:
