@@ -26,9 +26,12 @@ from scoring.scorecard import Scorecard
 from simulator.store.audio import clip_for_report
 from simulator.store.store import SessionDetail, Store
 
-#: browsers pick the first installed one; matplotlib only measures with it
-FONTS = ["Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo",
-         "Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "TakaoPGothic", "DejaVu Sans"]
+#: matplotlib measures the charts' text with the first installed one; the report embeds a
+#: subset of IPAexGothic (package matplotlib-fontja) so the browser draws the same glyphs on
+#: any machine, Japanese font installed or not
+FONTS = ["IPAexGothic", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo",
+         "Noto Sans CJK JP", "Noto Sans JP", "TakaoPGothic", "DejaVu Sans"]
+EMBEDDED_FONT = "opsim-ja"
 DEFAULT_AUDIO_BUDGET_MB = 15.0
 
 
@@ -144,6 +147,51 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
 
 
+def bundled_font() -> Path | None:
+    """IPAexGothic as shipped by matplotlib-fontja (IPA Font License: embedding allowed)."""
+    try:
+        import matplotlib_fontja
+    except ImportError:  # pragma: no cover - a base dependency
+        return None
+    path = Path(matplotlib_fontja.__file__).parent / "fonts" / "ipaexg.ttf"
+    return path if path.is_file() else None
+
+
+def _register_font() -> None:
+    """Let matplotlib measure (and name) the charts' text with the embedded font."""
+    from matplotlib import font_manager
+
+    path = bundled_font()
+    if path is not None and "IPAexGothic" not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(path))
+
+
+def font_face(text: str) -> str:
+    """A CSS @font-face with the glyphs ``text`` needs, as an embedded WOFF subset ('' when
+    the font is not installed).  A report of a few sessions needs a few hundred kanji:
+    tens of KB instead of the 6 MB font."""
+    path = bundled_font()
+    if path is None:
+        return ""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    chars = {c for c in text if ord(c) > 0x7F} | {chr(c) for c in range(0x20, 0x7F)}
+    font = TTFont(str(path))
+    options = subset.Options()
+    options.flavor = "woff"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(chars)))
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    font.flavor = "woff"
+    font.save(buf)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'@font-face{{font-family:"{EMBEDDED_FONT}";src:url(data:font/woff;base64,{data}) '
+            f'format("woff")}}body{{font-family:"{EMBEDDED_FONT}",{CSS_FONTS}}}'
+            f'svg text{{font-family:"{EMBEDDED_FONT}",{CSS_FONTS} !important}}')
+
+
 def _svg(fig: Any, prefix: str) -> str:
     """The figure as inline SVG text, ids made unique to this chart."""
     buf = io.StringIO()
@@ -160,6 +208,7 @@ def _svg(fig: Any, prefix: str) -> str:
 
 
 def _rc() -> Any:  # the rcParams keys are Literal-typed in matplotlib's stubs
+    _register_font()
     return {"svg.fonttype": "none", "svg.hashsalt": "opsim", "font.family": ["sans-serif"],
             "font.sans-serif": FONTS, "font.size": 10, "axes.titlesize": 12}
 
@@ -267,6 +316,7 @@ def chart_numbers(summary: Summary, top: int = 10) -> str:
 # ----------------------------------------------------------------------------- HTML
 
 
+CSS_FONTS = '"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif'
 CSS = """
 body{font-family:"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif;margin:2em;color:#222;max-width:70em}
 h1{font-size:1.6em}h2{border-bottom:2px solid #4a7ab5;padding-bottom:.2em;margin-top:2em}
@@ -430,7 +480,9 @@ def render_report(details: Sequence[SessionDetail], *, title: str = "opsim repor
     out.append("<h2>セッション / sessions</h2>")
     out.extend(sessions_html)
     out.append("</body></html>")
-    return Report("\n".join(out), summary.sessions,
+    page = "\n".join(out)
+    page = page.replace("</style>", font_face(page) + "</style>", 1)
+    return Report(page, summary.sessions,
                   budget.embedded if budget else 0, budget.skipped_budget if budget else 0,
                   budget.missing if budget else 0)
 

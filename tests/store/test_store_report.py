@@ -157,3 +157,26 @@ def test_report_filters_and_empty(store: Store, scenario: Scenario, tmp_path: Pa
     _sessions(store, scenario, tmp_path)
     only = build_report(store, trainee="佐藤", audio=False)
     assert only.sessions == 1 and "trainee=佐藤" in only.html
+
+
+def test_report_embeds_the_japanese_glyphs_it_uses(store: Store, scenario: Scenario,
+                                                   tmp_path: Path) -> None:
+    """Readable on a machine with no Japanese font: a subset of IPAexGothic is embedded."""
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    _sessions(store, scenario, tmp_path)
+    html = build_report(store).html
+    m = re.search(r'@font-face\{font-family:"opsim-ja";src:url\(data:font/woff;base64,'
+                  r'([A-Za-z0-9+/=]+)\)', html)
+    assert m is not None
+    data = base64.b64decode(m.group(1))
+    assert len(data) < 400_000  # a subset, not the 6 MB font
+    font = TTFont(io.BytesIO(data))
+    cmap = font.getBestCmap()
+    visible = re.sub(r"data:[^\"')]+", "", html)  # glyphs on the page, not in data URIs
+    japanese = {c for c in visible if "\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff"}
+    assert {"復", "唱", "し", "ち"} <= japanese
+    assert not [c for c in japanese if ord(c) not in cmap]
+    assert 'svg text{font-family:"opsim-ja"' in html  # the charts' labels use it too
