@@ -273,6 +273,7 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
                  lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None,
                  text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False,
                  mic: Annotated[Path | None, typer.Option("--mic", help="A recording (WAV/FLAC/...) to use as the microphone, played in real time.")] = None,
+                 pause: Annotated[float, typer.Option("--pause", min=0.3, max=3.0, help="Seconds of silence that end your turn (default 0.7; longer if you pause mid-sentence).")] = 0.7,
                  trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
     """Practise a call: speak into the microphone (default) or type with --text.
 
@@ -320,7 +321,7 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
             folder = (writer.store.home / writer.audio_dir if writer is not None
                       else env.home / "practice" / time.strftime("%Y%m%d-%H%M%S"))
             folder.mkdir(parents=True, exist_ok=True)
-            spoken_practice(call, env, folder, microphone, writer=writer)
+            spoken_practice(call, env, folder, microphone, writer=writer, end_pause_s=pause)
         card = score_call(sc, call.record)
         if writer is not None:
             writer.finish(call.record, card)

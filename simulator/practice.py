@@ -140,7 +140,8 @@ class SpokenCall:
     """One spoken call: the customer's voice out, the trainee's turns in."""
 
     def __init__(self, call: Call, env: Environment, session_dir: Path, *,
-                 writer: Any = None, device: bool | None = None) -> None:
+                 writer: Any = None, device: bool | None = None,
+                 end_pause_s: float = END_PAUSE_S) -> None:
         from simulator.spoken import Ear
         from simulator.voice.customer import CustomerVoice
         from simulator.voice.playback import open_output
@@ -158,7 +159,8 @@ class SpokenCall:
 
         from simulator.hearing.vad import TurnConfig, TurnTaker
 
-        self.taker = TurnTaker(TurnConfig(end_pause_s=END_PAUSE_S, digits_pause_s=DIGITS_PAUSE_S))
+        self.taker = TurnTaker(TurnConfig(end_pause_s=end_pause_s,
+                                          digits_pause_s=max(DIGITS_PAUSE_S, end_pause_s)))
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsim-hear")
 
     def load(self) -> None:
@@ -282,10 +284,12 @@ class _Tracked:
 
 
 def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone: Any, *,
-                    writer: Any = None, device: bool | None = None) -> SpokenCall:
+                    writer: Any = None, device: bool | None = None,
+                    end_pause_s: float = END_PAUSE_S) -> SpokenCall:
     """Practise with the microphone until the call ends (or the microphone stream ends)."""
     mic = _Tracked(microphone)
-    spoken = SpokenCall(call, env, session_dir, writer=writer, device=device)
+    spoken = SpokenCall(call, env, session_dir, writer=writer, device=device,
+                        end_pause_s=end_pause_s)
     try:
         spoken.load()
         say = env.say

@@ -112,3 +112,23 @@ def test_practice_without_a_microphone_says_what_to_do() -> None:
     assert result.exit_code == 6
     assert "--text" in result.output and "--mic" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_end_of_turn_pause_decides_where_a_reply_ends(tmp_path: Path) -> None:
+    """The greeting has a 0.6 s pause between its two sentences: one turn with the
+    default pause, two with a shorter one."""
+    cache = TtsCache()
+    trainee = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
+    audio = resample(cache.render(REPLIES[0], trainee).audio, 16000).samples
+    stream = np.concatenate([np.zeros(4000, np.float32), audio, np.zeros(16000, np.float32)])
+    sc = find_scenario("order_with_sizes", "ja")
+    counts = []
+    for pause in (0.7, 0.4):
+        call = Call(sc, seed=3)
+        env = Environment(stdout=Lines(), interactive=False)  # type: ignore[arg-type]
+        folder = tmp_path / str(pause)
+        folder.mkdir()
+        spoken_practice(call, env, folder, WavMicrophone(stream, realtime=False), device=False,
+                        end_pause_s=pause)
+        counts.append(len(call.record.trainee_turns()))
+    assert counts == [1, 2]
