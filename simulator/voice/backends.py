@@ -7,6 +7,7 @@ checked without importing the heavy packages, so ``opsim voices`` stays fast.
 
 from __future__ import annotations
 
+import abc
 import ctypes.util
 import importlib.metadata
 import importlib.util
@@ -36,8 +37,8 @@ def _missing(*modules: str) -> list[str]:
     return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
-class _Lazy:
-    """Shared plumbing: a lock and a once-only loader."""
+class _Lazy(abc.ABC):
+    """Shared plumbing: a lock and a once-only loader (each backend defines ``_load``)."""
 
     name = ""
     languages: tuple[str, ...] = ()
@@ -47,8 +48,9 @@ class _Lazy:
         self._loaded = False
         self.load_seconds: float | None = None
 
-    def _load(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _load(self) -> None:
+        """Import the engine and load its model (called once, under the lock)."""
 
     def ensure_loaded(self) -> None:
         """Load the model now (benchmarks time this; synthesis calls it implicitly)."""
