@@ -210,6 +210,11 @@ class SpokenCall:
         if shown is not None:
             say(shown)
         started = call.elapsed()
+        from simulator.hearing.audio import SAMPLE_RATE, is_silent
+
+        if not heard.silence and (len(heard.samples) < SAMPLE_RATE // 10 or is_silent(heard.samples)):
+            # the detector fired on a noise too quiet or short to be a reply: no answer
+            heard = dataclasses.replace(heard, silence=True)
         if heard.silence:
             utterance = Utterance("", silence=True, started=started)
             say(heard_label + ("（無言）" if call.language == "ja" else "(no answer)"))

@@ -146,16 +146,19 @@ def test_sounddevice_microphone_needs_a_device() -> None:
             SoundDeviceMicrophone()
 
 
-def test_hear_turn_from_a_wav_microphone(whisper_tr: object, espeak: Callable[..., Path]) -> None:
-    from simulator.hearing.live import hear_turn
+def test_a_turn_from_a_wav_microphone_is_heard(whisper_tr: object,
+                                               espeak: Callable[..., Path]) -> None:
+    """The path of a spoken call: the turn-taker cuts the turn, Whisper hears it."""
+    from simulator.hearing.audio import SAMPLE_RATE, Audio
     from simulator.hearing.transcribe import WhisperTranscriber
 
     assert isinstance(whisper_tr, WhisperTranscriber)
     reply = load_audio(espeak("I need one five of them")).samples
     mic = stream(silence(0.8), reply, silence(2.0), reply)  # the second reply is the next turn
-    heard = hear_turn(mic, whisper_tr, language="en")
-    assert heard.transcript is not None and heard.turn.reason == "pause"
-    assert "need" in heard.transcript.text.lower()
-    assert [(n.value, n.reading) for n in heard.transcript.numbers] == [("15", "one five")]
-    nothing = hear_turn(stream(silence(9.0)), whisper_tr, language="en")
-    assert nothing.transcript is None and nothing.turn.silence
+    turn = TurnTaker().listen(mic)
+    assert turn.reason == "pause" and not turn.silence
+    heard = whisper_tr.transcribe(Audio(turn.samples, SAMPLE_RATE, 1, None), language="en")
+    assert "need" in heard.text.lower()
+    assert [(n.value, n.reading) for n in heard.numbers] == [("15", "one five")]
+    nothing = TurnTaker().listen(stream(silence(9.0)))
+    assert nothing.silence and nothing.reason == "no_answer"
