@@ -10,8 +10,10 @@ mistake, each in ``tests/scripted/<lang>/<scenario_id>/<name>.yaml``::
       - "{order_number}でございますね。"   # replies are templates over the call's variables
 
 Each run is played through :func:`simulator.conversation.run_scripted` (the same path as
-``opsim run``) and its outcome and final mood are checked.  Check results are not asserted
-here (an ``expect_checks:`` key belongs to the scoring tests).
+``opsim run``) and its outcome and final mood are checked, and its scorecard against
+``expect_checks:`` -- ``{passed: true}`` for a good call, ``{failing: [check ids]}`` for the
+checks the run's mistake must fail (written from the domain rules; the complete per-check
+labels live in the labelled set, tests/labelled/).
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def test_scripted_run(path: Path) -> None:
         assert mood <= float(expect["mood_at_most"]), transcript
     if "mood_at_least" in expect:
         assert mood >= float(expect["mood_at_least"]), transcript
+    checks = doc.get("expect_checks") or {}
+    assert set(checks) <= {"passed", "failing"}, f"{path}: unknown expect_checks keys"
+    card = result.scorecard
+    failed = [c.id for c in card.checks if not c.passed]
+    if "passed" in checks:
+        assert card.passed is checks["passed"], f"score {card.score}, failed {failed}"
+    for cid in checks.get("failing", []):
+        assert cid in failed, f"{cid} should fail; failed: {failed}\n{transcript}"
     # a run must use all its replies unless the customer ended the call
     used = len(record.trainee_turns())
     assert used == len(replies) or record.outcome in ("escalated", "hung_up"), (
