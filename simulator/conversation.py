@@ -110,17 +110,38 @@ class _EarCache:
         return result
 
 
+def _check_recordings(replies: list[ScriptedReply]) -> set[Path]:
+    """Read every recording before the call starts, so that a missing, corrupt or
+    non-audio file stops the run with its reason before anything is said; returns the
+    recordings that are silent (the trainee said nothing: a "no answer" turn)."""
+    recordings = [r.audio for r in replies if r.audio is not None]
+    if not recordings:
+        return set()
+    from simulator.hearing.audio import is_silent, load_audio
+
+    silent: set[Path] = set()
+    for path in recordings:
+        if not path.is_file():
+            raise OpsimError(f"{path}: no such audio file", ExitCode.NOT_FOUND)
+        if is_silent(load_audio(path, allow_silent=True).samples):
+            silent.add(path)
+    return silent
+
+
 def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int = 0,
                  pins: Mapping[str, str] | None = None, hear: Hear | None = None,
                  clock: Callable[[], float] = time.monotonic) -> RunResult:
     from scoring import score_call
 
+    silent = _check_recordings(replies) if hear is None else set()
     call = Call(scenario, seed=seed, pins=pins, clock=clock)
     hear = hear or _EarCache()
     for r in replies:
         if call.ended:
             break
-        if r.audio is not None:
+        if r.audio is not None and r.audio in silent:
+            call.reply(Utterance("", audio=str(r.audio), silence=True))  # no answer
+        elif r.audio is not None:
             call.reply(hear(r.audio, scenario, call.variables))
         else:
             call.reply(r.text or "")
