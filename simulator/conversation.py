@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.engine import Call, CallRecord, Utterance, run_script
+from simulator.engine import Call, CallRecord, Utterance, play
 from simulator.errors import ExitCode, OpsimError
 from simulator.schema import Scenario
 from simulator.yamlio import YamlError, parse_yaml
@@ -135,18 +135,16 @@ def run_scripted(scenario: Scenario, replies: list[ScriptedReply], *, seed: int 
 
     silent = _check_recordings(replies) if hear is None else set()
     call = Call(scenario, seed=seed, pins=pins, clock=clock)
-    hear = hear or _EarCache()
-    for r in replies:
-        if call.ended:
-            break
-        if r.audio is not None and r.audio in silent:
-            call.reply(Utterance("", audio=str(r.audio), silence=True))  # no answer
-        elif r.audio is not None:
-            call.reply(hear(r.audio, scenario, call.variables))
-        else:
-            call.reply(r.text or "")
-    if not call.ended:
-        call.abandon()
+    listen = hear or _EarCache()
+
+    def utterance(r: ScriptedReply) -> Utterance | str:
+        if r.audio is None:
+            return r.text or ""
+        if r.audio in silent:
+            return Utterance("", audio=str(r.audio), silence=True)  # no answer
+        return listen(r.audio, scenario, call.variables)
+
+    play(call, (utterance(r) for r in replies))  # heard one at a time, as the call goes
     return RunResult(scenario, call.record, score_call(scenario, call.record))
 
 
@@ -171,4 +169,4 @@ def voice_customer_lines(scenario: Scenario, record: CallRecord, folder: Path) -
     return written
 
 
-__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_script", "run_scripted", "voice_customer_lines"]
+__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_scripted", "voice_customer_lines"]

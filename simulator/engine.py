@@ -16,7 +16,7 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -391,20 +391,22 @@ class Call:
         return self._customer_says(self.state, repeat=not moved)
 
 
-def run_script(scenario: Scenario, replies: list[Utterance | str], *, seed: int = 0,
-               pins: Mapping[str, str] | None = None,
-               clock: Callable[[], float] = time.monotonic,
-               on_line: Callable[[str, str], None] | None = None) -> Call:
-    """Play a whole call from a list of trainee replies (``opsim run``)."""
-    call = Call(scenario, seed=seed, pins=pins, clock=clock)
-    for r in replies:
-        if call.ended:
+def play(call: Call, replies: Iterable[Utterance | str]) -> Call:
+    """Feed replies until the call ends (the next reply is only taken while the call goes
+    on, so a lazy iterable hears no recording past the end); a call the replies did not
+    end is abandoned as ``incomplete``."""
+    pending = iter(replies)
+    while not call.ended:
+        reply = next(pending, None)
+        if reply is None:
+            call.abandon()
             break
-        if on_line is not None:
-            on_line("trainee", r if isinstance(r, str) else r.text)
-        line = call.reply(r)
-        if on_line is not None:
-            on_line("customer", line.text)
-    if not call.ended:
-        call.abandon()
+        call.reply(reply)
     return call
+
+
+def run_script(scenario: Scenario, replies: Iterable[Utterance | str], *, seed: int = 0,
+               pins: Mapping[str, str] | None = None,
+               clock: Callable[[], float] = time.monotonic) -> Call:
+    """Play a whole call from typed or already-heard trainee replies."""
+    return play(Call(scenario, seed=seed, pins=pins, clock=clock), replies)
