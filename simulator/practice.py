@@ -93,10 +93,13 @@ class _Listening:
         self._silent = 0.0
         self.job: Any = None
         self.job_span: tuple[float, float] | None = None
+        self.ended = False  # the stream ran out (a recording ended, the device died)
 
     def read(self, frames: int) -> Any:
         chunk = self.mic.read(frames)
-        if chunk is not None:
+        if chunk is None:
+            self.ended = True
+        else:
             self._chunks.append(chunk)
         return chunk
 
@@ -175,43 +178,30 @@ class SpokenCall:
         slots = self.call.scenario.slots
         return last is not None and any(slots[g].kind in DIGIT_KINDS for g in last.gives)
 
-    def _hear_samples(self, samples: Any) -> Utterance:
-        """Recognise audio not yet known to be the whole turn (a scratch file)."""
-        import tempfile
-
-        from simulator.hearing.audio import save_wav
-
-        with tempfile.TemporaryDirectory(prefix="opsim-turn-") as tmp:
-            path = Path(tmp) / "turn.wav"
-            save_wav(path, samples)
-            return self.ear.hear_file(path)
-
     def turn(self, mic: Any, *, shown: str | None = None,
              customer_talking: bool = True) -> CustomerLine | None:
         """Take one trainee turn from ``mic``, answer it, and return the customer's line
         (None when the microphone stream ended before the trainee said anything).
         ``customer_talking=False``: the stream starts after the customer's line ended (a
         scripted trainee waits for the customer), so nothing in it is a barge-in."""
-        from simulator.hearing.audio import save_wav
+        from simulator.hearing.audio import SAMPLE_RATE, is_silent, save_wav
 
         call, say = self.call, self.env.say
         customer, heard_label, _ = _labels(call.language)
         index = len(call.record.turns)
         wav = self.session_dir / f"{index:03d}-trainee.wav"
-        listening = _Listening(mic, self._hear_samples, self._pool)
+        listening = _Listening(mic, self.ear.hear_samples, self._pool)
         until = self._customer_until if customer_talking else 0.0
         heard = self.taker.listen(listening, customer_until=until,
                                   expect_digits=self.expect_digits(), on_frame=listening.on_frame)
         decided = time.perf_counter()
-        if heard.silence and (heard.reason == "end_of_stream" or getattr(mic, "ended", False)):
+        if heard.silence and (heard.reason == "end_of_stream" or listening.ended):
             return None
         if heard.barge_in and self._playing is not None:
             self._playing.stop()
         if shown is not None:
             say(shown)
         started = call.elapsed()
-        from simulator.hearing.audio import SAMPLE_RATE, is_silent
-
         if not heard.silence and (len(heard.samples) < SAMPLE_RATE // 10 or is_silent(heard.samples)):
             # the detector fired on a noise too quiet or short to be a reply: no answer
             heard = dataclasses.replace(heard, silence=True)
@@ -269,30 +259,10 @@ class SpokenCall:
         self.voice.close()
 
 
-class _Tracked:
-    """A microphone that remembers whether its stream has ended (a recording ran out, the
-    device died): a silent "turn" then means the end of the call, not a pause."""
-
-    def __init__(self, mic: Any) -> None:
-        self.mic = mic
-        self.sample_rate = mic.sample_rate
-        self.ended = False
-
-    def read(self, frames: int) -> Any:
-        chunk = self.mic.read(frames)
-        if chunk is None:
-            self.ended = True
-        return chunk
-
-    def close(self) -> None:
-        self.mic.close()
-
-
 def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone: Any, *,
                     writer: Any = None, device: bool | None = None,
                     end_pause_s: float = END_PAUSE_S) -> SpokenCall:
     """Practise with the microphone until the call ends (or the microphone stream ends)."""
-    mic = _Tracked(microphone)
     spoken = SpokenCall(call, env, session_dir, writer=writer, device=device,
                         end_pause_s=end_pause_s)
     try:
@@ -301,10 +271,10 @@ def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone:
         say("（電話が鳴っています。応答してください）" if call.language == "ja"
             else "(The phone is ringing: answer it.)")
         while not call.ended:
-            line = spoken.turn(mic)
+            line = spoken.turn(microphone)
             if line is None:
                 break
     finally:
         spoken.close()
-        mic.close()
+        microphone.close()
     return spoken

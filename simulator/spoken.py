@@ -59,10 +59,21 @@ class Ear:
     def hear_file(self, path: Path | str, *, started: float | None = None,
                   barge_in: bool = False) -> Utterance:
         """Transcribe one recorded reply; AudioError for silent/corrupt files."""
+        return self._hear(Path(path), str(path), started, barge_in)
+
+    def hear_samples(self, samples: Any) -> Utterance:
+        """Transcribe 16 kHz mono samples already in memory (a turn cut from the
+        microphone); the caller keeps the recording."""
+        from simulator.hearing.audio import SAMPLE_RATE, Audio
+
+        return self._hear(Audio(samples, SAMPLE_RATE, 1, None), None, None, False)
+
+    def _hear(self, reply: Any, audio: str | None, started: float | None,
+              barge_in: bool) -> Utterance:
         self.load()
-        tr = self._transcriber.transcribe(Path(path), language=self.language,
+        tr = self._transcriber.transcribe(reply, language=self.language,
                                           prompt=self.prompt_words or None)
         ended = None if started is None or tr.duration_s is None else started + tr.duration_s
-        return Utterance(text=tr.text, audio=str(path), started=started, ended=ended,
+        return Utterance(text=tr.text, audio=audio, started=started, ended=ended,
                          numbers=tuple(tr.numbers), barge_in=barge_in,
                          normalized=tr.normalized)
