@@ -42,36 +42,25 @@ class _Quiet:
 
 
 def play_call(language: str, folder: Path) -> tuple[object, list[float], str]:
-    import numpy as np
-
-    from simulator.demo import trainee_delivery, trainee_lines
+    from simulator.demo import demo_call, trainee_recordings
     from simulator.demo_script import SCRIPTS
-    from simulator.engine import Call
     from simulator.environment import Environment
     from simulator.hearing.vad import WavMicrophone
     from simulator.practice import SpokenCall
-    from simulator.scenarios import find_scenario
-    from simulator.voice.cache import TtsCache
-    from simulator.voice.dsp import resample
 
     script = SCRIPTS[language]
-    scenario = find_scenario(script.scenario, language)
-    call = Call(scenario, seed=7, pins=dict(script.pins))
+    call = demo_call(script)
     env = Environment(stdout=_Quiet(), interactive=False)  # type: ignore[arg-type]
     spoken = SpokenCall(call, env, folder, device=False)
-    cache = TtsCache()
-    delivery = trainee_delivery(script)
     durations: list[float] = []
     try:
         spoken.load()
-        for text in trainee_lines(script, scenario, call.variables):
+        for _text, samples in trainee_recordings(script, call):
             if call.ended:
                 break
-            samples = resample(cache.render(text, delivery).audio, 16000).samples
             durations.append(len(samples) / 16000)
             spoken.voice.wait_prepared()  # rendered while the previous line played
-            mic = WavMicrophone(np.asarray(samples, dtype=np.float32), realtime=True,
-                                lead_s=0.3, tail_s=2.5)
+            mic = WavMicrophone(samples, realtime=True, lead_s=0.3, tail_s=2.5)
             spoken.turn(mic, customer_talking=False)  # the trainee waits for the customer
     finally:
         spoken.close()

@@ -34,39 +34,53 @@ class DemoResult:
     timings: Any = None  # simulator.practice.TurnTimings
 
 
+def demo_call(script: DemoScript, **kwargs: Any) -> Call:
+    """The demo's call: the script's scenario, its pinned details, seed 7."""
+    scenario = find_scenario(script.scenario, script.language)
+    return Call(scenario, seed=7, pins=dict(script.pins), **kwargs)
+
+
 def trainee_lines(script: DemoScript, scenario: Scenario, variables: dict[str, str]) -> list[str]:
     values = dict(variables)
     values["phone_spoken"] = spoken_phone(values.get("phone", ""), script.language, shichi=True)
     return [template.render(r, values) for r in script.replies]
 
 
-def trainee_delivery(script: DemoScript) -> Any:
-    from simulator.voice.delivery import Delivery
+def trainee_recordings(script: DemoScript, call: Call) -> list[tuple[str, Any]]:
+    """Each scripted reply and its recording (16 kHz mono float32) in the trainee's voice;
+    rendered once, then from the speech cache."""
+    import numpy as np
 
-    return Delivery(language=script.language, backend=script.trainee_backend,
-                    voice=script.trainee_voice, pitch=script.trainee_pitch,
-                    speed=script.trainee_speed)
+    from simulator.voice.cache import TtsCache
+    from simulator.voice.delivery import Delivery
+    from simulator.voice.dsp import resample
+
+    voice = Delivery(language=script.language, backend=script.trainee_backend,
+                     voice=script.trainee_voice, pitch=script.trainee_pitch,
+                     speed=script.trainee_speed)
+    cache = TtsCache()
+    out = []
+    for text in trainee_lines(script, call.scenario, call.variables):
+        samples = resample(cache.render(text, voice).audio, 16000).samples
+        out.append((text, np.asarray(samples, dtype=np.float32)))
+    return out
 
 
 def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: str = "demo",
              save: bool = True, db: str | None = None, report_path: Path | None = None) -> DemoResult:
     """Play the demo call; print it as it goes; store it and write the report."""
-    import numpy as np
-
     from scoring import score_call
     from scoring.render import render_text
     from simulator.hearing.vad import WavMicrophone
     from simulator.practice import SpokenCall
-    from simulator.voice.cache import TtsCache
-    from simulator.voice.dsp import resample
 
     env = env or Environment()
     say, note = env.say, env.warn
     if language not in SCRIPTS:
         raise OpsimError(f"--lang {language!r}: the demo speaks ja or en")
     script = SCRIPTS[language]
-    scenario = find_scenario(script.scenario, language)
-    call = Call(scenario, seed=7, pins=dict(script.pins), clock=env.clock)
+    call = demo_call(script, clock=env.clock)
+    scenario = call.scenario
     ja = language == "ja"
 
     writer = None
@@ -87,21 +101,17 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
         note(f"      ready in {time.perf_counter() - t0:.1f} s")
         note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
         t1 = time.perf_counter()
-        lines = trainee_lines(script, scenario, call.variables)
-        delivery = trainee_delivery(script)
-        cache = TtsCache()
-        recordings = [resample(cache.render(text, delivery).audio, 16000).samples for text in lines]
+        recordings = trainee_recordings(script, call)
         note(f"      ready in {time.perf_counter() - t1:.1f} s")
         note("[3/3] the call:")
         say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
         say(call.brief().rstrip() + "\n")
-        for text, samples in zip(lines, recordings, strict=True):
+        for text, samples in recordings:
             if call.ended:
                 break
             # the synthetic trainee speaks into the "microphone": the recording streams
             # through voice-activity detection and is heard like any reply
-            mic = WavMicrophone(np.asarray(samples, dtype=np.float32), realtime=False,
-                                lead_s=0.3, tail_s=2.0)
+            mic = WavMicrophone(samples, realtime=False, lead_s=0.3, tail_s=2.0)
             spoken.turn(mic, shown=("あなた（台本）: " if ja else "You (script):   ") + text,
                         customer_talking=False)
             if env.speaker is not None:
