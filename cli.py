@@ -202,40 +202,21 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
 
     The customer's lines are spoken with the persona's voice into the session folder
     (unless --no-voice), so the call can be listened to like any other."""
-    import time
-
     from scoring.render import render_text
-    from simulator.conversation import load_replies, run_scripted
-
-    sc_lang = _check_lang(lang)
+    from simulator.conversation import keep_run, load_replies, run_scripted
     from simulator.scenarios import find_scenario
+    from simulator.store.commands import open_for_run
     from simulator.variables import parse_pins
 
-    sc = find_scenario(scenario, sc_lang)
+    sc = find_scenario(scenario, _check_lang(lang))
     utterances = load_replies(replies, sc.language)
-    from simulator.store.commands import open_for_run, save_run
-
     store = open_for_run(db, not no_save)  # a bad --db fails before the call
     result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
-    import tempfile
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        if not no_voice:
-            from simulator.conversation import voice_customer_lines
-            from simulator.environment import data_home
-
-            # saved: the store copies the files into the session folder; not saved: kept
-            folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opsim-run-")))
-                      if store is not None else
-                      data_home() / "runs" / f"{sc.id}-{time.strftime('%Y%m%d-%H%M%S')}")
-            voice_customer_lines(sc, result.record, folder)
-            if store is None:
-                typer.echo(f"customer's lines: {folder}", err=True)
-        if store is not None:
-            with store:
-                sid = save_run(store, sc, result.record, result.scorecard, trainee)
-            typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
+    sid, folder = keep_run(result, store=store, trainee=trainee, voice=not no_voice)
+    if folder is not None:
+        typer.echo(f"customer's lines: {folder}", err=True)
+    if sid is not None:
+        typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
     if as_json:
         _echo_json(result.to_json())
         return

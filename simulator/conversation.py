@@ -169,4 +169,32 @@ def voice_customer_lines(scenario: Scenario, record: CallRecord, folder: Path) -
     return written
 
 
-__all__ = ["RunResult", "ScriptedReply", "load_replies", "run_scripted", "voice_customer_lines"]
+def keep_run(result: RunResult, *, store: Any = None, trainee: str | None = None,
+             voice: bool = True) -> tuple[int | None, Path | None]:
+    """After a scripted call: voice the customer's lines and store the session.
+
+    With a ``store`` the lines are rendered into a scratch folder that the store copies
+    into the session's folder; without one they are kept under ``<data folder>/runs/``.
+    Returns the session id (or None) and the kept folder (or None)."""
+    import tempfile
+
+    from simulator.environment import data_home
+
+    with tempfile.TemporaryDirectory(prefix="opsim-run-") as scratch:
+        kept = None
+        if voice:
+            folder = Path(scratch) if store is not None else (
+                data_home() / "runs" / f"{result.scenario.id}-{time.strftime('%Y%m%d-%H%M%S')}")
+            voice_customer_lines(result.scenario, result.record, folder)
+            kept = None if store is not None else folder
+        if store is None:
+            return None, kept
+        from simulator.store.commands import save_run
+
+        with store:
+            return save_run(store, result.scenario, result.record, result.scorecard,
+                            trainee), None
+
+
+__all__ = ["RunResult", "ScriptedReply", "keep_run", "load_replies", "run_scripted",
+           "voice_customer_lines"]
