@@ -47,15 +47,11 @@ CHECKPOINT_NAME = "whisper-base-ct2.pt"
 _CT2_DTYPES: dict[int, Any] = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 
-def cache_dir() -> Path:
-    """The folder for converted models: ``$OPSIM_CACHE`` or the platform's user cache."""
+def checkpoint_path() -> Path:
+    """The converted model in the cache folder (``$OPSIM_CACHE`` or the user's cache)."""
     from simulator.environment import cache_home
 
-    return cache_home().expanduser()
-
-
-def checkpoint_path() -> Path:
-    return cache_dir() / "models" / CHECKPOINT_NAME
+    return cache_home() / "models" / CHECKPOINT_NAME
 
 
 # ----------------------------------------------------------------------------- CT2 source
@@ -426,7 +422,7 @@ def load_model(name: str = OFFLINE_MODEL) -> LoadedModel:
     elif target in DOWNLOADABLE:
         import whisper as ow
 
-        root = cache_dir() / "models"
+        root = checkpoint_path().parent
         if not (root / f"{target}.pt").is_file() and (
                 os.environ.get("HF_HUB_OFFLINE") == "1" or not _network_available()):
             raise UnavailableError(

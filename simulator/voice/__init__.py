@@ -25,7 +25,6 @@ from simulator.voice.cache import (
     Prerenderer,
     Rendered,
     TtsCache,
-    cache_root,
     render_scenario_lines,
     scenario_lines,
 )
@@ -45,7 +44,7 @@ from simulator.voice.render import spoken_text
 __all__ = [
     "BACKENDS", "DEFAULTS", "Audio", "AudioOutput", "Availability", "CustomerVoice", "Delivery",
     "Playback", "Prerenderer", "Rendered", "Request", "SessionFolderOutput",
-    "SoundDeviceOutput", "Speaker", "Spoken", "TtsCache", "VoiceInfo", "cache_root",
+    "SoundDeviceOutput", "Speaker", "Spoken", "TtsCache", "VoiceInfo",
     "default_backend", "get_backend", "mood_band", "open_output", "output_device_available",
     "render_scenario_lines", "resolve", "scenario_lines", "spoken_text", "with_backend",
 ]

@@ -169,9 +169,9 @@ _KOKORO_VOICES = {
 
 
 def kokoro_cache_dir() -> Path:
-    from simulator.voice.cache import cache_root
+    from simulator.environment import cache_home
 
-    return cache_root() / "kokoro"
+    return cache_home() / "kokoro"
 
 
 class KokoroSpeaker(_Lazy):

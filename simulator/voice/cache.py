@@ -28,17 +28,10 @@ import numpy as np
 import soundfile as sf
 
 from simulator import template
+from simulator.environment import cache_home
 from simulator.voice.base import Audio
 from simulator.voice.delivery import MOOD_STYLES, Delivery
 from simulator.voice.render import Plan, plan, synthesize
-
-
-def cache_root() -> Path:
-    """``$OPSIM_CACHE`` or the platform's user cache folder for opsim (one definition:
-    :func:`simulator.environment.cache_home`)."""
-    from simulator.environment import cache_home
-
-    return cache_home()
 
 
 def cache_key(p: Plan) -> str:
@@ -59,7 +52,7 @@ class TtsCache:
     """Disk cache of rendered lines, with a small in-memory layer for the current call."""
 
     def __init__(self, folder: Path | None = None, memory_items: int = 64) -> None:
-        self.folder = folder if folder is not None else cache_root() / "tts"
+        self.folder = folder if folder is not None else cache_home() / "tts"
         self._memory: OrderedDict[str, Audio] = OrderedDict()
         self._memory_items = memory_items
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.environment import cache_home
 from simulator.scenarios import find_scenario
 from simulator.schema import Voice
 from simulator.voice.base import Audio
@@ -15,7 +16,6 @@ from simulator.voice.cache import (
     Prerenderer,
     TtsCache,
     cache_key,
-    cache_root,
     render_scenario_lines,
     scenario_lines,
 )
@@ -30,10 +30,11 @@ LINE = "色は黒でお願いします。"
 
 def test_cache_folder_follows_opsim_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSIM_CACHE", str(tmp_path))
-    assert cache_root() == tmp_path
+    assert cache_home() == tmp_path
     assert TtsCache().folder == tmp_path / "tts"
     monkeypatch.delenv("OPSIM_CACHE")
-    assert cache_root().name == "opsim"
+    assert cache_home().name == "opsim"
+    assert TtsCache().folder == cache_home() / "tts"
 
 
 def test_second_render_is_a_hit(tmp_path: Path) -> None:
