@@ -272,53 +272,50 @@ def chart_categories(summary: Summary) -> str:
         return _svg(fig, "categories")
 
 
-def chart_missed(summary: Summary, top: int = 12) -> str:
+def _count_chart(labels: Sequence[str], counts: Sequence[int], bar_labels: Sequence[str], *,
+                 color: str, xlabel: str, title: str, prefix: str) -> str:
+    """Horizontal bars of whole-number counts, largest first ("none" when empty)."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    rows = summary.missed[:top]
     with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 0.45 * max(len(rows), 2) + 1.2), layout="constrained")
+        fig = Figure(figsize=(8, 0.45 * max(len(labels), 2) + 1.2), layout="constrained")
         ax = fig.add_subplot()
-        bars = ax.barh([r.check_id for r in rows], [r.missed for r in rows], color="#c0504d")
-        ax.bar_label(bars, labels=[f"{r.missed}/{r.times}" for r in rows], padding=3)
+        bars = ax.barh(list(labels), list(counts), color=color)
+        ax.bar_label(bars, labels=list(bar_labels), padding=3)
         ax.invert_yaxis()
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("不合格の回数 / times missed")
-        ax.set_title("チーム全体で多い不合格項目 / most often missed checks")
-        if not rows:
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        if not labels:
             ax.text(0.5, 0.5, "なし / none", ha="center", transform=ax.transAxes)
-        return _svg(fig, "missed")
+        return _svg(fig, prefix)
+
+
+def chart_missed(summary: Summary, top: int = 12) -> str:
+    rows = summary.missed[:top]
+    return _count_chart([r.check_id for r in rows], [r.missed for r in rows],
+                        [f"{r.missed}/{r.times}" for r in rows], color="#c0504d",
+                        xlabel="不合格の回数 / times missed",
+                        title="チーム全体で多い不合格項目 / most often missed checks",
+                        prefix="missed")
 
 
 def chart_numbers(summary: Summary, top: int = 10) -> str:
-    import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     rows = summary.numbers[:top]
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 0.45 * max(len(rows), 2) + 1.2), layout="constrained")
-        ax = fig.add_subplot()
-        labels = [f"{n.value} →「{n.reading or '?'}」" for n in rows]
-        bars = ax.barh(labels, [n.times for n in rows], color="#d08a2c")
-        ax.bar_label(bars, padding=3)
-        ax.invert_yaxis()
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("回数 / times")
-        ax.set_title("間違いの多い数字の読み方 / number readings most often wrong")
-        if not rows:
-            ax.text(0.5, 0.5, "なし / none", ha="center", transform=ax.transAxes)
-        return _svg(fig, "numbers")
+    return _count_chart([f"{n.value} →「{n.reading or '?'}」" for n in rows],
+                        [n.times for n in rows], [str(n.times) for n in rows],
+                        color="#d08a2c", xlabel="回数 / times",
+                        title="間違いの多い数字の読み方 / number readings most often wrong",
+                        prefix="numbers")
 
 
 # ----------------------------------------------------------------------------- HTML
 
 
 CSS_FONTS = '"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif'
-CSS = """
-body{font-family:"Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif;margin:2em;color:#222;max-width:70em}
+CSS = "body{font-family:" + CSS_FONTS + """;margin:2em;color:#222;max-width:70em}
 h1{font-size:1.6em}h2{border-bottom:2px solid #4a7ab5;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
 th{background:#eef2f8}.num{text-align:right}.ok{color:#2e7d32}.ng{color:#c62828;font-weight:bold}
