@@ -2,18 +2,18 @@
 
 Scoring does not trust the intents and read-back verdicts stored in the record: a stored
 session or a transcript printed by ``opsim run --json`` is re-read with the current
-lexicon (:mod:`simulator.intents`) and matcher (:mod:`simulator.matching`), so that
-re-scoring applies today's rules.  The customer's mood is history and is kept as recorded.
+lexicon (:mod:`simulator.intents`) and the engine's own read-back decision
+(:func:`simulator.readback.decide`), so that re-scoring applies today's rules.  The customer's mood is history and is kept as recorded.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from simulator import intents as lexicon
-from simulator import matching, template
+from simulator import matching, readback
 from simulator.engine import CallRecord, Turn
+from simulator.readings import NumberReading
 from simulator.schema import Scenario
 
 #: questions that look for facts without naming a slot (complaints)
@@ -33,7 +33,8 @@ class TurnView:
     intents: list[str]
     mood_before: float  # the customer's mood when the trainee spoke
     asked: list[str] = field(default_factory=list)  # slots asked for
-    matches: dict[str, matching.Match] = field(default_factory=dict)  # slot -> found value
+    matches: dict[str, matching.Match] = field(default_factory=dict)  # slot -> value read back
+    decision: readback.Decision = field(default_factory=readback.Decision)
     fact_question: bool = False  # a fact-finding question (a slot or what happened)
 
     @property
@@ -78,13 +79,6 @@ class CallView:
         return any(tv.spoken for tv in self.trainee)
 
 
-def _slot_companion(value_template: str, variables: dict[str, str], suffix: str) -> str | None:
-    m = re.fullmatch(r"\{(\w+)\}", value_template.strip())
-    if not m:
-        return None
-    return variables.get(m.group(1) + suffix)
-
-
 def _gives(scenario: Scenario, record: CallRecord) -> dict[str, int]:
     recorded = any(t.gives for t in record.turns if t.speaker == "customer")
     given: dict[str, int] = {}
@@ -104,40 +98,29 @@ def _gives(scenario: Scenario, record: CallRecord) -> dict[str, int]:
 
 
 def build(scenario: Scenario, record: CallRecord) -> CallView:
+    """Re-read the event log: every trainee turn through the current lexicon and the one
+    read-back decision (:func:`simulator.readback.decide`), as the engine made it."""
     lang = record.language or scenario.language
-    variables = dict(record.variables)
-    slot_values = {sid: template.render(s.value, variables) for sid, s in scenario.slots.items()}
-    slot_readings = {sid: template.render(s.reading, variables)
-                     for sid, s in scenario.slots.items() if s.reading}
-    families = {sid: (_slot_companion(s.value, variables, "_family"),
-                      _slot_companion(s.value, variables, "_family_reading"))
-                for sid, s in scenario.slots.items() if s.kind == "name"}
-    shop = variables.get("shop", "")
+    slots = readback.SlotValues.of(scenario, record.variables)
+    given = _gives(scenario, record)
     start = float(scenario.persona.mood)
     mood = start
     views: list[TurnView] = []
     key_fact = FACT_QUESTIONS.get(lang, ())
+    lex = lexicon.lexicon(lang)
     for t in record.turns:
         if t.speaker != "trainee":
             mood = t.mood
             continue
         found = [] if t.silence or not t.text.strip() else lexicon.recognise(
             t.text, lang, scenario.intents)
-        tv = TurnView(t, found, mood)
-        said = t.text.replace(shop, " ") if shop else t.text
-        question = "ask_detail" in found or "?" in t.text or "？" in t.text
-        for sid, slot in scenario.slots.items():
-            fam, fam_r = families.get(sid, (None, None))
-            m = matching.find(slot.kind, slot_values[sid], said, lang,
-                              reading=slot_readings.get(sid), family=fam, family_reading=fam_r)
-            if m.status != "absent":
-                tv.matches[sid] = m
-            elif question and lexicon.asks_for(t.text, lang, slot.kind, slot.ask):
-                tv.asked.append(sid)
-        folded = lexicon.lexicon(lang).key(t.text)
-        generic = any((lexicon.lexicon(lang).key(p).strip() in folded) for p in key_fact)
-        tv.fact_question = bool(tv.asked) or (question and generic and not tv.matches)
+        told = {g for g, at in given.items() if at < t.index}
+        numbers = [NumberReading.from_dict(n) for n in t.numbers]
+        d = readback.decide(scenario, slots, t.text, found, given=told, numbers=numbers)
+        tv = TurnView(t, found, mood, list(d.asked), dict(d.read_back), decision=d)
+        folded = lex.key(t.text)
+        generic = any((lex.key(p).strip() in folded) for p in key_fact)
+        tv.fact_question = bool(tv.asked) or (d.question and generic and not tv.matches)
         views.append(tv)
         mood = t.mood
-    return CallView(scenario, record, lang, slot_values, slot_readings, views,
-                    _gives(scenario, record), start)
+    return CallView(scenario, record, lang, slots.values, slots.readings, views, given, start)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
-from simulator import matching
+from simulator import matching, readback
 
 
 def _norm(text: str, language: str) -> str:
@@ -73,7 +73,7 @@ def price_breakdown(view: CallView) -> Verdict | None:
         text = tv.text
         said_ship = bool(ship.search(text)) or bool(prev is not None and ship.search(prev.text))
         if total:
-            m = matching.find("money", total, text, lang)
+            m = readback.says("money", total, text, lang)
             if m.status == "match" and said_ship:
                 return Verdict("order.price_breakdown", True, exp_total, total, view.quote(tv),
                                None, tv.index)
@@ -117,7 +117,7 @@ def payment_deadline(view: CallView) -> Verdict | None:
                                   f"Tell the payment deadline and that unpaid reservations lapse, "
                                   f"e.g. {model}"))
     if deadline:
-        m = matching.find("date", deadline, tv.text, lang)
+        m = readback.says("date", deadline, tv.text, lang)
         if m.status == "mismatch":
             return Verdict("reservation.payment_deadline", False, exp, m.heard, view.quote(tv),
                            pick(lang, f"期限の日付が違います（正: {deadline}）。例：{model}",

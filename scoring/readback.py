@@ -14,8 +14,6 @@ trainee turn after that is compared with the true value by the slot's kind
 
 from __future__ import annotations
 
-import re
-
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 
@@ -29,17 +27,9 @@ LABELS = {
 }
 
 
-_CONFIRMING = re.compile(
-    r"ですね|でございますね|ますね|様ね|とのこと|ということ|とは[、,]|でよろしい|でお間違い|お間違いな|で間違いな|ですか|でしょうか|"
-    r"[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|so that's|so that is|"
-    r"to confirm|let me (?:read|repeat|confirm)|you said|you'd like|you would like|"
-    r"it arrived|i'm sorry (?:that )?(?:it|the|your)|i understand (?:that )?(?:it|the|your))\b",
-    re.IGNORECASE)
-
-
 def confirming(tv: TurnView) -> bool:
-    """A turn that reads something back for confirmation (not a mere mention)."""
-    return "readback" in tv.intents or _CONFIRMING.search(tv.text) is not None
+    """A turn that reads something back for confirmation (the engine's decision)."""
+    return tv.decision.confirming
 
 
 def label(view: CallView, sid: str) -> str:
@@ -65,15 +55,12 @@ def check(view: CallView, sid: str) -> Verdict:
     cid = f"readback.{sid}"
     expected = view.slot_values[sid]
     given_at = view.given.get(sid, -1)
+    # the engine's read-back decision (simulator.readback): a value read back in a
+    # confirming turn, a wrong digit string wherever it is said, after the customer told it
     seen = [(tv, tv.matches[sid]) for tv in view.trainee
             if tv.index > given_at and sid in tv.matches]
-    # a wrong digit string is wrong wherever it is said; another size, colour, count... only
-    # when it is read back (1点あたり in a price line is no quantity read-back)
-    strict = view.scenario.slots[sid].kind in ("phone", "code")
-    wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch" and (strict or confirming(tv))]
-    # a value counts as read back in a confirming turn (黒ですね / 確認いたします… / is that
-    # right?); a wrong value counts wherever it is said
-    rights = [tv for tv, m in seen if m.status == "match" and confirming(tv)]
+    wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
+    rights = [tv for tv, m in seen if m.status == "match"]
     corrected = bool(wrongs) and any(tv.index > wrongs[-1][0].index for tv in rights)
     lab = label(view, sid)
     phrase = model_phrase(view, sid)

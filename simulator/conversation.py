@@ -71,7 +71,8 @@ class RunResult:
             "passed": card.passed,
             "transcript": [
                 {"speaker": t.speaker, "text": t.text, "state": t.state, "intents": t.intents,
-                 "mood": t.mood} for t in r.turns],
+                 "mood": t.mood, "asked": t.asked, "read_back": t.read_back, "gives": t.gives}
+                for t in r.turns],
             "checks": [
                 {k: c.to_dict()[k] for k in ("id", "category", "passed", "points", "max_points",
                                              "expected", "heard", "evidence", "advice", "turn")}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -23,8 +22,8 @@ from typing import Any
 
 from transitions import Machine
 
+from simulator import dialogue, matching, numbers, readback, template, variables
 from simulator import intents as lexicon
-from simulator import matching, numbers, template, variables
 from simulator.readings import NumberReading
 from simulator.schema import MOOD_BANDS, Rule, Scenario
 
@@ -37,6 +36,7 @@ INTERRUPT_PENALTY = 1.5  # mood added when the trainee talks over the customer
 SILENCE_PENALTY = 1.0  # mood added for no answer
 EARLY_QUESTION_PENALTY = 0.5  # fact-finding while the customer is still angry
 REPEAT_QUESTION_PENALTY = 1.0  # asking again for a detail the customer already gave
+PUSH_PENALTY = 1.5  # an offer pushed again after the first
 
 
 @dataclass(frozen=True)
@@ -158,19 +158,14 @@ class Call:
         self._intents: list[str] = []
         self._asked_now: list[str] = []
         self._read_now: dict[str, dict[str, str | None]] = {}
+        self._offers = 0  # offers the trainee made (pushed again: PUSH_PENALTY)
+        self._reactions = 0  # reaction lines said (picks the next variant)
+        self._told_unfinished = False  # the customer said the business is not done
         self.asked: set[str] = set()
         self.read_back: dict[str, matching.Match] = {}
         self.given: list[str] = []
-        self.slot_values = {sid: template.render(s.value, self.variables)
-                            for sid, s in scenario.slots.items()}
-        self.slot_readings = {sid: template.render(s.reading, self.variables)
-                              for sid, s in scenario.slots.items() if s.reading}
-        # a name's family name alone (佐藤様) is a fair read-back, as scoring counts it
-        self.slot_families = {sid: (self._companion(s.value, "_family"),
-                                    self._companion(s.value, "_family_reading"))
-                              for sid, s in scenario.slots.items() if s.kind == "name"}
-        #: slots whose value the customer tells (the others the trainee tells)
-        self._customer_slots = {g for st in scenario.states.values() for g in st.gives}
+        self.slots = readback.SlotValues.of(scenario, self.variables)
+        self.slot_values = self.slots.values
         self.record = CallRecord(
             scenario=scenario.id, language=scenario.language, seed=seed,
             variables=dict(self.variables), started_at=wall(),
@@ -198,13 +193,6 @@ class Call:
 
     def elapsed(self) -> float:
         return round(self._clock() - self._t0, 3)
-
-    def _companion(self, value_template: str, suffix: str) -> str | None:
-        """``{customer_name}`` + ``_family`` -> the value of ``customer_name_family``."""
-        used = template.fields(value_template)
-        if len(used) == 1 and value_template == "{" + used[0] + "}":
-            return self.variables.get(used[0] + suffix)
-        return None
 
     def render(self, text: str) -> str:
         return template.render(text, self.variables)
@@ -262,29 +250,134 @@ class Call:
 
     # ------------------------------------------------------------------ turns
 
-    def _customer_says(self, state: str, *, repeat: bool = False) -> CustomerLine:
+    def _state_line(self, state: str, *, repeat: bool = False) -> str:
+        """One of the state's lines for the mood band (a rephrasing when ``repeat``)."""
         st = self.scenario.states[state]
-        b = band(self.mood)
         lines: list[str] = []
         if repeat and st.repeat:
             i = self._repeat_index.get(state, 0)
             self._repeat_index[state] = i + 1
             lines = [st.repeat[i % len(st.repeat)]]
         if not lines:
-            lines = st.lines(b)
-        text = self.render(self._rng.choice(lines)) if lines else ""
+            lines = st.lines(band(self.mood))
+        return self.render(self._rng.choice(lines)) if lines else ""
+
+    def _customer_says(self, state: str, *, repeat: bool = False, text: str | None = None,
+                       gives: Iterable[str] | None = None) -> CustomerLine:
+        """Say ``text`` (default: the state's line) in ``state``; ``gives``: the details it
+        tells (default: the state's own unless a repeat)."""
+        st = self.scenario.states[state]
+        b = band(self.mood)
+        if text is None:
+            text = self._state_line(state, repeat=repeat)
+        told = list(dict.fromkeys(gives if gives is not None else ([] if repeat else st.gives)))
         t = self.elapsed()
-        if not repeat:
-            for g in st.gives:
-                if g not in self.given:
-                    self.given.append(g)
+        for g in told:
+            if g not in self.given:
+                self.given.append(g)
         self.record.turns.append(Turn(
             index=len(self.record.turns), speaker="customer", text=text, state=state,
-            mood=round(self.mood, 2), t_start=t, t_end=t, gives=[] if repeat else list(st.gives)))
+            mood=round(self.mood, 2), t_start=t, t_end=t, gives=told))
         outcome = st.end
         if outcome is not None:
             self._finish(outcome)
         return CustomerLine(text, state, round(self.mood, 2), b, outcome is not None, outcome)
+
+    def missing(self) -> list[str]:
+        """Details the customer still has to tell (slots to read back, never told yet)."""
+        return [sid for sid, slot in self.scenario.slots.items()
+                if slot.readback and sid in self.slots.customer and sid not in self.given]
+
+    def _reaction_kind(self, found: list[str], u: Utterance) -> str | None:
+        if "blame" in found:
+            return "blame"
+        if "rude" in found:
+            return "rude"
+        if "push_offer" in found and self._offers > 1:
+            return "push_offer"
+        if "refuse" in found:
+            return "refuse"
+        if u.barge_in:
+            return "interrupt"
+        if "casual" in found:
+            return "casual"
+        return None
+
+    def _respond(self, decision: readback.Decision, found: list[str], u: Utterance,
+                 moved: bool, state_before: str) -> CustomerLine:
+        """What the customer says after the machine moved (or not): the state's line, or
+        the dialogue stage's answer about the details (simulator.dialogue)."""
+        sc = self.scenario
+        lang = self.language
+        dest = self.state
+        st = sc.states[dest]
+        missing = self.missing()
+        if st.end is not None:
+            if (st.end == "completed" and missing and not self._told_unfinished
+                    and ("closing" in found or "thanks" in found)):
+                # the trainee closes before the business is done: the customer says so first
+                self._told_unfinished = True
+                self.machine.set_state(state_before)
+                return self._customer_says(state_before, text=dialogue.unfinished(
+                    sc, missing, hanging_up=False), gives=[])
+            line = self._state_line(dest)
+            if st.end == "hung_up" and missing:
+                line = f"{line} {dialogue.unfinished(sc, missing, hanging_up=True)}"
+            return self._customer_says(dest, text=line)
+        customer = self.slots.customer
+        # details asked are answered when the call moved (a state that only insists on,
+        # say, an apology keeps insisting)
+        ask = [sid for sid in decision.asked if sid in customer] if moved else []
+        wrong = [sid for sid, m in decision.read_back.items() if m.status == "mismatch"]
+        right = [sid for sid, m in decision.read_back.items() if m.status == "match"]
+        untold = [sid for sid in decision.untold if sid in customer]
+        volunteered: list[str] = []
+        if sc.persona.volunteers and ask:
+            volunteered = [sid for sid in missing if sid not in ask and sid not in untold][:1]
+        if not (ask or wrong or untold):
+            kind = self._reaction_kind(found, u)
+            if not moved and kind is not None:
+                line = dialogue.reaction(lang, kind, band(self.mood), self._reactions)
+                self._reactions += 1
+                if line:
+                    return self._customer_says(dest, text=line, gives=[])
+            return self._customer_says(dest, repeat=not moved)
+        # the state's own line: kept when it answers the one detail asked, or when the
+        # machine moved elsewhere (a correction, a confirmation); replaced when the line
+        # is only a rephrasing or when the composed answer says more
+        base: str | None = None
+        gives: list[str] = []
+        single = len(ask) == 1 and not wrong and not untold and ask[0] not in self.given
+        if moved and (single or not set(st.gives) & set(ask)) and not (untold and not wrong):
+            base = self._state_line(dest)
+            gives += list(st.gives)
+        parts: list[str] = []
+        if base is not None and single and not volunteered:
+            return self._customer_says(dest, text=base, gives=gives)
+        if base is not None and not single:
+            parts.append(base)
+        if untold and right:
+            parts.append(dialogue.partial_confirmation(sc, right))
+        wrong = [sid for sid in wrong if base is None or self.slot_values[sid] not in base]
+        if wrong:
+            parts.append(dialogue.corrections(sc, self.slot_values, wrong))
+        answers: list[str] = []
+        if untold:
+            parts.append(dialogue.untold_note(sc, untold))
+            answers += [dialogue.answer(sc, sid, self.variables) for sid in untold]
+            gives += untold
+        seen_again = False
+        for sid in [*ask, *volunteered]:
+            a = dialogue.answer(sc, sid, self.variables)
+            if sid in self.given and not seen_again and sid not in untold:
+                a = dialogue.repeated_prefix(lang) + a
+                seen_again = True
+            answers.append(a)
+            gives.append(sid)
+        if answers:
+            parts.append(dialogue.join(lang, answers))
+        text = " ".join(p for p in parts if p) if lang == "en" else "".join(p for p in parts if p)
+        return self._customer_says(dest, text=text, gives=gives)
 
     def _finish(self, outcome: str) -> None:
         self.record.outcome = outcome
@@ -294,19 +387,6 @@ class Call:
         """End the call as ``incomplete`` (hang-up by the trainee, Ctrl-C, a dead device)."""
         if not self.record.ended_at:
             self._finish("incomplete")
-
-    def _without_shop_name(self, text: str) -> str:
-        """The reply without the shop's name: "ミドリ" in "ファッション通販ミドリ" is no colour
-        read back.  Each word of the name is removed, so a name the recogniser half-misheard
-        ("ハッション通販ミドリ") is removed too."""
-        shop = self.variables.get("shop", "")
-        words = [w for w in re.split(r"[\s・、。]+|(?<=[\u4e00-\u9fff])(?=[\u30a0-\u30ff])|"
-                                     r"(?<=[\u30a0-\u30ff])(?=[\u4e00-\u9fff])", shop)
-                 if len(w) >= 2]
-        for w in sorted({shop, *words}, key=len, reverse=True):
-            if w:
-                text = text.replace(w, " ")
-        return text
 
     def reply(self, utterance: Utterance | str) -> CustomerLine:
         """Feed one trainee reply; return what the customer says next."""
@@ -320,33 +400,22 @@ class Call:
         self._utterance = u
         normalized = u.normalized if u.normalized is not None else numbers.normalize(u.text, self.language)
 
-        # slots asked and read back
-        asked_now: list[str] = []
-        read_now: dict[str, dict[str, str | None]] = {}
+        # slots asked and read back: the one read-back decision (simulator.readback)
+        decision = readback.decide(sc, self.slots, u.text, found, given=self.given,
+                                   numbers=u.numbers)
+        asked_now = list(decision.asked)
+        read_now = decision.turn_entry()
         repeated_question = False
-        said = self._without_shop_name(u.text)
-        question = "ask_detail" in found or "?" in u.text or "？" in u.text
-        for sid, slot in sc.slots.items():
-            family, family_reading = self.slot_families.get(sid, (None, None))
-            m = matching.find(slot.kind, self.slot_values[sid], said, self.language,
-                              reading=self.slot_readings.get(sid), family=family,
-                              family_reading=family_reading)
-            asking = question and lexicon.asks_for(u.text, self.language, slot.kind, slot.ask)
-            if m.status != "absent" and asking and "readback" not in found \
-                    and sid in self._customer_slots and sid not in self.given:
-                # offering choices before the customer said theirs asks for the detail
-                # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
-                m = matching.ABSENT
-            if m.status != "absent":
-                read_now[sid] = {"status": m.status, "heard": m.heard}
-                # a wrong value read back stays on record even if corrected later
-                if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
-                    self.read_back[sid] = m
-            elif asking:
-                asked_now.append(sid)
-                if sid in self.given and sid in self.asked:
-                    repeated_question = True
-                self.asked.add(sid)
+        for sid, m in decision.read_back.items():
+            # a wrong value read back stays on record even if corrected later
+            if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
+                self.read_back[sid] = m
+        for sid in asked_now:
+            if sid in self.given:
+                repeated_question = True
+            self.asked.add(sid)
+        if "push_offer" in found:
+            self._offers += 1
 
         # mood
         lex = lexicon.lexicon(self.language)
@@ -361,6 +430,8 @@ class Call:
             delta += SILENCE_PENALTY * temper.rise
         if repeated_question:
             delta += REPEAT_QUESTION_PENALTY * temper.rise
+        if "push_offer" in found and self._offers > 1:
+            delta += PUSH_PENALTY * temper.rise
         if asked_now and self.mood >= 7 and "apology" not in found and "empathy" not in found:
             delta += EARLY_QUESTION_PENALTY * temper.rise
         self.mood = min(10.0, max(0.0, self.mood + delta))
@@ -381,14 +452,15 @@ class Call:
             return self._customer_says(self.state)
 
         moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
-        if not moved and not (set(found) & _ENGAGING) and not read_now and not u.silence:
+        heard = bool(read_now or decision.untold or asked_now)
+        if not moved and not (set(found) & _ENGAGING) and not heard and not u.silence:
             self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
             turn.mood = round(self.mood, 2)
-        if self.trainee_turn_count >= sc.max_turns and sc.states[self.state].end is None:
-            line = self._customer_says(self.state, repeat=not moved)
+        line = self._respond(decision, found, u, moved, state_before)
+        if self.trainee_turn_count >= sc.max_turns and not line.ended:
             self._finish("incomplete")
             return CustomerLine(line.text, line.state, line.mood, line.band, True, "incomplete")
-        return self._customer_says(self.state, repeat=not moved)
+        return line
 
 
 def play(call: Call, replies: Iterable[Utterance | str]) -> Call:

@@ -22,7 +22,7 @@ INTENTS: tuple[str, ...] = (
     "greeting", "self_intro", "apology", "empathy", "ask_detail", "readback",
     "propose_remedy", "ask_consent", "thanks", "feedback_thanks", "report", "closing",
     "blame", "casual", "handoff", "hold", "confirm", "cushion", "no_knowledge", "guess",
-    "explain", "refuse", "interrupt_ack",
+    "explain", "refuse", "interrupt_ack", "rude", "push_offer",
 )
 
 _DIR = Path(__file__).parent / "lexicon"
@@ -32,6 +32,12 @@ _DIR = Path(__file__).parent / "lexicon"
 class Matcher:
     literals: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
+
+    def position(self, folded: str) -> int | None:
+        """Where the earliest phrase starts in ``folded`` (None: nowhere)."""
+        at = [folded.find(lit) for lit in self.literals if lit and lit in folded]
+        at += [m.start() for pat in self.patterns for m in [pat.search(folded)] if m]
+        return min(at) if at else None
 
     def search(self, folded: str) -> str | None:
         for lit in self.literals:
@@ -50,6 +56,8 @@ class Lexicon:
     matchers: dict[str, Matcher]
     mood: dict[str, float]
     ask_keywords: dict[str, Matcher]
+    requests: Matcher  # a request for details without a question mark (…をお願いします)
+    reactions: dict[str, dict[str, list[str]]]  # kind -> mood band -> the customer's lines
 
     def key(self, text: str) -> str:
         return fold(text) if self.language == "ja" else fold_words(text)
@@ -84,7 +92,12 @@ def lexicon(language: str) -> Lexicon:
     asks = doc["ask_keywords"]
     assert isinstance(asks, dict)
     ask = {kind: _matcher(language, [str(p) for p in (v or [])]) for kind, v in asks.items()}
-    return Lexicon(language, matchers, mood, ask)
+    requests = _matcher(language, [str(p) for p in (doc.get("request_forms") or [])])
+    raw = doc.get("reactions") or {}
+    assert isinstance(raw, dict)
+    reactions = {str(kind): {str(b): [str(x) for x in lines] for b, lines in bands.items()}
+                 for kind, bands in raw.items()}
+    return Lexicon(language, matchers, mood, ask, requests, reactions)
 
 
 def recognise(text: str, language: str,
@@ -112,8 +125,14 @@ def evidence(text: str, language: str, intent: str,
 
 def asks_for(text: str, language: str, kind: str, phrases: Iterable[str] = ()) -> bool:
     """Does the reply mention a slot of this kind (or one of its own phrases)?"""
+    return ask_position(text, language, kind, phrases) is not None
+
+
+def ask_position(text: str, language: str, kind: str, phrases: Iterable[str] = ()) -> int | None:
+    """Where the reply first names a slot of this kind (or one of its own phrases), in
+    folded characters -- the order of several details asked in one question."""
     lex = lexicon(language)
     key = lex.key(text)
-    if kind in lex.ask_keywords and lex.ask_keywords[kind].search(key):
-        return True
-    return bool(_matcher(language, list(phrases)).search(key))
+    at = [p for m in ([lex.ask_keywords[kind]] if kind in lex.ask_keywords else [])
+          + [_matcher(language, list(phrases))] for p in [m.position(key)] if p is not None]
+    return min(at) if at else None

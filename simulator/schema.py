@@ -87,6 +87,8 @@ class Persona(_Model):
     temperament: Temperament = Temperament()
     mood: Annotated[float, Field(ge=0, le=10)] = 2.0  # starting mood: 0 calm ... 10 furious
     voice: Voice = Voice()
+    #: the customer tells the next detail unasked along with each answer
+    volunteers: StrictBool = False
 
 
 class Variable(_Model):
@@ -118,6 +120,9 @@ class Slot(_Model):
     reading: str | None = None  # template: the value's reading (names), e.g. "{customer_name_reading}"
     ask: list[Text] = []  # extra phrases that count as asking for it
     readback: StrictBool = True  # must be read back before the call closes
+    #: template: the customer's answer for this detail alone, used to compose one line when
+    #: several details are asked together; default: the line of the state that gives it
+    answer: Text | None = None
 
 
 class Rule(_Model):
@@ -194,6 +199,9 @@ class Rubric(_Model):
     hard_fail: list[str] | None = None  # checks that fail the call outright; None: desk default
     disable: list[str] = []  # checks that do not apply
     zero_reading: Literal["any", "zero"] = "any"  # "zero": まる / れい are flagged
+    #: call outcomes that can pass (a hang-up, an escalation or an unfinished call fails
+    #: whatever the points unless listed here)
+    pass_outcomes: list[Literal["completed", "escalated", "hung_up", "incomplete"]] = ["completed"]
 
 
 class Scenario(_Model):
@@ -404,6 +412,8 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
         _check_template(slot.value, ("slots", sid, "value"), known_vars, add)
         if slot.reading is not None:
             _check_template(slot.reading, ("slots", sid, "reading"), known_vars, add)
+        if slot.answer is not None:
+            _check_template(slot.answer, ("slots", sid, "answer"), known_vars, add)
 
     known_intents = set(intent_lexicon.INTENTS) | set(sc.intents)
     slot_ids = list(sc.slots)

@@ -246,10 +246,11 @@ def test_price_breakdown(order_ja: Scenario) -> None:
 
 
 def test_other_counts_in_a_price_line_are_no_wrong_read_back(order_ja: Scenario) -> None:
-    card = order_call(order_ja, "1点あたり2,980円でございます。", "2枚ですね。")
+    card = order_call(order_ja, "1点あたり2,980円でございます。", "2枚ですね。",
+                      gives=("phone", "quantity"))
     q = check(card, "readback.quantity")
     assert q.passed and q.points > 0
-    wrong = order_call(order_ja, "3枚ですね。")
+    wrong = order_call(order_ja, "3枚ですね。", gives=("phone", "quantity"))
     assert check(wrong, "readback.quantity").points < 0
 
 

@@ -1,0 +1,201 @@
+"""The read-back decision of one trainee turn, made in one place.
+
+What did the reply ask for, and which details did it read back (right or wrong)?  The
+engine calls :func:`decide` on every reply and stores the answer in the turn (``asked``,
+``read_back``); scoring (``opsim score`` / ``rescore``) calls the same function over the
+recorded turns, so a better matcher re-scores old sessions and the two never disagree.
+
+The rules:
+
+- the shop's name is taken out first (ミドリ in ファッション通販ミドリ is no colour), word by
+  word, so a half-misheard name (ハッション通販ミドリ) goes too;
+- a reply *reads a detail back* when it says the detail's value (compared by the slot's
+  kind, :func:`simulator.matching.find`) in a *confirming* turn (ですね, でお間違いない
+  でしょうか, 確認いたします, "is that right?", "so that's"…) or, for a digit string
+  (phone, code), a sentence that ends with it ("Order number 48150962."); a wrong value
+  read back counts the same way, and a wrong digit string counts wherever it is said;
+- a value the customer has not told yet is no read-back: offering choices before the
+  customer chose (S、M、Lがございますが？) asks for the detail, and a value said before it
+  was told is ``untold`` (the customer questions it; not for ``text`` details, which the
+  trainee often offers first: 返金かご交換か);
+- a reply *asks for* a detail when it names the detail (the lexicon's ask keywords or the
+  slot's own ``ask`` phrases) in a question or a request (…をお願いします); several details
+  asked in one reply are listed in the order they were named;
+- a number verified from the audio (a :class:`~simulator.readings.NumberReading` whose
+  ``expected`` is the slot's value) decides the read-back of a phone, code, quantity or
+  money slot: ``value_ok`` true = read back right, false = a wrong value (heard = the value
+  said), null = the text decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from simulator import intents as lexicon
+from simulator import matching, template
+from simulator.readings import NumberReading
+
+if TYPE_CHECKING:
+    from simulator.schema import Scenario
+
+#: slot kinds whose read-back a number heard in the audio can decide
+VERIFIED_KINDS = ("phone", "code", "quantity", "money")
+#: a wrong value of these kinds is wrong wherever it is said (a digit string is never chance)
+STRICT_KINDS = ("phone", "code")
+
+_CONFIRMING = re.compile(
+    r"ですね|でございますね|ますね|様ね|とのこと|ということ|とは[、,]|でよろしい|でお間違い|お間違いな|"
+    r"で間違いな|ですか|でしょうか|[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|"
+    r"so that's|so that is|to confirm|let me (?:read|repeat|confirm)|you said|you'd like|"
+    r"you would like|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
+    r"i understand (?:that )?(?:it|the|your))\b",
+    re.IGNORECASE)
+
+
+def confirming(text: str, intents: Collection[str]) -> bool:
+    """A turn that reads something back for confirmation (not a mere mention)."""
+    return "readback" in intents or _CONFIRMING.search(text) is not None
+
+
+@dataclass(frozen=True)
+class SlotValues:
+    """The true value of every slot of one call (with what comparing it needs)."""
+
+    values: dict[str, str]
+    readings: dict[str, str]  # name slots: the reading
+    families: dict[str, tuple[str | None, str | None]]  # name slots: family name, its reading
+    shop: str
+    customer: frozenset[str]  # slots the customer tells (the trainee tells the others)
+
+    @classmethod
+    def of(cls, scenario: Scenario, variables: Mapping[str, str]) -> SlotValues:
+        def companion(value: str, suffix: str) -> str | None:
+            used = template.fields(value)
+            if len(used) == 1 and value.strip() == "{" + used[0] + "}":
+                return variables.get(used[0] + suffix)
+            return None
+
+        return cls(
+            values={sid: template.render(s.value, variables) for sid, s in scenario.slots.items()},
+            readings={sid: template.render(s.reading, variables)
+                      for sid, s in scenario.slots.items() if s.reading},
+            families={sid: (companion(s.value, "_family"), companion(s.value, "_family_reading"))
+                      for sid, s in scenario.slots.items() if s.kind == "name"},
+            shop=variables.get("shop", ""),
+            customer=frozenset(g for st in scenario.states.values() for g in st.gives))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one trainee reply did with the call's details."""
+
+    asked: tuple[str, ...] = ()  # slots asked for, in the order they were named
+    read_back: dict[str, matching.Match] = field(default_factory=dict)  # right or wrong
+    untold: dict[str, matching.Match] = field(default_factory=dict)  # said before it was told
+    confirming: bool = False  # the reply reads something back for confirmation
+    question: bool = False  # the reply asks something (a question or a request)
+
+    def turn_entry(self) -> dict[str, dict[str, str | None]]:
+        """``Turn.read_back``: slot -> {status, heard}."""
+        return {sid: {"status": m.status, "heard": m.heard} for sid, m in self.read_back.items()}
+
+
+def without_shop_name(text: str, shop: str) -> str:
+    """The reply without the shop's name, word by word (a half-misheard name goes too)."""
+    if not shop:
+        return text
+    words = [w for w in re.split(r"[\s・、。]+|(?<=[\u4e00-\u9fff])(?=[\u30a0-\u30ff])|"
+                                 r"(?<=[\u30a0-\u30ff])(?=[\u4e00-\u9fff])", shop) if len(w) >= 2]
+    for w in sorted({shop, *words}, key=len, reverse=True):
+        if w:
+            text = text.replace(w, " ")
+    return text
+
+
+def _verified(kind: str, value: str, language: str,
+              numbers: Iterable[NumberReading]) -> matching.Match | None:
+    """The read-back decided by a number verified from the audio, or None."""
+    if kind not in VERIFIED_KINDS:
+        return None
+    want = "".join(c for c in matching.normalize(value, language) if c.isdigit())
+    for r in numbers:
+        expected = getattr(r, "expected", None)
+        ok = getattr(r, "value_ok", None)
+        if expected is None or ok is None:
+            continue
+        if "".join(c for c in str(expected) if c.isdigit()) != want:
+            continue
+        return matching.Match("match") if ok else matching.Match("mismatch", r.value)
+    return None
+
+
+_SENTENCES = re.compile(r"[。.!?！？\n]+")
+_ENDS_WITH_DIGITS = re.compile(
+    r"\d(?:[\d\s\-‐－ー−の、,]*\d){2,}\s*(?:です|でございます|ですね|でございますね|ね)?\s*$")
+
+
+def restates_digits(text: str, language: str) -> bool:
+    """A sentence that ends with a digit string restates it ("Order number 48150962.",
+    「ご注文番号、37014729。」); 「090-1234-5678に後ほどご連絡します」 only mentions it."""
+    norm = matching.normalize(text, language)
+    return any(_ENDS_WITH_DIGITS.search(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
+
+
+def asking(text: str, language: str, intents: Collection[str]) -> bool:
+    """Is the reply a question or a request (so naming a detail asks for it)?"""
+    if "ask_detail" in intents or "?" in text or "？" in text:
+        return True
+    lex = lexicon.lexicon(language)
+    return lex.requests.search(lex.key(text)) is not None
+
+
+def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[str], *,
+           given: Collection[str], numbers: Sequence[NumberReading] = ()) -> Decision:
+    """The read-back decision of one trainee reply; ``given``: the slots the customer has
+    told before this reply."""
+    if not text.strip() and not numbers:
+        return Decision()
+    lang = scenario.language
+    said = without_shop_name(text, slots.shop)
+    question = asking(text, lang, intents)
+    confirm = confirming(text, intents)
+    restated = restates_digits(said, lang)
+    read: dict[str, matching.Match] = {}
+    untold: dict[str, matching.Match] = {}
+    asked: list[tuple[int, str]] = []
+    for sid, slot in scenario.slots.items():
+        family, family_reading = slots.families.get(sid, (None, None))
+        m = matching.find(slot.kind, slots.values[sid], said, lang,
+                          reading=slots.readings.get(sid), family=family,
+                          family_reading=family_reading)
+        heard = _verified(slot.kind, slots.values[sid], lang, numbers)
+        if heard is not None:
+            m = heard
+        at = lexicon.ask_position(text, lang, slot.kind, slot.ask) if question else None
+        told = sid not in slots.customer or sid in given
+        if m.status != "absent" and not told and at is not None and "readback" not in intents:
+            # offering choices before the customer said theirs asks for the detail
+            # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
+            m = matching.ABSENT
+        counts = m.status != "absent" and (
+            confirm or heard is not None
+            or (sid not in slots.customer and m.status == "match")  # the trainee tells it
+            or (slot.kind in STRICT_KINDS and (m.status == "mismatch" or restated)))
+        if counts and not told:
+            if slot.kind != "text":  # a text value (返金, replacement) is often offered first
+                untold[sid] = m
+        elif counts:
+            read[sid] = m
+        elif at is not None:
+            asked.append((at, sid))
+    return Decision(asked=tuple(sid for _, sid in sorted(asked, key=lambda x: x[0])),
+                    read_back=read, untold=untold, confirming=confirm, question=question)
+
+
+def says(kind: str, value: str, text: str, language: str) -> matching.Match:
+    """Does ``text`` say ``value`` (a figure the trainee tells, not a slot: the total, a
+    deadline), compared by ``kind`` as read-backs are?"""
+    return matching.find(kind, value, text, language)
