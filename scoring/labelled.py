@@ -7,6 +7,7 @@ One YAML file per scenario in ``tests/labelled/``::
     seed: 11
     vars: {phone: 090-1234-5678}      # --var pins (so labels can name wrong values)
     rubric: {zero_reading: zero}      # optional rubric overrides for every case
+    labels: {etiquette.speaking_rate: na}   # optional: labels every case starts from
     cases:
       good:
         call: pass                    # the whole call: pass | fail
@@ -15,6 +16,8 @@ One YAML file per scenario in ``tests/labelled/``::
           - {text: "...", gap: 0.8, dur: 3.2}          # a spoken reply (seconds)
           - {text: "...", gap: -1, barge_in: true}     # talked over the customer
           - {text: "...", numbers: [{value: "7", reading: しち, ok: false}]}  # from hearing
+        style: one_at_a_time          # optional: how the operator talks (a free tag)
+        outcome: completed            # optional: completed | hung_up | escalated | incomplete
         labels: {readback.phone: pass, etiquette.greeting: pass, ...}
       wrong_phone:
         from: good                    # the replies and labels of another case...
@@ -24,7 +27,10 @@ One YAML file per scenario in ``tests/labelled/``::
         call: fail
 
 A label is ``pass``, ``fail``, ``wrong`` (failed with a wrong value: negative points) or
-``absent`` (the check must not be on the card).  Every check on the card must be labelled.
+``na`` (``passed: null``: the call gave the trainee no chance -- a spoken-only check on a
+typed call, de-escalation with a customer never upset, the closing after a hang-up); the
+old ``absent`` reads as ``na``.  Every check of the rubric is on every card, and every
+check on the card must be labelled.
 A spoken reply starts ``gap`` seconds after the customer's previous line has been spoken
 (its length estimated at 7 mora/s or 150 wpm) and lasts ``dur`` seconds.
 """
@@ -46,7 +52,10 @@ from simulator.readings import NumberReading
 from simulator.scenarios import find_scenario
 from simulator.schema import Scenario, load_scenario
 
-LABELS = ("pass", "fail", "wrong", "absent")
+LABELS = ("pass", "fail", "wrong", "na")
+#: an older spelling of ``na`` (the check was not on the card then; every check is now)
+OLD_LABELS = {"absent": "na"}
+OUTCOME_LABELS = ("completed", "hung_up", "escalated", "incomplete")
 
 
 @dataclass
@@ -59,6 +68,8 @@ class Case:
     labels: dict[str, str]
     call: str | None = None
     source: str = ""
+    style: str = ""  # how the operator talks in this call (one_at_a_time, readback_at_end, ...)
+    outcome: str | None = None  # the expected call outcome (completed | hung_up | ...)
 
 
 @dataclass
@@ -71,7 +82,7 @@ class Outcome:
     def disagreements(self) -> list[tuple[str, str, str]]:
         out: list[tuple[str, str, str]] = []
         for cid, want in self.case.labels.items():
-            have = self.got.get(cid, "absent")
+            have = self.got.get(cid, "(not on the card)")
             if have != want:
                 out.append((cid, want, have))
         for cid, have in self.got.items():
@@ -81,6 +92,8 @@ class Outcome:
             have = "pass" if self.card.passed else "fail"
             if have != self.case.call:
                 out.append(("call", self.case.call, have))
+        if self.case.outcome is not None and self.record.outcome != self.case.outcome:
+            out.append(("outcome", self.case.outcome, self.record.outcome))
         return out
 
 
@@ -100,6 +113,7 @@ def load(path: Path) -> list[Case]:
                    doc.get("rubric"))
     seed = int(doc.get("seed", 0))
     pins = {str(k): str(v) for k, v in (doc.get("vars") or {}).items()}
+    base_labels = {str(k): OLD_LABELS.get(str(v), str(v)) for k, v in (doc.get("labels") or {}).items()}
     raw: dict[str, dict[str, Any]] = doc["cases"]
     done: dict[str, Case] = {}
 
@@ -108,7 +122,7 @@ def load(path: Path) -> list[Case]:
             return done[name]
         spec = raw[name]
         unknown = set(spec) - {"from", "replies", "replace", "drop", "append", "labels", "call",
-                               "vars", "seed"}
+                               "vars", "seed", "style", "outcome"}
         if unknown:
             raise ValueError(f"{path}: {name}: unknown keys {sorted(unknown)}")
         if "from" in spec:
@@ -118,8 +132,10 @@ def load(path: Path) -> list[Case]:
             case_pins = dict(parent.pins)
             call = parent.call
             case_seed = parent.seed
+            style, outcome = parent.style, parent.outcome
         else:
-            replies, labels, case_pins, call, case_seed = [], {}, dict(pins), None, seed
+            replies, labels, case_pins, call, case_seed = [], dict(base_labels), dict(pins), None, seed
+            style, outcome = "", None
         if "replies" in spec:
             replies = list(spec["replies"])
         for i, r in (spec.get("replace") or {}).items():
@@ -128,14 +144,22 @@ def load(path: Path) -> list[Case]:
             del replies[i]
         replies += list(spec.get("append") or [])
         for k, v in (spec.get("labels") or {}).items():
+            v = OLD_LABELS.get(str(v), str(v))
             if v not in LABELS:
                 raise ValueError(f"{path}: {name}: label {k}: {v!r} is not one of {LABELS}")
-            labels[str(k)] = str(v)
+            labels[str(k)] = v
+        if "style" in spec:
+            style = str(spec["style"])
+        if "outcome" in spec:
+            outcome = str(spec["outcome"])
+            if outcome not in OUTCOME_LABELS:
+                raise ValueError(f"{path}: {name}: outcome {outcome!r} is not one of "
+                                 f"{OUTCOME_LABELS}")
         case_pins.update({str(k): str(v) for k, v in (spec.get("vars") or {}).items()})
         if "call" in spec:
             call = str(spec["call"])
         case = Case(f"{path.stem}/{name}", sc, int(spec.get("seed", case_seed)), case_pins,
-                    replies, labels, call, str(path))
+                    replies, labels, call, str(path), style, outcome)
         done[name] = case
         return case
 
@@ -183,7 +207,8 @@ def play(case: Case) -> CallRecord:
 def outcome_of(card: Scorecard) -> dict[str, str]:
     got: dict[str, str] = {}
     for c in card.checks:
-        got[c.id] = "pass" if c.passed else ("wrong" if c.points < 0 else "fail")
+        got[c.id] = ("na" if c.passed is None else "pass" if c.passed
+                     else "wrong" if c.points < 0 else "fail")
     return got
 
 

@@ -85,19 +85,51 @@ def check(view: CallView, sid: str) -> Verdict:
     if rights:
         return Verdict(cid, True, expected, expected, view.quote(rights[-1]), None,
                        rights[-1].index)
-    return Verdict(cid, False, expected, None, None,
+    was_asked = any(sid in tv.asked for tv in view.trainee)
+    trainee_tells = not any(sid in st.gives for st in view.scenario.states.values())
+    asked = (pick(lang, f"never told: {lab}をお伝えしていません",
+                  f"never told: the {lab} was not told") if trainee_tells else
+             pick(lang, "asked but not read back: お伺いしましたが復唱していません",
+                  "asked but not read back") if was_asked else
+             pick(lang, "told but not read back: お客様がおっしゃった内容を復唱していません",
+                  "told but not read back: the customer said it, it was not read back"))
+    return Verdict(cid, False, expected, None, asked,
                    pick(lang, f"{lab}を復唱していません。聞き取った内容は必ず復唱して確認しましょう。"
                               f"例：{phrase}",
                         f"The {lab} was not read back. Read every detail back and get it "
                         f"confirmed, e.g. {phrase}"), None)
 
 
+def _not_captured(view: CallView, sid: str) -> Verdict:
+    """A detail the customer never told: failed, with the reason (never asked / asked but
+    not told)."""
+    cid = f"readback.{sid}"
+    lang = view.language
+    lab = label(view, sid)
+    asked = [tv for tv in view.trainee if sid in tv.asked]
+    if asked:
+        evidence = pick(lang, f"asked but not read back: {lab}をお伺いしましたが、お聞きして復唱するまでに至っていません",
+                        f"asked but not read back: the {lab} was asked for, never told and read back")
+        turn: int | None = asked[-1].index
+    else:
+        evidence = pick(lang, f"never asked: {lab}を一度もお伺いしていません",
+                        f"never asked: the {lab} was never asked for")
+        turn = None
+    return Verdict(cid, False, view.slot_values[sid], None, evidence,
+                   pick(lang, f"{lab}をお伺いし、復唱して確認しましょう。例：{model_phrase(view, sid)}",
+                        f"Ask for the {lab} and read it back, e.g. {model_phrase(view, sid)}"), turn)
+
+
 def checks(view: CallView) -> list[Verdict]:
-    """A check for every slot the customer told, and for every slot when the call was
-    completed (the order was closed: a detail never captured was not read back either)."""
+    """A check for every slot to read back, on every card: a detail never told fails with
+    its reason (never asked / asked but not read back)."""
     out: list[Verdict] = []
-    completed = view.record.outcome == "completed"
     for sid, slot in view.scenario.slots.items():
-        if slot.readback and (sid in view.given or completed):
+        if not slot.readback:
+            continue
+        customer_tells = any(sid in st.gives for st in view.scenario.states.values())
+        if customer_tells and sid not in view.given:
+            out.append(_not_captured(view, sid))
+        else:
             out.append(check(view, sid))
     return out

@@ -54,25 +54,34 @@ def render_text(card: Scorecard, language: str = "ja") -> str:
     verdict = ("合格" if card.passed else "不合格") if ja else ("PASS" if card.passed else "FAIL")
     lines = [f"== {'スコア' if ja else 'Score'}: {card.score:.0f} / 100  ({verdict}, "
              f"{'合格点' if ja else 'pass mark'} {card.pass_mark:.0f})"]
-    hard = [c for c in card.checks if c.hard_fail]
-    if hard:
-        lines.append(("   不合格の理由: " if ja else "   failed outright by: ")
-                     + ", ".join(c.id for c in hard))
-    failed = sum(1 for c in card.checks if not c.passed)
-    lines.append(f"   {'要改善' if ja else 'to improve'}: {failed} / {len(card.checks)}")
+    if card.fail_reasons:
+        lines.append(("   不合格の理由: " if ja else "   failed because: ")
+                     + "; ".join(card.fail_reasons))
+    judged = [c for c in card.checks if c.passed is not None]
+    failed = len(card.failed_checks())
+    lines.append(f"   {'要改善' if ja else 'to improve'}: {failed} / {len(judged)}")
     cats: dict[str, list[CheckResult]] = {}
     for c in card.checks:
         cats.setdefault(c.category, []).append(c)
-    order = sorted(cats, key=lambda k: (all(c.passed for c in cats[k]), list(cats).index(k)))
+
+    def rank(c: CheckResult) -> int:  # failed first, then passed, then no chance
+        return 0 if c.passed is False else 1 if c.passed else 2
+
+    order = sorted(cats, key=lambda k: (min(rank(c) for c in cats[k]), list(cats).index(k)))
     for cat in order:
         checks = cats[cat]
         ok = sum(1 for c in checks if c.passed)
+        judged_here = sum(1 for c in checks if c.passed is not None)
         won = sum(c.points for c in checks)
         most = sum(c.max_points for c in checks)
         lines.append("")
-        lines.append(f"-- {titles.get(cat, cat)}  {ok}/{len(checks)}  "
+        lines.append(f"-- {titles.get(cat, cat)}  {ok}/{judged_here}  "
                      f"({_points(won)}/{_points(most)} {'点' if ja else 'points'})")
-        for c in sorted(checks, key=lambda c: c.passed):
+        for c in sorted(checks, key=rank):
+            if c.passed is None:
+                why = f"  ({c.evidence})" if c.evidence else ""
+                lines.append(f"  – {_title(c, language)}{why}")
+                continue
             mark = "✓" if c.passed else ("✗!" if c.hard_fail else "✗")
             lines.append(f"  {mark} {_title(c, language)}")
             if c.passed:

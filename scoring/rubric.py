@@ -100,6 +100,7 @@ class ResolvedRubric:
     zero_reading: str
     version: str
     extra: tuple[str, ...] = field(default=())  # checks turned on by the scenario
+    pass_outcomes: tuple[str, ...] = ("completed",)  # call outcomes that can pass
 
     def applies(self, check_id: str) -> bool:
         if _matches(check_id, self.disable):
@@ -127,4 +128,5 @@ def resolve(scenario: Scenario) -> ResolvedRubric:
         hard_fail=tuple(r.hard_fail) if r.hard_fail is not None else d.hard_fail,
         disable=tuple(r.disable),
         pass_mark=r.pass_mark if r.pass_mark is not None else d.pass_mark,
-        zero_reading=r.zero_reading, version=r.version, extra=extra)
+        zero_reading=r.zero_reading, version=r.version, extra=extra,
+        pass_outcomes=tuple(r.pass_outcomes))

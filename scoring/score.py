@@ -1,14 +1,17 @@
 """Score a call: run every applicable check over the event log and total the points.
 
-``score_call(scenario, record)`` is the entry point.  Each check (see docs/scoring.md)
-returns a verdict or ``None`` when it does not apply to this call (no spoken reply, a
-customer who was never angry, a detail never told...); the rubric
-(:mod:`scoring.rubric`) gives each applicable check its weight ``w``:
+``score_call(scenario, record)`` is the entry point.  Every check of the rubric is
+on every card (see docs/scoring.md): a check the call gave the trainee no chance to do (no
+spoken reply, a customer never angry, the closing after a hang-up) has ``passed: None``,
+``max_points`` 0 and the reason in ``evidence``; the rubric (:mod:`scoring.rubric`) gives
+the others their weight ``w``:
 
 - passed: ``w`` points;  failed: 0;  a wrong value read back: ``-w``;
 - the score is ``100 * points / sum(w)``, floored at 0;
-- the call passes when the score reaches the pass mark and no hard-fail check failed
-  (for ``readback.*`` only a wrong value counts as a hard fail).
+- the call passes when its outcome is one of ``rubric.pass_outcomes`` (default: only
+  ``completed``), no hard-fail check failed (for ``readback.*`` only a wrong value counts
+  as a hard fail) and the score reaches the pass mark; ``fail_reasons`` says why not, in
+  that order.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from collections.abc import Callable
 
 from scoring import deescalation, desk, etiquette, readback, readings
 from scoring.context import CallView, build
-from scoring.rubric import ResolvedRubric, category, resolve
+from scoring.rubric import SPOKEN, ResolvedRubric, category, resolve
 from scoring.scorecard import CheckResult, Scorecard
-from scoring.verdict import Verdict
+from scoring.verdict import Verdict, pick
 from simulator.engine import CallRecord
 from simulator.schema import Scenario
 
@@ -32,6 +35,9 @@ CHECKS: dict[str, CheckFn] = {**deescalation.CHECKS, **etiquette.CHECKS, **desk.
 
 def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
     w = rubric.weight(v.id)
+    if v.passed is None:  # no chance to do it: on the card, worth nothing, never a failure
+        return CheckResult(v.id, category(v.id), None, 0.0, 0.0, v.expected, v.heard,
+                           v.evidence, v.advice, v.turn)
     if v.passed:
         points = w
     elif v.wrong:
@@ -44,21 +50,75 @@ def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
                        v.evidence, v.advice, v.turn, hard_fail=hard)
 
 
+def _no_chance(cid: str, view: CallView) -> Verdict:
+    """A check the call gave the trainee no chance to do, with the reason."""
+    lang = view.language
+    outcome = view.record.outcome
+    if not view.trainee:
+        reason = pick(lang, "応答がありません", "the trainee never answered")
+    elif cid in SPOKEN:
+        reason = pick(lang, "入力による練習（音声の応答なし）", "a typed call: no spoken replies")
+    elif cid == "deescalation.listen_first":
+        reason = pick(lang, "お客様が怒っていた場面がありません", "the customer was never angry")
+    elif cid == "etiquette.closing":
+        reason = pick(lang, "お客様が先に電話を切りました" if outcome == "hung_up" else
+                      "お客様が責任者への交代を求めました",
+                      "the customer hung up first" if outcome == "hung_up" else
+                      "the customer asked for a supervisor")
+    elif cid == "etiquette.cushion_words":
+        reason = pick(lang, "個人情報のお願いやお断りがありません",
+                      "no request for personal details and no refusal")
+    elif cid == "etiquette.number_readings":
+        reason = pick(lang, "読み方を判定できる数字がありません（入力された数字には読みがありません）",
+                      "no number whose reading could be judged (typed digits have no reading)")
+    else:
+        reason = pick(lang, "この通話では該当しません", "does not apply to this call")
+    return Verdict(cid, None, evidence=reason)
+
+
 def verdicts(scenario: Scenario, view: CallView, rubric: ResolvedRubric
              ) -> tuple[list[Verdict], list[dict[str, object]]]:
+    """Every check of the rubric, each with a verdict (``passed: None`` when the call gave
+    no chance to do it)."""
     out: list[Verdict] = [v for v in readback.checks(view) if rubric.applies(v.id)]
     numbers = readings.numbers_list(view, rubric.zero_reading)
     for cid, fn in CHECKS.items():
         if not rubric.applies(cid):
             continue
         v = fn(view)
-        if v is not None:
-            out.append(v)
+        out.append(v if v is not None else _no_chance(cid, view))
     if rubric.applies("etiquette.number_readings"):
         v = readings.check(view, numbers)
-        if v is not None:
-            out.append(v)
+        out.append(v if v is not None else _no_chance("etiquette.number_readings", view))
     return out, [dict(n) for n in numbers]
+
+
+OUTCOME_REASONS = {
+    "hung_up": ("お客様が電話を切りました（通話の目的を果たせていません）",
+                "the customer hung up (the call's business was not done)"),
+    "escalated": ("お客様が責任者への交代を求めました", "the customer asked for a supervisor"),
+    "incomplete": ("通話が最後まで終わっていません", "the call did not get its business done"),
+}
+
+
+def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResult],
+                 score: float) -> list[str]:
+    """Why the call failed: the outcome first, then the hard fails, then the pass mark."""
+    lang = view.language
+    out: list[str] = []
+    outcome = view.record.outcome
+    if outcome not in rubric.pass_outcomes:
+        ja, en = OUTCOME_REASONS.get(outcome, (f"通話の結果: {outcome}", f"the call ended {outcome}"))
+        out.append(f"outcome {outcome}: " + pick(lang, ja, en))
+    for c in checks:
+        if c.hard_fail:
+            what = (pick(lang, "誤った内容を復唱", "a wrong value read back")
+                    if c.category == "readback" else pick(lang, "必須項目の不合格", "a must-pass check failed"))
+            out.append(f"{c.id}: {what}")
+    if score < rubric.pass_mark:
+        out.append(pick(lang, f"得点 {score:g} が合格点 {rubric.pass_mark:g} に届きません",
+                        f"score {score:g} below the pass mark {rubric.pass_mark:g}"))
+    return out
 
 
 def score_call(scenario: Scenario, record: CallRecord) -> Scorecard:
@@ -70,5 +130,6 @@ def score_call(scenario: Scenario, record: CallRecord) -> Scorecard:
     total = sum(c.max_points for c in checks)
     won = sum(c.points for c in checks)
     score = round(max(0.0, 100.0 * won / total), 1) if total else 0.0
-    passed = score >= rubric.pass_mark and not any(c.hard_fail for c in checks)
-    return Scorecard(score, passed, rubric.pass_mark, checks, numbers, rubric.version)
+    reasons = fail_reasons(view, rubric, checks, score)
+    return Scorecard(score, not reasons, rubric.pass_mark, checks, numbers, rubric.version,
+                     reasons)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Verdict:
     id: str
-    passed: bool
+    passed: bool | None  # None: the call gave the trainee no chance (reason in evidence)
     expected: str | None = None
     heard: str | None = None
     evidence: str | None = None

@@ -69,6 +69,7 @@ class RunResult:
             "outcome": r.outcome,
             "score": card.score,
             "passed": card.passed,
+            "fail_reasons": list(card.fail_reasons),
             "transcript": [
                 {"speaker": t.speaker, "text": t.text, "state": t.state, "intents": t.intents,
                  "mood": t.mood, "asked": t.asked, "read_back": t.read_back, "gives": t.gives}

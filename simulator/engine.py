@@ -337,10 +337,10 @@ class Call:
         if not (ask or wrong or untold):
             kind = self._reaction_kind(found, u)
             if not moved and kind is not None:
-                line = dialogue.reaction(lang, kind, band(self.mood), self._reactions)
+                reacted = dialogue.reaction(lang, kind, band(self.mood), self._reactions)
                 self._reactions += 1
-                if line:
-                    return self._customer_says(dest, text=line, gives=[])
+                if reacted:
+                    return self._customer_says(dest, text=reacted, gives=[])
             return self._customer_says(dest, repeat=not moved)
         # the state's own line: kept when it answers the one detail asked, or when the
         # machine moved elsewhere (a correction, a confirmation); replaced when the line

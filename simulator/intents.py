@@ -95,8 +95,11 @@ def lexicon(language: str) -> Lexicon:
     requests = _matcher(language, [str(p) for p in (doc.get("request_forms") or [])])
     raw = doc.get("reactions") or {}
     assert isinstance(raw, dict)
-    reactions = {str(kind): {str(b): [str(x) for x in lines] for b, lines in bands.items()}
-                 for kind, bands in raw.items()}
+    reactions: dict[str, dict[str, list[str]]] = {}
+    for kind, bands in raw.items():
+        assert isinstance(bands, dict), kind
+        reactions[str(kind)] = {str(b): [str(x) for x in (lines if isinstance(lines, list) else [])]
+                                for b, lines in bands.items()}
     return Lexicon(language, matchers, mood, ask, requests, reactions)
 
 

@@ -1,6 +1,10 @@
 """Randomised call details: Faker generators in the scenario's locale, trainer lists,
 fixed values and safe arithmetic.  ``--seed`` makes a call reproducible and
-``--var NAME=VALUE`` pins any variable (pinned values win over generated ones).
+``--var NAME=VALUE`` pins any variable (pinned values win over generated ones): its
+companions that were not pinned themselves are derived again from the pinned value (a
+name's reading by OpenJTalk, its family name by a space or Faker's list of family names,
+a date's weekday), ``--var SLOT=VALUE`` pins the variable behind a slot, and a pin that
+breaks the scenario's arithmetic is a one-line error.
 """
 
 from __future__ import annotations
@@ -8,12 +12,13 @@ from __future__ import annotations
 import ast
 import random
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import TYPE_CHECKING
 
 from faker import Faker
 
 from simulator import template
-from simulator.errors import OpsimError
+from simulator.errors import ExitCode, OpsimError
 
 if TYPE_CHECKING:
     from simulator.schema import Scenario, Variable
@@ -151,6 +156,8 @@ def compute(expr: str, values: Mapping[str, str]) -> str:
                 return a - b
             if isinstance(node.op, ast.Mult):
                 return a * b
+            if isinstance(node.op, (ast.FloorDiv, ast.Div)) and b == 0:
+                raise OpsimError(f"division by zero in {expr!r}")
             if isinstance(node.op, ast.FloorDiv):
                 return a // b
             return a / b
@@ -172,17 +179,112 @@ def parse_pins(pairs: list[str]) -> dict[str, str]:
     return pins
 
 
+# ----------------------------------------------------------------------------- pins
+
+
+def _reading(text: str) -> str:
+    """The katakana reading of a pinned name (OpenJTalk when installed, else the text)."""
+    from simulator.matching import katakana_reading
+
+    return katakana_reading(text) or text
+
+
+def _family_names_ja() -> dict[str, str]:
+    """Faker's own Japanese family names and their readings, longest first."""
+    from faker.providers.person.ja_JP import Provider
+
+    pairs = [(p[0], p[1]) for p in Provider.last_name_pairs]
+    return dict(sorted(pairs, key=lambda p: -len(p[0])))
+
+
+def split_name(name: str, language: str) -> tuple[str, str | None]:
+    """(family name, its reading or None) of a full name: split on a space, else (Japanese)
+    on Faker's list of family names, else the first two kanji."""
+    t = name.strip()
+    parts = t.replace("\u3000", " ").split()
+    if language != "ja":
+        return (parts[-1] if parts else t), (parts[-1] if parts else t)
+    if len(parts) >= 2:
+        return parts[0], None
+    for family, kana in _family_names_ja().items():
+        if t.startswith(family) and len(t) > len(family):
+            return family, kana
+    return (t[:2] if len(t) >= 3 else t), None
+
+
+def _weekday(value: str, language: str, today: date) -> str | None:
+    """The weekday of a pinned date (12月5日 / December 5): its next occurrence from today."""
+    import re
+
+    months = ["january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december"]
+    m = re.search(r"(\d{1,2})\s*月\s*(\d{1,2})\s*日", value)
+    if m:
+        month, day = int(m.group(1)), int(m.group(2))
+    else:
+        m2 = re.search(rf"\b({'|'.join(months)})\s+(\d{{1,2}})", value.lower())
+        if not m2:
+            return None
+        month, day = months.index(m2.group(1)) + 1, int(m2.group(2))
+    for year in (today.year, today.year + 1):
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            return None
+        if d >= today:
+            break
+    if language == "ja":
+        return "月火水木金土日"[d.weekday()] + "曜日"
+    return d.strftime("%A")
+
+
+def derive_companions(name: str, generator: str, value: str, language: str,
+                      pinned: Mapping[str, str], today: date | None = None) -> dict[str, str]:
+    """The companions of a pinned value that were not pinned themselves: a name's reading
+    (OpenJTalk), family name and its reading; a date's weekday."""
+    out: dict[str, str] = {}
+    comps = companions(name, generator)
+    if generator in ("name", "female_name", "male_name"):
+        family, family_kana = split_name(value, language)
+        if language == "ja":
+            reading = _reading(value.replace(" ", "").replace("\u3000", ""))
+            fam_reading = family_kana or _reading(family)
+        else:
+            reading, fam_reading = value, family
+        out = {name + "_reading": reading, name + "_family": family,
+               name + "_family_reading": fam_reading}
+    elif generator == "date":
+        wd = _weekday(value, language, today or date.today())
+        if wd is not None:
+            out = {name + "_weekday": wd}
+    return {k: v for k, v in out.items() if k in comps and k not in pinned}
+
+
+def resolve_pins(scenario: Scenario, pins: Mapping[str, str]) -> dict[str, str]:
+    """``--var`` pins by variable name; a slot id pins the variable behind that slot
+    (``--var name=佐藤健`` pins ``customer_name`` when slot ``name`` is ``{customer_name}``)."""
+    known: list[str] = []
+    for vname, var in scenario.variables.items():
+        known.append(vname)
+        known.extend(companions(vname, var.faker))
+    out: dict[str, str] = {}
+    for key, value in pins.items():
+        target = key
+        if key not in known and key in scenario.slots:
+            used = template.fields(scenario.slots[key].value)
+            if len(used) == 1 and scenario.slots[key].value.strip() == "{" + used[0] + "}":
+                target = used[0]
+        if target not in known:
+            slots = [s for s in scenario.slots if s not in known]
+            raise OpsimError(f"--var {key}: scenario '{scenario.id}' has no such variable; "
+                             f"expected one of: {', '.join(known + slots)}", ExitCode.USAGE)
+        out[target] = value
+    return out
+
+
 def generate(scenario: Scenario, seed: int, pins: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every variable's value for one call (in declaration order, companions included)."""
-    pins = dict(pins or {})
-    known: list[str] = []
-    for name, var in scenario.variables.items():
-        known.append(name)
-        known.extend(companions(name, var.faker))
-    unknown = [p for p in pins if p not in known]
-    if unknown:
-        raise OpsimError(f"--var {unknown[0]}: scenario '{scenario.id}' has no such variable; "
-                         f"expected one of: {', '.join(known)}")
+    pins = resolve_pins(scenario, pins or {})
     fake = Faker(LOCALES[scenario.language])
     fake.seed_instance(seed)
     rng = random.Random(seed)
@@ -198,12 +300,22 @@ def generate(scenario: Scenario, seed: int, pins: Mapping[str, str] | None = Non
             values[name] = template.render(var.value, values)
         if name in pins:
             values[name] = pins[name]
-            for comp in companions(name, var.faker):
-                if comp not in pins and comp.endswith("_reading"):
-                    values[comp] = pins[name]
+            if var.faker is not None:
+                values.update(derive_companions(name, var.faker, pins[name], scenario.language,
+                                                pins))
         for comp in companions(name, var.faker):
             if comp in pins:
-                values[comp] = pins[comp]
+                values[comp] = pins[comp]  # an explicit companion pin always wins
         if var.compute is not None:
-            values[name] = pins[name] if name in pins else compute(var.compute, values)
+            if name in pins:
+                values[name] = pins[name]
+            else:
+                try:
+                    values[name] = compute(var.compute, values)
+                except OpsimError as e:
+                    culprits = [n for n in compute_names(var.compute) if n in pins]
+                    if not culprits:
+                        raise
+                    pinned = ", ".join(f"--var {n}={pins[n]}" for n in culprits)
+                    raise OpsimError(f"{pinned}: {e.message}", ExitCode.USAGE) from None
     return values

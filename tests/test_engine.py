@@ -8,9 +8,6 @@ import pytest
 
 from simulator import template, variables
 from simulator.engine import (
-    IGNORED_PENALTY,
-    INTERRUPT_PENALTY,
-    SILENCE_PENALTY,
     Call,
     Utterance,
     band,
@@ -110,19 +107,27 @@ def test_temperament_multiplies_changes(tmp_path: Path) -> None:
     assert forgiving.mood < stern.mood < 8
 
 
+# Mood arithmetic is asserted with literal numbers: the starting mood 2 minus the pick-up
+# greeting (お電話 -0.3) and thanks (ありがとうございます -0.5) is 1.2; then an interruption
+# adds 1.5, a silence 1.0, an ignored reply 0.7, blame 3.0, rudeness 2.5.
+
+
+def test_picking_up_politely_calms_a_little(tmp_path: Path) -> None:
+    assert picked_up(probe(tmp_path, mood=2)).mood == pytest.approx(1.2)
+
+
 def test_interruption_raises_mood(tmp_path: Path) -> None:
     call = picked_up(probe(tmp_path, mood=2))
-    before = call.mood
-    call.reply(Utterance("はい", barge_in=True))
-    assert call.mood >= before + INTERRUPT_PENALTY
+    line = call.reply(Utterance("はい", barge_in=True))  # talks over, moves nothing: +1.5 +0.7
+    assert call.mood == pytest.approx(3.4)
     assert call.record.turns[-2].interrupted is True
+    assert line.text == "あの、まだ話してるんですけど。"  # the reaction, not a generic repeat
 
 
 def test_silence_raises_mood_and_is_logged(tmp_path: Path) -> None:
     call = picked_up(probe(tmp_path, mood=2))
-    before = call.mood
     call.reply(Utterance("", silence=True))
-    assert call.mood == pytest.approx(before + SILENCE_PENALTY)
+    assert call.mood == pytest.approx(2.2)
     turn = call.record.turns[-2]
     assert turn.silence is True and turn.intents == []
 
@@ -157,12 +162,11 @@ def test_line_variant_follows_the_mood_band(tmp_path: Path, mood: float, prefix:
 
 def test_the_customer_repeats_when_ignored(tmp_path: Path) -> None:
     call = picked_up(probe(tmp_path, mood=2))
-    before = call.mood
     first = call.reply("本日は晴れですね")  # no rule fires, nothing engaging
     second = call.reply("本日は晴れですね")
     third = call.reply("本日は晴れですね")
     assert [first.text, second.text, third.text] == ["聞いてますか？", "もしもし？", "聞いてますか？"]
-    assert call.mood == pytest.approx(before + 3 * IGNORED_PENALTY)
+    assert call.mood == pytest.approx(1.2 + 3 * 0.7)
     assert call.state == "talk" and not call.ended
 
 
@@ -234,7 +238,8 @@ def test_pins_win_and_name_companions_follow(tmp_path: Path) -> None:
     sc = probe(tmp_path)
     values = variables.generate(sc, 5, {"customer_name": "山田花子", "item": "茶碗"})
     assert values["customer_name"] == "山田花子"
-    assert values["customer_name_reading"] == "山田花子"  # a pinned name is its own reading
+    assert values["customer_name_reading"] == "ヤマダハナコ"  # read by OpenJTalk
+    assert values["customer_name_family"] == "山田"  # Faker's list of family names
     assert values["item"] == "茶碗"
     values = variables.generate(sc, 5, {"customer_name": "山田花子",
                                         "customer_name_reading": "ヤマダハナコ",

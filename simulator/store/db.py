@@ -100,6 +100,8 @@ scores = sa.Table(
     sa.Column("passed", sa.Boolean, nullable=False),
     sa.Column("pass_mark", sa.Float, nullable=False),
     sa.Column("numbers", sa.JSON, nullable=False),
+    # revision 0003: why the call failed (outcome, hard fails, pass mark); null before 0003
+    sa.Column("fail_reasons", sa.JSON, nullable=True),
 )
 
 checks = sa.Table(
@@ -110,7 +112,7 @@ checks = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("check_id", sa.String(200), nullable=False),
     sa.Column("category", sa.String(100), nullable=False),
-    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=True),  # null: the call gave no chance to do it
     sa.Column("points", sa.Float, nullable=False),
     sa.Column("max_points", sa.Float, nullable=False),
     sa.Column("expected", sa.Text, nullable=True),

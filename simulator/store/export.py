@@ -47,7 +47,7 @@ def session_rows(details: Sequence[SessionDetail]) -> list[dict[str, Any]]:
             "rubric_version": "" if card is None else card.rubric_version,
             "scored_at": iso(d.history[-1].scored_at) if d.history else "",
             "turns": len(d.turns),
-            "failed_checks": ";".join(c.id for c in card.checks if not c.passed) if card else "",
+            "failed_checks": ";".join(c.id for c in card.failed_checks()) if card else "",
             "scenario_hash": s.scenario_hash,
             "variables": json.dumps(d.variables, ensure_ascii=False, sort_keys=True),
         })

@@ -125,6 +125,8 @@ def summarize(details: Sequence[SessionDetail]) -> Summary:
             cat_values[cat].append(pct)
         for c in card.checks:
             st = checks.setdefault(c.id, CheckStats(c.id, c.category))
+            if c.passed is None:  # no chance in this call: neither passed nor missed
+                continue
             st.times += 1
             st.passed += int(c.passed)
             st.points += c.points
@@ -377,7 +379,7 @@ def _audio_cell(detail: SessionDetail, turn_audio: str | None, index: int,
 def _session_html(d: SessionDetail, budget: AudioBudget | None) -> str:
     s = d.summary
     card = d.scorecard
-    failed = [c for c in card.checks if not c.passed] if card else []
+    failed = card.failed_checks() if card else []
     by_turn: dict[int, list[str]] = defaultdict(list)
     for c in failed:
         if c.turn is not None:

@@ -355,12 +355,12 @@ class Store:
             session_id=session_id, scored_at=utcnow(), reason=reason,
             rubric_version=str(card.rubric_version), score=float(card.score),
             passed=bool(card.passed), pass_mark=float(card.pass_mark),
-            numbers=[dict(n) for n in card.numbers],
+            numbers=[dict(n) for n in card.numbers], fail_reasons=list(card.fail_reasons),
         ).returning(db.scores.c.id)).scalar_one()
         if card.checks:
             conn.execute(db.checks.insert(), [
                 {"score_id": score_id, "position": i, "check_id": c.id, "category": c.category,
-                 "passed": bool(c.passed), "points": float(c.points),
+                 "passed": None if c.passed is None else bool(c.passed), "points": float(c.points),
                  "max_points": float(c.max_points), "expected": c.expected, "heard": c.heard,
                  "evidence": c.evidence, "advice": c.advice, "turn": c.turn,
                  "hard_fail": bool(c.hard_fail)}
@@ -465,7 +465,8 @@ class Store:
                 for c in conn.execute(sa.select(db.checks).where(db.checks.c.score_id.in_(chunk))
                                       .order_by(db.checks.c.score_id, db.checks.c.position)).all():
                     check_rows.setdefault(int(c.score_id), []).append(CheckResult(
-                        id=c.check_id, category=c.category, passed=bool(c.passed),
+                        id=c.check_id, category=c.category,
+                        passed=None if c.passed is None else bool(c.passed),
                         points=c.points, max_points=c.max_points, expected=c.expected,
                         heard=c.heard, evidence=c.evidence, advice=c.advice, turn=c.turn,
                         hard_fail=bool(c.hard_fail)))
@@ -474,7 +475,8 @@ class Store:
             d = out[int(r.session_id)]
             card = Scorecard(score=r.score, passed=bool(r.passed), pass_mark=r.pass_mark,
                              checks=check_rows.get(int(r.id), []), numbers=list(r.numbers),
-                             rubric_version=r.rubric_version)
+                             rubric_version=r.rubric_version,
+                             fail_reasons=list(r.fail_reasons or []))
             d.scores[int(r.id)] = card
             d.scorecard = card
             d.history.append(ScoreEntry(int(r.id), from_db_time(r.scored_at) or datetime.now(UTC),

@@ -68,12 +68,18 @@ def test_a_mere_mention_is_no_read_back(order_ja: Scenario) -> None:
     assert not check(card, "readback.phone").passed
 
 
-def test_untold_slots_are_checked_only_when_the_order_was_closed(order_ja: Scenario) -> None:
-    open_call = order_call(order_ja, "090-1234-5678ですね。", outcome="hung_up")
-    assert [c.id for c in open_call.checks if c.category == "readback"] == ["readback.phone"]
-    closed = order_call(order_ja, "090-1234-5678ですね。", outcome="completed")
-    assert len([c for c in closed.checks if c.category == "readback"]) == 8
-    assert not check(closed, "readback.size").passed
+def test_every_slot_is_on_every_card_and_a_detail_never_told_fails(order_ja: Scenario) -> None:
+    for outcome in ("hung_up", "completed"):
+        card = order_call(order_ja, "090-1234-5678ですね。", outcome=outcome)
+        assert len([c for c in card.checks if c.category == "readback"]) == 8
+        assert check(card, "readback.phone").passed
+        size = check(card, "readback.size")
+        assert size.passed is False and size.points == 0 and size.max_points == 2
+        assert (size.evidence or "").startswith("never asked")
+    asked = order_call(order_ja, "サイズはいかがなさいますか？")
+    assert (check(asked, "readback.size").evidence or "").startswith("asked but not read back")
+    told = order_call(order_ja, "かしこまりました。")
+    assert (check(told, "readback.phone").evidence or "").startswith("told but not read back")
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -90,7 +96,8 @@ def test_typed_kana_readings_are_judged(order_ja: Scenario) -> None:
 
 def test_typed_digits_have_no_reading(order_ja: Scenario) -> None:
     card = order_call(order_ja, "090-1234-5678ですね。")
-    assert all(c.id != "etiquette.number_readings" for c in card.checks)
+    nr = check(card, "etiquette.number_readings")
+    assert nr.passed is None and nr.max_points == 0 and "入力された数字" in (nr.evidence or "")
     assert card.numbers and all(n["reading"] is None and n["ok"] is None for n in card.numbers)
 
 
@@ -110,7 +117,7 @@ def test_audio_readings_take_precedence(order_ja: Scenario) -> None:
     assert [n["source"] for n in card.numbers] == ["audio"]
     unsure = {"numbers": [{"value": "090-1234-5678", "reading": None, "ok": None}]}
     card = order_call(order_ja, ("090-1234-5678ですね。", unsure))
-    assert all(c.id != "etiquette.number_readings" for c in card.checks)
+    assert check(card, "etiquette.number_readings").passed is None
 
 
 # ----------------------------------------------------------------------------- etiquette
@@ -148,7 +155,10 @@ def test_closing_needs_thanks(order_ja: Scenario) -> None:
                  "etiquette.closing").passed
     assert not check(order_call(order_ja, "失礼いたします。"), "etiquette.closing").passed
     hung_up = order_call(order_ja, "失礼いたします。", outcome="hung_up")
-    assert all(c.id != "etiquette.closing" for c in hung_up.checks)
+    closing = check(hung_up, "etiquette.closing")
+    assert closing.passed is None and closing.max_points == 0 and closing.points == 0
+    assert closing.evidence == "お客様が先に電話を切りました"
+    assert "etiquette.closing" not in {c.id for c in hung_up.failed_checks()}
 
 
 def _spoken(sc: Scenario, gaps: list[float], durs: list[float], **extra: Any) -> Scorecard:
@@ -177,7 +187,9 @@ def test_spoken_timing_checks(order_ja: Scenario) -> None:
     talky = _spoken(order_ja, [0.5] * 3, [30.0] * 3)
     assert not check(talky, "etiquette.talk_listen_ratio").passed
     typed = order_call(order_ja, "かしこまりました。")
-    assert not [c for c in typed.checks if c.id in ("etiquette.speaking_rate", "etiquette.talk_listen_ratio")]
+    for cid in ("etiquette.speaking_rate", "etiquette.talk_listen_ratio"):
+        c = check(typed, cid)
+        assert (c.passed, c.max_points, c.evidence) == (None, 0, "入力による練習（音声の応答なし）")
 
 
 # ----------------------------------------------------------------------------- de-escalation
@@ -271,7 +283,7 @@ def test_english_teen_ty_from_audio_is_judged_only_in_a_read_back() -> None:
         ("customer", "15, please.", 2.0, {"gives": ["quantity"]}),
         ("trainee", "Returns are accepted within 30 days.", 2.0, thirty),
         ("customer", "Okay.", 2.0)], "completed"))
-    assert all(c.id != "etiquette.number_readings" for c in policy.checks)
+    assert check(policy, "etiquette.number_readings").passed is None
     readback = score_call(sc, record(sc, en_vars, [
         ("customer", "15, please.", 2.0, {"gives": ["quantity"]}),
         ("trainee", "Let me read that back: 50 linen shirts, is that correct?", 2.0, fifty),

@@ -75,7 +75,8 @@ def test_overrides(order_ja: Scenario, played: Any) -> None:
     assert not [c for c in off.checks if c.category == "etiquette" or c.id == "order.return_terms"]
     heavy = score_call(with_rubric(order_ja, weights={"readback.phone": 10, "etiquette": 0.5}), rec)
     assert next(c for c in heavy.checks if c.id == "readback.phone").points == -10
-    assert {c.max_points for c in heavy.checks if c.category == "etiquette"} == {0.5}
+    assert {c.max_points for c in heavy.checks
+            if c.category == "etiquette" and c.passed is not None} == {0.5}
     strict = score_call(with_rubric(order_ja, pass_mark=99, hard_fail=[]), rec)
     assert not strict.passed and strict.pass_mark == 99
     extra = score_call(with_rubric(order_ja, weights={"deescalation.apologize": 2}), rec)
@@ -86,7 +87,9 @@ def test_overrides(order_ja: Scenario, played: Any) -> None:
 def test_every_result_explains_itself(played: Any) -> None:
     for c in played.scorecard.checks:
         assert c.category == c.id.split(".")[0]
-        if not c.passed:
+        if c.passed is None:  # no chance in this call: the reason, no points
+            assert c.evidence and c.max_points == 0 and c.points == 0, c.id
+        elif not c.passed:
             assert c.advice and (c.evidence or c.expected), c.id
             assert "「" in c.advice or "例" in c.advice, c.id  # a model phrase
 

@@ -46,7 +46,7 @@ def test_csv_sessions_round_trip(store: Store, scenario: Scenario, tmp_path: Pat
     assert (rows[0]["status"], rows[0]["score"], rows[0]["passed"]) == (
         "complete", str(card_a.score), "true" if card_a.passed else "false")
     assert (rows[1]["status"], rows[1]["passed"]) == ("incomplete", "false")
-    assert rows[1]["failed_checks"].split(";") == [c.id for c in card_b.checks if not c.passed]
+    assert rows[1]["failed_checks"].split(";") == [c.id for c in card_b.checks if c.passed is False]
     assert READBACK in rows[1]["failed_checks"].split(";")
     assert READBACK not in rows[0]["failed_checks"].split(";")
     assert json.loads(rows[0]["variables"])["shop"] == "テスト商店"

@@ -64,7 +64,7 @@ def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario) -> None:
     home.mkdir(parents=True)
     _first_schema_db(url, scenario)
     with open_store() as st:  # opening migrates to the head
-        assert db.current_revision(st.engine) == db.head_revision() == "0002"
+        assert db.current_revision(st.engine) == db.head_revision() == "0003"
         rows = st.sessions()
         assert [(r.id, r.trainee, r.status) for r in rows] == [
             (1, "山田", "complete"), (2, "山田", "incomplete")]  # 0002 closes orphans
@@ -84,6 +84,31 @@ def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario) -> None:
                                      .where(db.sessions.c.id == w.id)).one()
         assert host and pid
         assert r2.after is not None
+
+
+def test_a_check_without_a_chance_is_stored_as_null(home: Path, scenario: Scenario) -> None:
+    """0003: a check the call gave no chance to do is stored with passed NULL and comes
+    back as None; the report and the export never count it as failed."""
+    call = Call(scenario, seed=9)
+    for r in GOOD:
+        call.reply(r)
+    card = score_call(scenario, call.record)
+    nulls = [c.id for c in card.checks if c.passed is None]
+    assert "etiquette.speaking_rate" in nulls  # a typed call: no spoken replies
+    with open_store() as st:
+        sid = st.save_call(scenario, call.record, card, "山田")
+        with st.engine.connect() as conn:
+            stored = dict(conn.execute(sa.select(db.checks.c.check_id, db.checks.c.passed)).all())
+        assert all(stored[c] is None for c in nulls)
+        back = st.session(sid).scorecard
+        assert back is not None
+        assert [c.id for c in back.checks if c.passed is None] == nulls
+        assert not set(nulls) & {c.id for c in back.failed_checks()}
+        from simulator.store import export, report
+        rows = export.session_rows([st.session(sid)])
+        assert not set(nulls) & set(rows[0]["failed_checks"].split(";"))
+        summary = report.summarize([st.session(sid)])
+        assert not set(nulls) & {s.check_id for s in summary.missed}
 
 
 def test_head_schema_matches_the_tables(home: Path) -> None:
