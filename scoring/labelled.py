@@ -122,7 +122,7 @@ def load(path: Path) -> list[Case]:
             return done[name]
         spec = raw[name]
         unknown = set(spec) - {"from", "replies", "replace", "drop", "append", "labels", "call",
-                               "vars", "seed", "style", "outcome"}
+                               "vars", "seed", "style", "outcome", "add"}
         if unknown:
             raise ValueError(f"{path}: {name}: unknown keys {sorted(unknown)}")
         if "from" in spec:
@@ -142,7 +142,7 @@ def load(path: Path) -> list[Case]:
             replies[int(i)] = r
         for i in sorted((int(x) for x in spec.get("drop") or []), reverse=True):
             del replies[i]
-        replies += list(spec.get("append") or [])
+        replies += list(spec.get("append") or spec.get("add") or [])  # add: the same
         for k, v in (spec.get("labels") or {}).items():
             v = OLD_LABELS.get(str(v), str(v))
             if v not in LABELS:

@@ -115,20 +115,21 @@ def without_shop_name(text: str, shop: str) -> str:
     return text
 
 
-def _verified(kind: str, value: str, language: str,
+def _verified(sid: str, kind: str, value: str, language: str,
               numbers: Iterable[NumberReading]) -> matching.Match | None:
-    """The read-back decided by a number verified from the audio, or None."""
+    """The read-back decided by a number verified from the audio (its ``expected`` is this
+    slot's value, or its ``slot`` this slot), or None when no reading decides it."""
     if kind not in VERIFIED_KINDS:
         return None
     want = "".join(c for c in matching.normalize(value, language) if c.isdigit())
     for r in numbers:
-        expected = getattr(r, "expected", None)
-        ok = getattr(r, "value_ok", None)
-        if expected is None or ok is None:
+        if r.value_ok is None or r.expected is None:
             continue
-        if "".join(c for c in str(expected) if c.isdigit()) != want:
+        mine = r.slot == sid if r.slot is not None else (
+            "".join(c for c in r.expected if c.isdigit()) == want)
+        if not mine:
             continue
-        return matching.Match("match") if ok else matching.Match("mismatch", r.value)
+        return matching.Match("match") if r.value_ok else matching.Match("mismatch", r.value)
     return None
 
 
@@ -171,7 +172,7 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
         m = matching.find(slot.kind, slots.values[sid], said, lang,
                           reading=slots.readings.get(sid), family=family,
                           family_reading=family_reading)
-        heard = _verified(slot.kind, slots.values[sid], lang, numbers)
+        heard = _verified(sid, slot.kind, slots.values[sid], lang, numbers)
         if heard is not None:
             m = heard
         at = lexicon.ask_position(text, lang, slot.kind, slot.ask) if question else None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from faker import Faker
 
 from simulator import template
-from simulator.errors import ExitCode, OpsimError
+from simulator.errors import OpsimError
 
 if TYPE_CHECKING:
     from simulator.schema import Scenario, Variable
@@ -277,7 +277,7 @@ def resolve_pins(scenario: Scenario, pins: Mapping[str, str]) -> dict[str, str]:
         if target not in known:
             slots = [s for s in scenario.slots if s not in known]
             raise OpsimError(f"--var {key}: scenario '{scenario.id}' has no such variable; "
-                             f"expected one of: {', '.join(known + slots)}", ExitCode.USAGE)
+                             f"expected one of: {', '.join(known + slots)}")
         out[target] = value
     return out
 
@@ -317,5 +317,5 @@ def generate(scenario: Scenario, seed: int, pins: Mapping[str, str] | None = Non
                     if not culprits:
                         raise
                     pinned = ", ".join(f"--var {n}={pins[n]}" for n in culprits)
-                    raise OpsimError(f"{pinned}: {e.message}", ExitCode.USAGE) from None
+                    raise OpsimError(f"{pinned}: {e.message}") from None
     return values
