@@ -262,15 +262,12 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
     folder); your replies are heard by the offline recogniser.  The call is saved as it
     goes and scored at the end."""
     import random
-    import time
-    from contextlib import nullcontext
 
-    from scoring import score_call
     from scoring.render import render_text
     from simulator.engine import Call
     from simulator.environment import Environment
     from simulator.scenarios import find_scenario
-    from simulator.store.commands import start_writer
+    from simulator.service import begin
     from simulator.variables import parse_pins
 
     sc = find_scenario(scenario, _check_lang(lang))
@@ -287,29 +284,27 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
             raise UnavailableError(f"{reason}: type your replies with --text, or use a "
                                    "recording as the microphone with --mic FILE.wav") from None
     # saved as it goes: each turn is committed; Ctrl-C or a crash leaves an incomplete session
-    writer = start_writer(sc, call, trainee, db, not no_save)
+    practice = begin(call, trainee=trainee, db=db, save=not no_save)
     typer.echo(f"== {sc.title}\n{call.brief().rstrip()}\n")
-    with writer or nullcontext():
+    with practice:
         if microphone is None:
             from simulator.practice import typed_call
 
             typer.echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if sc.language == "ja"
                        else "(The phone is ringing: answer it. Ctrl-D ends the call.)")
-            typed_call(call, env, writer)
+            typed_call(practice, env)
         else:
             from simulator.practice import spoken_practice
 
-            folder = (writer.store.home / writer.audio_dir if writer is not None
-                      else env.home / "practice" / time.strftime("%Y%m%d-%H%M%S"))
-            folder.mkdir(parents=True, exist_ok=True)
-            spoken_practice(call, env, folder, microphone, writer=writer, end_pause_s=pause)
-        card = score_call(sc, call.record)
-        if writer is not None:
-            writer.finish(call.record, card)
+            practice.folder.mkdir(parents=True, exist_ok=True)
+            spoken_practice(call, env, practice.folder, microphone, writer=practice.writer,
+                            end_pause_s=pause)
+        card = practice.finish()
     typer.echo(f"\noutcome: {call.record.outcome}\n")
     typer.echo(render_text(card, sc.language))
-    if writer is not None:
-        typer.echo(f"saved as session {writer.id} (opsim session {writer.id})", err=True)
+    if practice.session_id is not None:
+        typer.echo(f"saved as session {practice.session_id} (opsim session {practice.session_id})",
+                   err=True)
 
 
 # ----------------------------------------------------------------------------- session records
@@ -414,6 +409,127 @@ def rescore_cmd(since: SinceOpt = None, trainee: WhoOpt = None, scenario: Scenar
         results = st.rescore(since=parse_since(since) if since else None, trainee=trainee,
                              scenario=scenario)
     typer.echo(rescore_text(results))
+
+
+# ----------------------------------------------------------------------------- accounts
+
+USERS_HELP = ("Accounts of the practice site (opsim serve): add, list, change passwords, "
+              "remove, issue tokens for tools.")
+users_app = typer.Typer(help=USERS_HELP, no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(users_app, name="users", help=USERS_HELP)
+
+PasswordFileOpt = Annotated[Path | None, typer.Option("--password-file", help="Read the password from the first line of this file (default: ask, twice, without echo).")]
+
+
+def _password(password_file: Path | None) -> str:
+    if password_file is None:
+        if not sys.stdin.isatty():
+            raise OpsimError("no terminal to ask for the password: give --password-file FILE",
+                             ExitCode.USAGE)
+        pw: str = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        return pw
+    try:
+        lines = password_file.read_text(encoding="utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise OpsimError(f"{password_file}: no such file", ExitCode.NOT_FOUND) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise OpsimError(f"{password_file}: cannot read: {e}") from None
+    return lines[0] if lines else ""
+
+
+@users_app.command("add")
+@handles_errors
+def users_add_cmd(name: Annotated[str, typer.Argument(help="Login name (also the trainee name on session records).")],
+                  role: Annotated[str, typer.Option("--role", help="trainee, trainer or supervisor.")] = "trainee",
+                  password_file: PasswordFileOpt = None, db: DbOpt = None) -> None:
+    """Add a user with a role; the password is asked for (or read from --password-file)."""
+    from simulator.store import open_store
+    from simulator.store.accounts import Accounts, check_role
+
+    check_role(role)
+    password = _password(password_file)
+    with open_store(db) as st:
+        user = Accounts(st).add(name, role, password)
+    typer.echo(f"added {user.role} {user.name}")
+
+
+@users_app.command("list")
+@handles_errors
+def users_list_cmd(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List the users: name, role, whether a token is set, when added."""
+    from simulator.store import open_store
+    from simulator.store.accounts import Accounts
+
+    with open_store(db) as st:
+        users = Accounts(st).users()
+    if as_json:
+        _echo_json([u.to_dict() for u in users])
+        return
+    if not users:
+        typer.echo("no users (opsim serve creates a supervisor and a trainee on its first start)")
+    for u in users:
+        token = "token" if u.has_token else "-"
+        typer.echo(f"{u.name:<20} {u.role:<10} {token:<5} {u.created_at.astimezone():%Y-%m-%d %H:%M}")
+
+
+@users_app.command("passwd")
+@handles_errors
+def users_passwd_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
+                     password_file: PasswordFileOpt = None, db: DbOpt = None) -> None:
+    """Set a user's password (their browser logins end)."""
+    from simulator.store import open_store
+    from simulator.store.accounts import Accounts
+
+    with open_store(db) as st:
+        accounts = Accounts(st)
+        accounts.get(name)  # an unknown name fails before the prompt
+        accounts.set_password(name, _password(password_file))
+    typer.echo(f"password of {name} changed")
+
+
+@users_app.command("remove")
+@handles_errors
+def users_remove_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
+                     db: DbOpt = None) -> None:
+    """Remove a user (their session records stay)."""
+    from simulator.store import open_store
+    from simulator.store.accounts import Accounts
+
+    with open_store(db) as st:
+        Accounts(st).remove(name)
+    typer.echo(f"removed {name} (their sessions are kept)")
+
+
+@users_app.command("token")
+@handles_errors
+def users_token_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
+                    db: DbOpt = None) -> None:
+    """Issue a bearer token for tools (replaces the previous one; printed once).
+
+    Send it as the header  Authorization: Bearer TOKEN."""
+    from simulator.store import open_store
+    from simulator.store.accounts import Accounts
+
+    with open_store(db) as st:
+        token = Accounts(st).new_token(name)
+    typer.echo(token)
+
+
+@app.command("serve")
+@handles_errors
+def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every network of this machine).")] = "127.0.0.1",
+              port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+              db: DbOpt = None) -> None:
+    """Start the practice site: trainees practise in the browser, supervisors review.
+
+    The first start creates a supervisor and a trainee with random passwords, printed
+    once.  Everything is served from this machine (no internet)."""
+    try:
+        from web.server import serve
+    except ImportError as e:
+        raise UnavailableError(f"the web packages are not installed ({e.name}): "
+                               "pip install 'opsim[web]' (./run.sh installs them)") from None
+    serve(host, port, db=db, echo=typer.echo)
 
 
 # ----------------------------------------------------------------------------- hearing

@@ -2,6 +2,7 @@
 # opsim's one entry point for a fresh machine.
 #   ./run.sh demo [ARGS...]    set up what is missing, then play a complete demo call
 #   ./run.sh test [ARGS...]    set up what is missing, then run the whole test suite
+#   ./run.sh serve [ARGS...]   set up what is missing, then start the practice site
 #   ./run.sh opsim ARGS...     set up what is missing, then run any opsim command
 # Set-up is idempotent: Debian packages (espeak-ng, sox, PortAudio, libsndfile),
 # a virtual environment in .venv, and the Python packages.  A second run only checks.
@@ -19,6 +20,8 @@ command -v sox >/dev/null 2>&1 || need_apt+=(sox)
 ldconfig -p 2>/dev/null | grep -q 'libportaudio.so.2' || need_apt+=(libportaudio2)
 ldconfig -p 2>/dev/null | grep -q 'libsndfile.so.1' || need_apt+=(libsndfile1)
 python3.11 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3.11-venv)
+# the practice site's tests drive a real browser (Playwright with Debian's chromium)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="-"; fi
     if [ "$sudo" = "-" ]; then
@@ -42,7 +45,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
     # CPU build of torch: a plain 'torch' would pull several GB of CUDA packages.
     "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[voice,speech,faster,dev]"
+    "${pip[@]}" -e ".[voice,speech,faster,web,dev]"
     # openai-whisper's metadata asks for triton (GPU compiler, ~1 GB): not needed on CPU,
     # so it goes in last, without its dependencies (pyproject's 'speech' extra has them).
     "${pip[@]}" --no-deps "openai-whisper==20250625"
@@ -54,6 +57,7 @@ shift || true
 case "$cmd" in
     demo) exec "$venv/bin/opsim" demo "$@" ;;
     test) exec "$venv/bin/python" -m pytest "$@" ;;
+    serve) exec "$venv/bin/opsim" serve "$@" ;;
     opsim) exec "$venv/bin/opsim" "$@" ;;
-    *) echo "usage: ./run.sh demo|test|opsim [ARGS...]" >&2; exit 2 ;;
+    *) echo "usage: ./run.sh demo|test|serve|opsim [ARGS...]" >&2; exit 2 ;;
 esac

@@ -69,10 +69,10 @@ def trainee_recordings(script: DemoScript, call: Call) -> list[tuple[str, Any]]:
 def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: str = "demo",
              save: bool = True, db: str | None = None, report_path: Path | None = None) -> DemoResult:
     """Play the demo call; print it as it goes; store it and write the report."""
-    from scoring import score_call
     from scoring.render import render_text
     from simulator.hearing.vad import WavMicrophone
     from simulator.practice import SpokenCall
+    from simulator.service import begin
 
     env = env or Environment()
     say, note = env.say, env.warn
@@ -83,55 +83,49 @@ def run_demo(language: str = "ja", *, env: Environment | None = None, trainee: s
     scenario = call.scenario
     ja = language == "ja"
 
-    writer = None
-    if save:
-        from simulator.store import open_session
-
-        writer = open_session(scenario, call, trainee, db=db)
-        session_dir = writer.store.home / writer.audio_dir
-    else:
-        session_dir = env.home / "demo" / time.strftime("%Y%m%d-%H%M%S")
+    practice = begin(call, trainee=trainee, save=save, db=db)
+    session_dir = practice.folder
     session_dir.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
     note("[1/3] loading the speech recogniser (the first run converts Whisper base once) ...")
-    spoken = SpokenCall(call, env, session_dir, writer=writer, device=env.speaker is not None)
-    try:
-        spoken.load()
-        note(f"      ready in {time.perf_counter() - t0:.1f} s")
-        note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
-        t1 = time.perf_counter()
-        recordings = trainee_recordings(script, call)
-        note(f"      ready in {time.perf_counter() - t1:.1f} s")
-        note("[3/3] the call:")
-        say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
-        say(call.brief().rstrip() + "\n")
-        for text, samples in recordings:
-            if call.ended:
-                break
-            # the synthetic trainee speaks into the "microphone": the recording streams
-            # through voice-activity detection and is heard like any reply
-            mic = WavMicrophone(samples, realtime=False, lead_s=0.3, tail_s=2.0)
-            spoken.turn(mic, shown=("あなた（台本）: " if ja else "You (script):   ") + text,
-                        customer_talking=False)
-            if env.speaker is not None:
-                spoken.wait_for_customer()
-    finally:
-        spoken.close()
-
-    card = score_call(scenario, call.record)
+    with practice:
+        spoken = SpokenCall(call, env, session_dir, writer=practice.writer,
+                            device=env.speaker is not None)
+        try:
+            spoken.load()
+            note(f"      ready in {time.perf_counter() - t0:.1f} s")
+            note("[2/3] preparing the voices (the first run synthesizes, later runs use the cache) ...")
+            t1 = time.perf_counter()
+            recordings = trainee_recordings(script, call)
+            note(f"      ready in {time.perf_counter() - t1:.1f} s")
+            note("[3/3] the call:")
+            say(f"\n== {scenario.title}  ({'デモ' if ja else 'demo'}, {trainee})")
+            say(call.brief().rstrip() + "\n")
+            for text, samples in recordings:
+                if call.ended:
+                    break
+                # the synthetic trainee speaks into the "microphone": the recording streams
+                # through voice-activity detection and is heard like any reply
+                mic = WavMicrophone(samples, realtime=False, lead_s=0.3, tail_s=2.0)
+                spoken.turn(mic, shown=("あなた（台本）: " if ja else "You (script):   ") + text,
+                            customer_talking=False)
+                if env.speaker is not None:
+                    spoken.wait_for_customer()
+        finally:
+            spoken.close()
+        card = practice.finish()
     say("")
     say(render_text(card, language))
     report = None
-    session_id = None
-    if writer is not None:
-        writer.finish(call.record, card)
-        session_id = str(writer.id)
+    session_id = None if practice.session_id is None else str(practice.session_id)
+    if session_id is not None:
+        from simulator.store import open_store
         from simulator.store.report import build_report, write_report
 
-        report = report_path or (writer.store.home / "reports" / f"demo-{language}.html")
-        write_report(build_report(writer.store, trainee=trainee), report)
-        writer.close()
+        with open_store(db) as st:
+            report = report_path or (st.home / "reports" / f"demo-{language}.html")
+            write_report(build_report(st, trainee=trainee), report)
     say("")
     if session_id is not None:
         say(("保存したセッション: " if ja else "saved session: ") + f"{session_id}  (opsim session {session_id})")

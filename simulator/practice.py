@@ -22,6 +22,7 @@ from typing import Any
 
 from simulator.engine import Call, CustomerLine, Utterance
 from simulator.environment import Environment
+from simulator.service import PracticeCall
 
 #: slot kinds whose read-back is a long run of digits read in groups (the turn-taker waits
 #: longer after the customer told one; its own rhythm detection covers the rest)
@@ -34,22 +35,20 @@ def _labels(language: str) -> tuple[str, str, str]:
     return "Customer: ", "    heard:        ", "You: "
 
 
-def typed_call(call: Call, env: Environment, writer: Any = None,
+def typed_call(practice: PracticeCall, env: Environment,
                read: Callable[[str], str] | None = None) -> None:
     """Play a call with typed replies until it ends or input ends (Ctrl-D)."""
     read = read or input  # looked up now: tests replace builtins.input
-    customer, _, _ = _labels(call.language)
-    while not call.ended:
+    customer, _, _ = _labels(practice.call.language)
+    while not practice.ended:
         try:
             reply = read("> " if env.interactive else "")
         except EOFError:
-            call.abandon()
+            practice.hang_up()
             break
         if not reply.strip():
             continue
-        line = call.reply(reply)
-        if writer is not None:
-            writer.sync(call.record)
+        line = practice.reply(reply)
         env.say(customer + line.text)
 
 

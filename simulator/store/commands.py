@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scoring.scorecard import Scorecard
-from simulator.engine import Call, CallRecord
+from simulator.engine import CallRecord
 from simulator.schema import Scenario
-from simulator.store import open_session, open_store
-from simulator.store.store import Rescored, SessionDetail, SessionSummary, SessionWriter, Store
+from simulator.store import open_store
+from simulator.store.store import Rescored, SessionDetail, SessionSummary, Store
 
 
 def _local(s: SessionSummary) -> str:
@@ -84,12 +84,6 @@ def rescore_text(results: Sequence[Rescored]) -> str:
     done = sum(1 for r in results if r.after is not None)
     lines.append(f"re-scored {done} of {len(results)} session(s); earlier scores kept in history")
     return "\n".join(lines)
-
-
-def start_writer(scenario: Scenario, call: Call, trainee: str | None, db: str | None,
-                 save: bool) -> SessionWriter | None:
-    """The writer for an interactive call (``None`` with ``--no-save``)."""
-    return open_session(scenario, call, trainee, db=db) if save else None
 
 
 def save_run(store: Store, scenario: Scenario, record: CallRecord, scorecard: Scorecard,

@@ -61,6 +61,8 @@ sessions = sa.Table(
     sa.Column("host", sa.String(255), nullable=True),
     sa.Column("pid", sa.Integer, nullable=True),
     sa.Column("updated_at", sa.DateTime, nullable=True),
+    # revision 0004: a browser's call is alive while its heartbeats renew this lease
+    sa.Column("lease_until", sa.DateTime, nullable=True),
 )
 
 turns = sa.Table(
@@ -133,6 +135,51 @@ scenario_texts = sa.Table(
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("yaml", sa.Text, nullable=False),
     sa.Column("stored_at", sa.DateTime, nullable=False),
+)
+
+
+# revision 0004: accounts (a user's trainee records are those with the same name), their
+# cookie logins, comments on sessions and scenario assignments
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+logins = sa.Table(
+    "logins", metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Integer, sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+assignments = sa.Table(
+    "assignments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("trainee", sa.String(200), nullable=False, index=True),
+    sa.Column("scenario_id", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("assigned_by", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
 

@@ -375,11 +375,14 @@ class Store:
         s = db.sessions
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(s.c.id, s.c.host, s.c.pid, s.c.updated_at,
-                                          s.c.started_at).where(s.c.status == "in_progress")).all()
+                                          s.c.started_at, s.c.lease_until)
+                                .where(s.c.status == "in_progress")).all()
         dead: list[int] = []
         for r in rows:
             last = r.updated_at or r.started_at
-            if r.host == HOST and r.pid is not None:
+            if r.lease_until is not None:  # kept alive by heartbeats (a browser's call)
+                gone = now > r.lease_until
+            elif r.host == HOST and r.pid is not None:
                 gone = not _pid_alive(int(r.pid))
             else:
                 gone = now - last > STALE_AFTER
@@ -631,6 +634,16 @@ class SessionWriter:
         with db.write_tx(self.store.engine) as conn:
             conn.execute(db.turns.update().where(db.turns.c.id == row.id).values(audio=stored))
         return stored
+
+    def heartbeat(self, ttl: timedelta) -> None:
+        """The call is alive for ``ttl`` more: past it without another heartbeat, every
+        read marks the session ``incomplete`` (for a server, whose pid never dies)."""
+        if self.finished:
+            return
+        now = utcnow()
+        with db.write_tx(self.store.engine) as conn:
+            conn.execute(db.sessions.update().where(db.sessions.c.id == self.id)
+                         .values(lease_until=now + ttl, updated_at=now))
 
     # ------------------------------------------------------------------ the end
 

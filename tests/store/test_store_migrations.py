@@ -64,7 +64,7 @@ def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario) -> None:
     home.mkdir(parents=True)
     _first_schema_db(url, scenario)
     with open_store() as st:  # opening migrates to the head
-        assert db.current_revision(st.engine) == db.head_revision() == "0003"
+        assert db.current_revision(st.engine) == db.head_revision()
         rows = st.sessions()
         assert [(r.id, r.trainee, r.status) for r in rows] == [
             (1, "山田", "complete"), (2, "山田", "incomplete")]  # 0002 closes orphans

@@ -1,0 +1,102 @@
+"""The practice site under test: the real app on uvicorn (a thread, a free loopback port),
+a temporary data folder, the first accounts; httpx clients that log in like a browser."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulator.store import open_store
+from simulator.store.accounts import Accounts
+
+
+@dataclass
+class Site:
+    url: str
+    home: Path
+    passwords: dict[str, str]  # user name -> password
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self) -> httpx.Client:
+        c = httpx.Client(base_url=self.url, timeout=30.0, follow_redirects=False)
+        self.clients.append(c)
+        return c
+
+    def login(self, name: str, password: str | None = None) -> httpx.Client:
+        c = self.client()
+        r = login(c, name, self.passwords[name] if password is None else password)
+        assert r.status_code == 303, r.text
+        return c
+
+
+def prelogin(c: httpx.Client) -> str:
+    page = c.get("/login")
+    m = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert m, page.text
+    return m.group(1)
+
+
+def login(c: httpx.Client, name: str, password: str) -> httpx.Response:
+    token = prelogin(c)
+    return c.post("/login", data={"username": name, "password": password, "csrf": token})
+
+
+def csrf_of(c: httpx.Client) -> str:
+    token: str = c.get("/api/me").json()["csrf"]
+    return token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    import uvicorn
+
+    from web.app import WebConfig, create_app
+    from web.server import first_start
+
+    home = tmp_path / "site-home"
+    monkeypatch.setenv("OPSIM_HOME", str(home))
+    monkeypatch.delenv("OPSIM_DB_URL", raising=False)
+    printed: list[str] = []
+    first_start(None, home, printed.append)
+    passwords = dict(re.findall(r"user: (\S+)\s+password: (\S+)", "\n".join(printed)))
+    assert set(passwords) == {"supervisor", "trainee"}
+    with open_store(home=home) as st:
+        acc = Accounts(st)
+        for name, role in (("trainee2", "trainee"), ("trainer", "trainer")):
+            acc.add(name, role, f"{name}-password")
+            passwords[name] = f"{name}-password"
+    app = create_app(WebConfig(home=home, heartbeat_timeout_s=6.0, sweep_every_s=0.5,
+                               max_body=200_000, login_failures=3, login_window_s=60))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ws_max_size=1 << 20, lifespan="on"))
+    thread = threading.Thread(target=server.run, name="opsim-web-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    s = Site(f"http://127.0.0.1:{port}", home, passwords)
+    try:
+        yield s
+    finally:
+        for c in s.clients:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=15)

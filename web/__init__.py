@@ -1,0 +1,3 @@
+"""The practice site (``opsim serve``): the second front door beside ``cli.py``.
+
+The library (``simulator/``, ``scoring/``) never imports this package."""
