@@ -70,23 +70,91 @@ def _echo_json(obj: Any) -> None:
 # ----------------------------------------------------------------------------- scenarios
 
 
-@app.command("scenarios")
+SCENARIOS_HELP = ("List the scenarios, bundled and stored (id, language, desk, title, where); "
+                  "export and import stored ones as YAML files.")
+scenarios_app = typer.Typer(help=SCENARIOS_HELP, rich_markup_mode=None)
+app.add_typer(scenarios_app, name="scenarios", help=SCENARIOS_HELP)
+
+
+@scenarios_app.callback(invoke_without_command=True)
 @handles_errors
-def scenarios_cmd(lang: LangOpt = None, as_json: JsonOpt = False) -> None:
-    """List the bundled scenarios (id, language, desk, title)."""
+def scenarios_cmd(ctx: typer.Context, lang: LangOpt = None, as_json: JsonOpt = False,
+                  db: DbOpt = None) -> None:
+    """List the scenarios: bundled ones, then those stored in the database (saved in the
+    trainer's page or imported), one per line."""
+    if ctx.invoked_subcommand is not None:
+        return
     from simulator.scenarios import bundled_files
     from simulator.schema import load_scenario
+    from simulator.store import open_store
+    from simulator.store.scenarios import StoredScenarios
 
+    language = _check_lang(lang)
     rows = []
-    for path in bundled_files(_check_lang(lang)):
+    for path in bundled_files(language):
         sc = load_scenario(path)
         rows.append({"id": sc.id, "language": sc.language, "desk": sc.desk, "title": sc.title,
-                     "file": str(path)})
+                     "file": str(path), "stored": None})
+    with open_store(db) as st:
+        for v in StoredScenarios(st).latest_versions(language):
+            rows.append({"id": v.scenario_id, "language": v.language, "desk": v.desk,
+                         "title": v.title, "file": None,
+                         "stored": {"version": v.version, "author": v.author,
+                                    "saved_at": v.created_at.isoformat(timespec="seconds")}})
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
-        typer.echo(f"{r['id']:<20} {r['language']}  {r['desk']:<12} {r['title']}")
+        where = "" if r["stored"] is None else f"  [stored v{r['stored']['version']}]"
+        typer.echo(f"{r['id']:<20} {r['language']}  {r['desk']:<12} {r['title']}{where}")
+
+
+@scenarios_app.command("export")
+@handles_errors
+def scenarios_export_cmd(scenario_id: Annotated[str, typer.Argument(help="A stored scenario's id.")],
+                         lang: LangOpt = None,
+                         version: Annotated[int | None, typer.Option("--version", help="That version (default: the latest).")] = None,
+                         output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+                         db: DbOpt = None) -> None:
+    """Write a stored scenario's YAML (exactly as saved) to a file or stdout."""
+    from simulator.store import open_store
+    from simulator.store.commands import write_bytes
+    from simulator.store.scenarios import StoredScenarios
+
+    with open_store(db) as st:
+        text, n = StoredScenarios(st).text(scenario_id, _check_lang(lang) or "ja", version)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_bytes(text.encode("utf-8"), output)
+        typer.echo(f"wrote {output}: {scenario_id} version {n}", err=True)
+
+
+@scenarios_app.command("import")
+@handles_errors
+def scenarios_import_cmd(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+                         author: Annotated[str | None, typer.Option("--author", help="Name on the new versions (default: your login name).")] = None,
+                         db: DbOpt = None) -> None:
+    """Store scenario files in the database as new versions (validated first; an id of a
+    bundled scenario is refused)."""
+    from simulator.store import open_store
+    from simulator.store.paths import default_trainee
+    from simulator.store.scenarios import StoredScenarios
+
+    texts = []
+    for f in files:
+        try:
+            texts.append((f, f.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise OpsimError(f"{f}: no such file", ExitCode.NOT_FOUND) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise OpsimError(f"{f}: cannot read: {e}") from None
+    with open_store(db) as st:
+        stored = StoredScenarios(st)
+        who = author or default_trainee(st.home)
+        for f, text in texts:
+            v = stored.save(text, who, source=str(f))
+            typer.echo(f"stored {v.scenario_id} ({v.language}) version {v.version}  <- {f}")
 
 
 @app.command("show")
@@ -168,15 +236,16 @@ def new_cmd(scenario_id: Annotated[str, typer.Argument(help="Id of the new scena
 @handles_errors
 def graph_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
               lang: LangOpt = None,
-              fmt: Annotated[str, typer.Option("--format", help="mermaid or dot.")] = "mermaid") -> None:
-    """Print the scenario's state diagram (Mermaid or Graphviz DOT text)."""
-    from simulator.graph import to_dot, to_mermaid
+              fmt: Annotated[str, typer.Option("--format", help="mermaid, dot or svg.")] = "mermaid") -> None:
+    """Print the scenario's state diagram (Mermaid or Graphviz DOT text, or SVG)."""
+    from simulator.graph import to_dot, to_mermaid, to_svg
     from simulator.scenarios import find_scenario
 
+    writers = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}
+    if fmt not in writers:
+        raise OpsimError(f"--format {fmt!r}: expected mermaid, dot or svg", ExitCode.USAGE)
     sc = find_scenario(scenario, _check_lang(lang))
-    if fmt not in ("mermaid", "dot"):
-        raise OpsimError(f"--format {fmt!r}: expected mermaid or dot", ExitCode.USAGE)
-    typer.echo(to_mermaid(sc) if fmt == "mermaid" else to_dot(sc))
+    typer.echo(writers[fmt](sc))
 
 
 @app.command("schema")
@@ -208,7 +277,7 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
     from simulator.store.commands import open_for_run
     from simulator.variables import parse_pins
 
-    sc = find_scenario(scenario, _check_lang(lang))
+    sc = find_scenario(scenario, _check_lang(lang), db=db)
     utterances = load_replies(replies, sc.language)
     store = open_for_run(db, not no_save)  # a bad --db fails before the call
     result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
@@ -270,7 +339,7 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
     from simulator.service import begin
     from simulator.variables import parse_pins
 
-    sc = find_scenario(scenario, _check_lang(lang))
+    sc = find_scenario(scenario, _check_lang(lang), db=db)
     call = Call(sc, seed=seed or random.randrange(1, 1_000_000), pins=parse_pins(var or []))
     env = Environment()
     microphone = None

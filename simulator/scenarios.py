@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 
 from simulator.errors import NotFoundError
@@ -47,12 +48,31 @@ def find_scenario_file(id_or_path: str, language: str | None = None) -> Path:
             return candidate
     known = scenario_ids(lang)
     close = difflib.get_close_matches(id_or_path, known, n=1)
+    raise _unknown(id_or_path, lang, known, close)
+
+
+def _unknown(id_or_path: str, lang: str, known: list[str], close: list[str]) -> NotFoundError:
     hint = f" Did you mean '{close[0]}'?" if close else ""
     other = [x for x in LANGUAGES if x != lang and id_or_path in scenario_ids(x)]
     also = f" It exists in: {', '.join(other)} (use --lang)." if other else ""
-    raise NotFoundError(f"unknown scenario '{id_or_path}' for language '{lang}'.{hint}{also} "
-                        f"Known: {', '.join(known) or '(none)'}")
+    return NotFoundError(f"unknown scenario '{id_or_path}' for language '{lang}'.{hint}{also} "
+                         f"Known: {', '.join(known) or '(none)'}")
 
 
-def find_scenario(id_or_path: str, language: str | None = None) -> Scenario:
-    return load_scenario(find_scenario_file(id_or_path, language))
+def find_scenario(id_or_path: str, language: str | None = None, *, db: str | None = None) -> Scenario:
+    """A bundled id, a path, or else a scenario stored in the session database (``db``,
+    default as ``--db``): the latest saved version."""
+    try:
+        return load_scenario(find_scenario_file(id_or_path, language))
+    except NotFoundError as missing:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", id_or_path):
+            raise
+        from simulator.errors import OpsimError
+        from simulator.store import open_store
+        from simulator.store.scenarios import StoredScenarios
+
+        try:
+            with open_store(db) as st:
+                return StoredScenarios(st).load(id_or_path, language or "ja")
+        except OpsimError:
+            raise missing from None

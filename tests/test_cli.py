@@ -126,7 +126,7 @@ def test_new_then_validate(tmp_path: Path, lang: str) -> None:
     _clean_failure(runner.invoke(cli.app, ["new", "Bad-Id", "-o", str(tmp_path / "x.yaml")]), 2)
 
 
-def test_graph_mermaid_and_dot() -> None:
+def test_graph_mermaid_dot_and_svg() -> None:
     res = runner.invoke(cli.app, ["graph", "product_inquiry"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("stateDiagram")
@@ -134,7 +134,14 @@ def test_graph_mermaid_and_dot() -> None:
     res = runner.invoke(cli.app, ["graph", "angry_complaint", "--lang", "en", "--format", "dot"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("digraph") and "outburst" in res.stdout
-    _clean_failure(runner.invoke(cli.app, ["graph", "angry_complaint", "--format", "svg"]), 2)
+    res = runner.invoke(cli.app, ["graph", "angry_complaint", "--format", "svg"])
+    assert res.exit_code == 0, res.output
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(res.stdout)  # well-formed, one box per state
+    states = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("data-state")]
+    assert {g.get("data-state") for g in states} >= {"outburst", "calming"}
+    _clean_failure(runner.invoke(cli.app, ["graph", "angry_complaint", "--format", "png"]), 2)
 
 
 def test_schema_is_json_schema() -> None:

@@ -148,7 +148,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     config = config or WebConfig()
     config._verify()
     store = Store.open(config.db, home=config.home)
-    site = Site(config, store, Accounts(store), Review(store), Catalog(),
+    site = Site(config, store, Accounts(store), Review(store), Catalog(store),
                 LiveCalls(config.heartbeat_timeout_s),
                 auth.Throttle(config.login_failures, config.login_window_s))
 
@@ -215,10 +215,11 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         status = 404 if isinstance(exc, NotFoundError) else 400
         return JSONResponse({"detail": exc.message}, status_code=status)
 
-    from web import api, pages
+    from web import api, pages, trainer
 
     pages.install(app, site)
     api.install(app, site)
+    trainer.install(app, site)
     return app
 
 

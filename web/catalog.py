@@ -1,5 +1,5 @@
 """The scenarios the site offers: the bundled ones (and ``$OPSIM_SCENARIOS``), loaded once
-per file version."""
+per file version, then the latest version of each scenario stored in the database."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ from pathlib import Path
 from simulator.errors import NotFoundError, ScenarioError
 from simulator.scenarios import LANGUAGES, bundled_files
 from simulator.schema import Scenario, load_scenario
+from simulator.store import Store
 
 
 @dataclass(frozen=True)
 class Entry:
     scenario: Scenario
-    path: Path
+    path: Path | None  # None: stored in the database
+    version: int | None = None  # the stored version
+
+    @property
+    def stored(self) -> bool:
+        return self.path is None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -23,7 +29,8 @@ class Entry:
 
 
 class Catalog:
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store
         self._cache: dict[Path, tuple[float, Scenario]] = {}
         self._lock = threading.Lock()
 
@@ -53,6 +60,14 @@ class Catalog:
                 continue  # the first root wins, as find_scenario does
             seen.add((sc.language, sc.id))
             out.append(Entry(sc, path))
+        if self.store is not None:
+            from simulator.store.scenarios import StoredScenarios
+
+            stored = StoredScenarios(self.store)
+            for v in stored.latest_versions(language):
+                if (v.language, v.scenario_id) not in seen:
+                    out.append(Entry(stored.load(v.scenario_id, v.language, v.version), None,
+                                     v.version))
         return out
 
     def get(self, language: str, scenario_id: str) -> Scenario:

@@ -22,7 +22,7 @@ from web.api import session_json, visible_session
 from web.app import Site, ViewerDep
 from web.auth import Viewer
 
-HOME_OF = {"trainee": "/practice", "trainer": "/practice", "supervisor": "/dashboard"}
+HOME_OF = {"trainee": "/practice", "trainer": "/scenarios", "supervisor": "/dashboard"}
 OUTCOMES = {"completed": "完了 / completed", "escalated": "エスカレーション / escalated",
             "hung_up": "切断 / hung up", "incomplete": "未完了 / incomplete"}
 

@@ -182,6 +182,20 @@ assignments = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# revision 0004: scenarios saved from the browser, every version kept
+scenario_versions = sa.Table(
+    "scenario_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("scenario_id", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, index=True),
+    sa.Column("yaml", sa.Text, nullable=False),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("scenario_id", "language", "version", name="uq_scenario_versions"),
+)
+
 
 # ----------------------------------------------------------------------------- engine
 

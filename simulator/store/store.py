@@ -325,6 +325,9 @@ class Store:
         now = utcnow()
         with db.write_tx(self.engine) as conn:
             tid = self.trainee_id(conn, trainee)
+            if text is None and scenario.content_hash:  # a scenario saved in the store
+                text = conn.execute(sa.select(db.scenario_versions.c.yaml).where(
+                    db.scenario_versions.c.hash == scenario.content_hash).limit(1)).scalar()
             if text is not None and scenario.content_hash:
                 _insert_ignore(conn, db.scenario_texts, {
                     "hash": scenario.content_hash, "scenario_id": scenario.id,

@@ -100,3 +100,12 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
             c.close()
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@pytest.fixture
+def home_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder for CLI tests of the site's commands."""
+    home = tmp_path / "cli-home"
+    monkeypatch.setenv("OPSIM_HOME", str(home))
+    monkeypatch.delenv("OPSIM_DB_URL", raising=False)
+    return home
