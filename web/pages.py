@@ -181,8 +181,11 @@ def install(app: FastAPI, site: Site) -> None:
             return page(request, "error.html", viewer, 404,
                         message=f"セッション {session_id} はありません / no session {session_id}")
         detail = site.store.details([s])[0]
+        card = detail.scorecard
+        order = {False: 0, None: 1, True: 2}  # failed first; "no chance" before passed
+        checks = sorted(card.checks, key=lambda c: order[c.passed]) if card else []
         return page(request, "session.html", viewer, s=s, d=session_json(site, detail),
-                    card=detail.scorecard)
+                    card=card, checks=checks)
 
     # ------------------------------------------------------------------ supervisors
 

@@ -182,7 +182,7 @@ assignments = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
-# revision 0004: scenarios saved from the browser, every version kept
+# revision 0005: scenarios saved from the browser, every version kept
 scenario_versions = sa.Table(
     "scenario_versions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

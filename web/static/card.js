@@ -40,13 +40,20 @@ OPSIM.renderCard = function (box, session) {
   box.append(el("h2", { class: card.passed ? "ok" : "ng", id: "score" },
     `スコア ${Math.round(card.score)} / 100 — ${verdict}`,
     el("small", {}, ` (合格点 pass mark ${Math.round(card.pass_mark)})`)));
-  const checks = [...card.checks].sort((a, b) => (a.passed === b.passed ? 0 : a.passed ? 1 : -1));
+  if ((card.fail_reasons || []).length) {
+    const reasons = el("ul", { class: "fail-reasons" });
+    for (const r of card.fail_reasons) reasons.append(el("li", {}, r));
+    box.append(reasons);
+  }
+  const rank = (c) => (c.passed === false ? 0 : c.passed === null ? 1 : 2);
+  const checks = [...card.checks].sort((a, b) => rank(a) - rank(b));
   const list = el("ul", { class: "checks" });
   for (const c of checks) {
     const li = el("li", { class: c.passed ? "check pass" : (c.passed === false ? "check fail" : "check unknown"), "data-check": c.id },
-      el("span", { class: "mark" }, c.passed ? "✓" : (c.passed === false ? (c.hard_fail ? "✗!" : "✗") : "?")),
+      el("span", { class: "mark" }, c.passed ? "✓" : (c.passed === false ? (c.hard_fail ? "✗!" : "✗") : "—")),
       el("strong", {}, c.id), ` ${c.points}/${c.max_points}`);
-    if (!c.passed) {
+    if (c.passed === null && c.evidence) li.append(el("div", { class: "muted" }, c.evidence));
+    if (c.passed === false) {
       const dl = el("dl", {});
       const add = (ja, en, v) => { if (v) dl.append(el("dt", {}, `${ja} / ${en}`), el("dd", {}, String(v))); };
       add("正しくは", "expected", c.expected);
