@@ -1,32 +1,87 @@
 """The ``opsim`` command line: a thin layer over the library.
 
-Every command turns expected errors (:class:`simulator.errors.OpsimError`) into a one-line
-message on stderr and a non-zero exit code; only bugs show a traceback.
+One guard (:func:`error_handler`, pre-commit's pattern) wraps every command: expected
+errors (:class:`simulator.errors.OpsimError`) and command-line mistakes become a one-line
+message on stderr and their exit code; anything else is a bug: one line naming it, a crash
+log in the data folder with the traceback, exit code 1.  Text printed for people goes
+through :func:`_echo`, which shows control characters in stored text as escapes.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+import typer.core
+
+try:  # typer vendors click (0.25 and later)
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - an older typer uses click itself
+    from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
 
 from simulator.errors import ExitCode, OpsimError, UnavailableError
+from simulator.sanitize import json_text, terminal
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    """Print text for people: control characters and lone surrogates as visible escapes."""
+    typer.echo(terminal(text), err=err)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    _echo(f"opsim: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def error_handler() -> Iterator[None]:
+    """The one top-level guard around every command (see the module doc)."""
+    try:
+        yield
+    except OpsimError as e:
+        raise _fail(e.message, int(e.exit_code)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", int(ExitCode.INTERRUPTED)) from None
+    except UsageError as e:
+        sub = e.ctx.command_path.partition(" ")[2] if e.ctx is not None else ""
+        where = f"opsim {sub}".strip()
+        raise _fail(f"{e.format_message().rstrip('.')} (see: {where} --help)",
+                    int(ExitCode.USAGE)) from None
+    except (typer.Exit, typer.Abort, ClickException):
+        raise
+    except Exception as e:  # a bug: say so in one line, keep the traceback in a log
+        from simulator.crashlog import write_crash_log
+
+        log = write_crash_log(e, sys.argv)
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        what = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        where = f"; the details are in {log} (please attach it to a bug report)" if log else ""
+        raise _fail(f"unexpected error ({what}); this is a bug in opsim{where}",
+                    int(ExitCode.INTERNAL)) from None
+
+
+class _Guarded(typer.core.TyperGroup):
+    """The command group whose every invocation runs inside :func:`error_handler`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        with error_handler():
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
     name="opsim",
     help="Voice practice simulator for online-shop call-center operators.",
+    cls=_Guarded,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 LangOpt = Annotated[str | None, typer.Option("--lang", help="Scenario language: ja or en (default ja).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same call.")]
@@ -37,24 +92,13 @@ TraineeOpt = Annotated[str | None, typer.Option("--trainee", help="Your name on 
 NoSaveOpt = Annotated[bool, typer.Option("--no-save", help="Do not store this call in the session database.")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"opsim: {message}", err=True)
-    return typer.Exit(code)
+def _finite(value: float) -> float:
+    """Option callback: a number option must be a number (not nan or inf)."""
+    import math
 
-
-def handles_errors(fn: F) -> F:
-    """Expected errors -> message on stderr + exit code; Ctrl-C -> exit 130."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except OpsimError as e:
-            raise _fail(e.message, int(e.exit_code)) from None
-        except KeyboardInterrupt:
-            raise _fail("interrupted", int(ExitCode.INTERRUPTED)) from None
-
-    return wrapper  # type: ignore[return-value]
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
 
 
 def _check_lang(lang: str | None) -> str | None:
@@ -64,7 +108,7 @@ def _check_lang(lang: str | None) -> str | None:
 
 
 def _echo_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+    typer.echo(json_text(json.dumps(obj, ensure_ascii=False, indent=2)))
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -77,7 +121,6 @@ app.add_typer(scenarios_app, name="scenarios", help=SCENARIOS_HELP)
 
 
 @scenarios_app.callback(invoke_without_command=True)
-@handles_errors
 def scenarios_cmd(ctx: typer.Context, lang: LangOpt = None, as_json: JsonOpt = False,
                   db: DbOpt = None) -> None:
     """List the scenarios: bundled ones, then those stored in the database (saved in the
@@ -95,7 +138,7 @@ def scenarios_cmd(ctx: typer.Context, lang: LangOpt = None, as_json: JsonOpt = F
         sc = load_scenario(path)
         rows.append({"id": sc.id, "language": sc.language, "desk": sc.desk, "title": sc.title,
                      "file": str(path), "stored": None})
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         for v in StoredScenarios(st).latest_versions(language):
             rows.append({"id": v.scenario_id, "language": v.language, "desk": v.desk,
                          "title": v.title, "file": None,
@@ -106,11 +149,10 @@ def scenarios_cmd(ctx: typer.Context, lang: LangOpt = None, as_json: JsonOpt = F
         return
     for r in rows:
         where = "" if r["stored"] is None else f"  [stored v{r['stored']['version']}]"
-        typer.echo(f"{r['id']:<20} {r['language']}  {r['desk']:<12} {r['title']}{where}")
+        _echo(f"{r['id']:<20} {r['language']}  {r['desk']:<12} {r['title']}{where}")
 
 
 @scenarios_app.command("export")
-@handles_errors
 def scenarios_export_cmd(scenario_id: Annotated[str, typer.Argument(help="A stored scenario's id.")],
                          lang: LangOpt = None,
                          version: Annotated[int | None, typer.Option("--version", help="That version (default: the latest).")] = None,
@@ -118,20 +160,19 @@ def scenarios_export_cmd(scenario_id: Annotated[str, typer.Argument(help="A stor
                          db: DbOpt = None) -> None:
     """Write a stored scenario's YAML (exactly as saved) to a file or stdout."""
     from simulator.store import open_store
-    from simulator.store.commands import write_bytes
+    from simulator.files import write_file
     from simulator.store.scenarios import StoredScenarios
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         text, n = StoredScenarios(st).text(scenario_id, _check_lang(lang) or "ja", version)
     if output is None:
-        typer.echo(text, nl=False)
+        typer.echo(terminal(text), nl=False)
     else:
-        write_bytes(text.encode("utf-8"), output)
-        typer.echo(f"wrote {output}: {scenario_id} version {n}", err=True)
+        write_file(output, text)
+        _echo(f"wrote {output}: {scenario_id} version {n}", err=True)
 
 
 @scenarios_app.command("import")
-@handles_errors
 def scenarios_import_cmd(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
                          author: Annotated[str | None, typer.Option("--author", help="Name on the new versions (default: your login name).")] = None,
                          db: DbOpt = None) -> None:
@@ -154,11 +195,10 @@ def scenarios_import_cmd(files: Annotated[list[Path], typer.Argument(help="Scena
         who = author or default_trainee(st.home)
         for f, text in texts:
             v = stored.save(text, who, source=str(f))
-            typer.echo(f"stored {v.scenario_id} ({v.language}) version {v.version}  <- {f}")
+            _echo(f"stored {v.scenario_id} ({v.language}) version {v.version}  <- {f}")
 
 
 @app.command("show")
-@handles_errors
 def show_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to a YAML file.")],
              lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None) -> None:
     """Show what the trainee will face: the brief, the customer, the details to capture."""
@@ -168,20 +208,19 @@ def show_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to
 
     sc = find_scenario(scenario, _check_lang(lang))
     call = Call(sc, seed=seed, pins=parse_pins(var or []))
-    typer.echo(f"{sc.title}  [{sc.id}, {sc.language}, {sc.desk}]")
-    typer.echo("")
-    typer.echo(call.brief().rstrip())
-    typer.echo("")
-    typer.echo(f"customer: {call.render(sc.persona.name)} - {sc.persona.description}")
-    typer.echo(f"starting mood: {sc.persona.mood:g}/10")
+    _echo(f"{sc.title}  [{sc.id}, {sc.language}, {sc.desk}]")
+    _echo("")
+    _echo(call.brief().rstrip())
+    _echo("")
+    _echo(f"customer: {call.render(sc.persona.name)} - {sc.persona.description}")
+    _echo(f"starting mood: {sc.persona.mood:g}/10")
     if sc.slots:
-        typer.echo("details to capture and read back:")
+        _echo("details to capture and read back:")
         for sid, slot in sc.slots.items():
-            typer.echo(f"  {sid:<16} {slot.kind:<9} {slot.label or ''}")
+            _echo(f"  {sid:<16} {slot.kind:<9} {slot.label or ''}")
 
 
 @app.command("validate")
-@handles_errors
 def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
     """Check scenario files (or every *.yaml in folders); exit non-zero on any error."""
     from simulator.errors import ScenarioError
@@ -204,15 +243,14 @@ def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario file
         except ScenarioError as e:
             bad += 1
             for problem in e.problems:
-                typer.echo(problem, err=True)
+                _echo(problem, err=True)
         else:
-            typer.echo(f"ok  {f}")
+            _echo(f"ok  {f}")
     if bad:
         raise _fail(f"{bad} of {len(files)} file(s) invalid", int(ExitCode.INVALID_INPUT))
 
 
 @app.command("new")
-@handles_errors
 def new_cmd(scenario_id: Annotated[str, typer.Argument(help="Id of the new scenario (snake_case).")],
             lang: LangOpt = None,
             output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: ./ID.yaml).")] = None,
@@ -224,16 +262,17 @@ def new_cmd(scenario_id: Annotated[str, typer.Argument(help="Id of the new scena
     if not re.fullmatch(r"[a-z][a-z0-9_]*", scenario_id):
         raise OpsimError(f"{scenario_id!r}: an id is lower-case letters, digits and _, "
                          "starting with a letter", ExitCode.USAGE)
+    from simulator.files import write_file
+
     out = output or Path(f"{scenario_id}.yaml")
     if out.exists() and not force:
         raise OpsimError(f"{out}: already exists (use --force to overwrite)", ExitCode.USAGE)
     text = (Path(__file__).parent / "simulator" / "templates" / f"{language}.yaml").read_text("utf-8")
-    out.write_text(text.replace("my_scenario", scenario_id), encoding="utf-8")
-    typer.echo(f"wrote {out}; check it with: opsim validate {out}")
+    write_file(out, text.replace("my_scenario", scenario_id))
+    _echo(f"wrote {out}; check it with: opsim validate {out}")
 
 
 @app.command("graph")
-@handles_errors
 def graph_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
               lang: LangOpt = None,
               fmt: Annotated[str, typer.Option("--format", help="mermaid, dot or svg.")] = "mermaid") -> None:
@@ -245,23 +284,21 @@ def graph_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path."
     if fmt not in writers:
         raise OpsimError(f"--format {fmt!r}: expected mermaid, dot or svg", ExitCode.USAGE)
     sc = find_scenario(scenario, _check_lang(lang))
-    typer.echo(writers[fmt](sc))
+    _echo(writers[fmt](sc))
 
 
 @app.command("schema")
-@handles_errors
 def schema_cmd() -> None:
     """Print the JSON Schema of the scenario format (for editor completion)."""
     from simulator.schema import dump_json_schema
 
-    typer.echo(dump_json_schema())
+    _echo(dump_json_schema())
 
 
 # ----------------------------------------------------------------------------- calls
 
 
 @app.command("run")
-@handles_errors
 def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to a scenario file.")],
             replies: Annotated[Path, typer.Option("--replies", help="YAML/JSON list of the trainee's replies.")],
             lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None, as_json: JsonOpt = False,
@@ -283,22 +320,21 @@ def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to 
     result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
     sid, folder = keep_run(result, store=store, trainee=trainee, voice=not no_voice)
     if folder is not None:
-        typer.echo(f"customer's lines: {folder}", err=True)
+        _echo(f"customer's lines: {folder}", err=True)
     if sid is not None:
-        typer.echo(f"saved as session {sid} (opsim session {sid})", err=True)
+        _echo(f"saved as session {sid} (opsim session {sid})", err=True)
     if as_json:
         _echo_json(result.to_json())
         return
     for t in result.record.turns:
         who = "客" if sc.language == "ja" and t.speaker == "customer" else (
             "あなた" if sc.language == "ja" else t.speaker)
-        typer.echo(f"{who:>8}: {t.text}")
-    typer.echo(f"\noutcome: {result.record.outcome}\n")
-    typer.echo(render_text(result.scorecard, sc.language))
+        _echo(f"{who:>8}: {t.text}")
+    _echo(f"\noutcome: {result.record.outcome}\n")
+    _echo(render_text(result.scorecard, sc.language))
 
 
 @app.command("score")
-@handles_errors
 def score_cmd(target: Annotated[str, typer.Argument(help="A stored session id, or a transcript file (the JSON of opsim run --json, or a call record).")],
               scenario: Annotated[str | None, typer.Option("--scenario", help="Scenario id or file (default: the one the call was played from).")] = None,
               db: DbOpt = None, as_json: JsonOpt = False) -> None:
@@ -309,21 +345,20 @@ def score_cmd(target: Annotated[str, typer.Argument(help="A stored session id, o
 
     r = rescore(target, scenario=scenario, db=db)
     if r.note:
-        typer.echo(f"note: {r.note}", err=True)
+        _echo(f"note: {r.note}", err=True)
     if as_json:
         _echo_json(RunResult(r.scenario, r.record, r.card).to_json())
         return
-    typer.echo(f"{r.source}: {r.scenario.id} ({r.record.language}), outcome {r.record.outcome}\n")
-    typer.echo(render_text(r.card, r.record.language))
+    _echo(f"{r.source}: {r.scenario.id} ({r.record.language}), outcome {r.record.outcome}\n")
+    _echo(render_text(r.card, r.record.language))
 
 
 @app.command("practice")
-@handles_errors
 def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
                  lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None,
                  text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False,
                  mic: Annotated[Path | None, typer.Option("--mic", help="A recording (WAV/FLAC/...) to use as the microphone, played in real time.")] = None,
-                 pause: Annotated[float, typer.Option("--pause", min=0.3, max=3.0, help="Seconds of silence that end your turn (default 0.7; longer if you pause mid-sentence).")] = 0.7,
+                 pause: Annotated[float, typer.Option("--pause", min=0.3, max=3.0, callback=_finite, help="Seconds of silence that end your turn (default 0.7; longer if you pause mid-sentence).")] = 0.7,
                  trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
     """Practise a call: speak into the microphone (default) or type with --text.
 
@@ -354,12 +389,12 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
                                    "recording as the microphone with --mic FILE.wav") from None
     # saved as it goes: each turn is committed; Ctrl-C or a crash leaves an incomplete session
     practice = begin(call, trainee=trainee, db=db, save=not no_save)
-    typer.echo(f"== {sc.title}\n{call.brief().rstrip()}\n")
+    _echo(f"== {sc.title}\n{call.brief().rstrip()}\n")
     with practice:
         if microphone is None:
             from simulator.practice import typed_call
 
-            typer.echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if sc.language == "ja"
+            _echo("（電話が鳴っています。応答してください。終了は Ctrl-D）" if sc.language == "ja"
                        else "(The phone is ringing: answer it. Ctrl-D ends the call.)")
             typed_call(practice, env)
         else:
@@ -369,10 +404,10 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
             spoken_practice(call, env, practice.folder, microphone, writer=practice.writer,
                             end_pause_s=pause)
         card = practice.finish()
-    typer.echo(f"\noutcome: {call.record.outcome}\n")
-    typer.echo(render_text(card, sc.language))
+    _echo(f"\noutcome: {call.record.outcome}\n")
+    _echo(render_text(card, sc.language))
     if practice.session_id is not None:
-        typer.echo(f"saved as session {practice.session_id} (opsim session {practice.session_id})",
+        _echo(f"saved as session {practice.session_id} (opsim session {practice.session_id})",
                    err=True)
 
 
@@ -384,61 +419,57 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Only sessions sta
 
 
 @app.command("history")
-@handles_errors
 def history_cmd(trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
                 db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List stored sessions (oldest first) with their latest score."""
     from simulator.store import open_store, parse_since
     from simulator.store.commands import history_table
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         rows = st.sessions(trainee=trainee, scenario=scenario,
                            since=parse_since(since) if since else None)
     if as_json:
         _echo_json([r.to_dict() for r in rows])
         return
-    typer.echo(history_table(rows))
+    _echo(history_table(rows))
 
 
 @app.command("session")
-@handles_errors
 def session_cmd(session_id: Annotated[int, typer.Argument(help="Session id (see opsim history).")],
                 db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Show one session: transcript with each turn's audio file, scorecard, score history."""
     from simulator.store import open_store
     from simulator.store.commands import session_text
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         detail = st.session(session_id)
     if as_json:
         _echo_json(detail.to_dict())
         return
-    typer.echo(session_text(detail))
+    _echo(session_text(detail))
 
 
 @app.command("report")
-@handles_errors
 def report_cmd(output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
                trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
                db: DbOpt = None,
                no_audio: Annotated[bool, typer.Option("--no-audio", help="Do not embed audio (file paths only).")] = False,
-               audio_budget: Annotated[float, typer.Option("--audio-budget", help="MB of embedded audio at most; later clips are left out.")] = 15.0) -> None:
+               audio_budget: Annotated[float, typer.Option("--audio-budget", min=0, callback=_finite, help="MB of embedded audio at most; later clips are left out.")] = 15.0) -> None:
     """Write one self-contained HTML report (charts, per-session transcripts with audio)."""
     from simulator.store import open_store, parse_since
     from simulator.store.report import build_report, write_report
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         rep = build_report(st, trainee=trainee, scenario=scenario,
                            since=parse_since(since) if since else None, audio=not no_audio,
                            audio_budget_mb=audio_budget)
     write_report(rep, output)
     left = f", {rep.audio_skipped} left out (size limit)" if rep.audio_skipped else ""
-    typer.echo(f"wrote {output}: {rep.sessions} session(s), {rep.audio_embedded} audio clip(s) "
+    _echo(f"wrote {output}: {rep.sessions} session(s), {rep.audio_embedded} audio clip(s) "
                f"embedded{left}, {output.stat().st_size / 1024:.0f} KB")
 
 
 @app.command("export")
-@handles_errors
 def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
                output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
                rows: Annotated[str, typer.Option("--rows", help="CSV rows: sessions (one per session) or checks (one per check).")] = "sessions",
@@ -446,14 +477,14 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv or json.")
                db: DbOpt = None) -> None:
     """Export sessions for spreadsheets (CSV, UTF-8 with BOM) or scripts (JSON)."""
     from simulator.store import open_store, parse_since
-    from simulator.store.commands import write_bytes
+    from simulator.files import write_file
     from simulator.store.export import ROWS, csv_bytes, to_json
 
     if fmt not in ("csv", "json"):
         raise OpsimError(f"--format {fmt!r}: expected csv or json", ExitCode.USAGE)
     if rows not in ROWS:
         raise OpsimError(f"--rows {rows!r}: expected sessions or checks", ExitCode.USAGE)
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         details = st.details(st.sessions(trainee=trainee, scenario=scenario,
                                          since=parse_since(since) if since else None))
     data = csv_bytes(details, rows) if fmt == "csv" else (to_json(details) + "\n").encode("utf-8")
@@ -462,22 +493,21 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv or json.")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        write_bytes(data, output)
-        typer.echo(f"wrote {output}: {len(details)} session(s)", err=True)
+        write_file(output, data)
+        _echo(f"wrote {output}: {len(details)} session(s)", err=True)
 
 
 @app.command("rescore")
-@handles_errors
 def rescore_cmd(since: SinceOpt = None, trainee: WhoOpt = None, scenario: ScenarioOpt = None,
                 db: DbOpt = None) -> None:
     """Score stored sessions again with the current rubric (earlier scores are kept)."""
     from simulator.store import open_store, parse_since
     from simulator.store.commands import rescore_text
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         results = st.rescore(since=parse_since(since) if since else None, trainee=trainee,
                              scenario=scenario)
-    typer.echo(rescore_text(results))
+    _echo(rescore_text(results))
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -507,7 +537,6 @@ def _password(password_file: Path | None) -> str:
 
 
 @users_app.command("add")
-@handles_errors
 def users_add_cmd(name: Annotated[str, typer.Argument(help="Login name (also the trainee name on session records).")],
                   role: Annotated[str, typer.Option("--role", help="trainee, trainer or supervisor.")] = "trainee",
                   password_file: PasswordFileOpt = None, db: DbOpt = None) -> None:
@@ -519,30 +548,28 @@ def users_add_cmd(name: Annotated[str, typer.Argument(help="Login name (also the
     password = _password(password_file)
     with open_store(db) as st:
         user = Accounts(st).add(name, role, password)
-    typer.echo(f"added {user.role} {user.name}")
+    _echo(f"added {user.role} {user.name}")
 
 
 @users_app.command("list")
-@handles_errors
 def users_list_cmd(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List the users: name, role, whether a token is set, when added."""
     from simulator.store import open_store
     from simulator.store.accounts import Accounts
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         users = Accounts(st).users()
     if as_json:
         _echo_json([u.to_dict() for u in users])
         return
     if not users:
-        typer.echo("no users (opsim serve creates a supervisor and a trainee on its first start)")
+        _echo("no users (opsim serve creates a supervisor and a trainee on its first start)")
     for u in users:
         token = "token" if u.has_token else "-"
-        typer.echo(f"{u.name:<20} {u.role:<10} {token:<5} {u.created_at.astimezone():%Y-%m-%d %H:%M}")
+        _echo(f"{u.name:<20} {u.role:<10} {token:<5} {u.created_at.astimezone():%Y-%m-%d %H:%M}")
 
 
 @users_app.command("passwd")
-@handles_errors
 def users_passwd_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
                      password_file: PasswordFileOpt = None, db: DbOpt = None) -> None:
     """Set a user's password (their browser logins end)."""
@@ -553,11 +580,10 @@ def users_passwd_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
         accounts = Accounts(st)
         accounts.get(name)  # an unknown name fails before the prompt
         accounts.set_password(name, _password(password_file))
-    typer.echo(f"password of {name} changed")
+    _echo(f"password of {name} changed")
 
 
 @users_app.command("remove")
-@handles_errors
 def users_remove_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
                      db: DbOpt = None) -> None:
     """Remove a user (their session records stay)."""
@@ -566,11 +592,10 @@ def users_remove_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
 
     with open_store(db) as st:
         Accounts(st).remove(name)
-    typer.echo(f"removed {name} (their sessions are kept)")
+    _echo(f"removed {name} (their sessions are kept)")
 
 
 @users_app.command("token")
-@handles_errors
 def users_token_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
                     db: DbOpt = None) -> None:
     """Issue a bearer token for tools (replaces the previous one; printed once).
@@ -581,11 +606,10 @@ def users_token_cmd(name: Annotated[str, typer.Argument(help="Login name.")],
 
     with open_store(db) as st:
         token = Accounts(st).new_token(name)
-    typer.echo(token)
+    _echo(token)
 
 
 @app.command("serve")
-@handles_errors
 def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0: every network of this machine).")] = "127.0.0.1",
               port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
               db: DbOpt = None) -> None:
@@ -605,7 +629,6 @@ def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to liste
 
 
 @app.command("transcribe")
-@handles_errors
 def transcribe_cmd(files: Annotated[list[Path], typer.Argument(help="Audio files (WAV/FLAC/MP3/OGG).")],
                    lang: LangOpt = None, as_json: JsonOpt = False,
                    model: Annotated[str, typer.Option("--model", help="base (offline), small/medium/large-v3/turbo (network) or a .pt path.")] = "base") -> None:
@@ -613,13 +636,15 @@ def transcribe_cmd(files: Annotated[list[Path], typer.Argument(help="Audio files
     from simulator.hearing.commands import format_text, transcribe_files
 
     results = transcribe_files(files, language=_check_lang(lang) or "ja", model=model)
-    _echo_json(results) if as_json else typer.echo(format_text(results))
-    if any("error" in r for r in results):
-        raise typer.Exit(int(ExitCode.BAD_AUDIO))
+    _echo_json(results) if as_json else _echo(format_text(results))
+    failed = [Path(r["file"]) for r in results if "error" in r]
+    if failed:  # a missing file is "not found" here as everywhere
+        missing = any(not f.exists() for f in failed)
+        raise _fail(f"{len(failed)} of {len(results)} file(s) could not be transcribed",
+                    int(ExitCode.NOT_FOUND if missing else ExitCode.BAD_AUDIO))
 
 
 @app.command("models")
-@handles_errors
 def models_cmd(action: Annotated[str, typer.Argument(help="list, prepare or verify.")] = "list",
                name: Annotated[str, typer.Option("--model", help="Model name.")] = "base",
                as_json: JsonOpt = False) -> None:
@@ -627,7 +652,7 @@ def models_cmd(action: Annotated[str, typer.Argument(help="list, prepare or veri
     from simulator.hearing.commands import models_command
 
     rows = models_command(action, name)
-    _echo_json(rows) if as_json else typer.echo("\n".join(
+    _echo_json(rows) if as_json else _echo("\n".join(
         f"{r['name']:10} {r['status']:20} {r.get('path') or ''}" for r in rows))
 
 
@@ -635,36 +660,33 @@ def models_cmd(action: Annotated[str, typer.Argument(help="list, prepare or veri
 
 
 @app.command("voices")
-@handles_errors
 def voices_cmd(lang: LangOpt = None,
                all_voices: Annotated[bool, typer.Option("--all", help="List the system voice's every language.")] = False) -> None:
     """Speech backends, their availability and voices."""
     from simulator.voice.commands import voices_report
 
-    typer.echo(voices_report(_check_lang(lang), all_voices))
+    _echo(voices_report(_check_lang(lang), all_voices))
 
 
 @app.command("say")
-@handles_errors
 def say_cmd(text: Annotated[str, typer.Argument(help="What the customer says.")],
             output: Annotated[Path, typer.Option("-o", "--output", help="WAV file to write.")] = Path("say.wav"),
             lang: LangOpt = None,
             voice: Annotated[str | None, typer.Option("--voice", help="A voice id (see opsim voices).")] = None,
             backend: Annotated[str | None, typer.Option("--backend", help="openjtalk, kokoro, piper, pyttsx3 or silent.")] = None,
-            speed: Annotated[float, typer.Option("--speed", help="0.5 to 2.0 (1.0 normal).")] = 1.0,
-            pitch: Annotated[float, typer.Option("--pitch", help="Semitones (-12 to 12).")] = 0.0,
-            mood: Annotated[float, typer.Option("--mood", help="0 calm ... 10 furious.")] = 2.0,
+            speed: Annotated[float, typer.Option("--speed", callback=_finite, help="0.5 to 2.0 (1.0 normal).")] = 1.0,
+            pitch: Annotated[float, typer.Option("--pitch", callback=_finite, help="Semitones (-12 to 12).")] = 0.0,
+            mood: Annotated[float, typer.Option("--mood", callback=_finite, help="0 calm ... 10 furious.")] = 2.0,
             telephone: Annotated[bool, typer.Option("--telephone", help="Narrow-band telephone line.")] = False) -> None:
     """Speak TEXT in a customer's voice into a WAV file."""
     from simulator.voice.commands import say
 
     said = say(text, output, language=_check_lang(lang) or "ja", backend=backend, voice=voice,
                speed=speed, pitch=pitch, mood=mood, telephone=telephone)
-    typer.echo(f"{said.path}: {said.duration:.2f} s ({said.source}) reading: {said.spoken}")
+    _echo(f"{said.path}: {said.duration:.2f} s ({said.source}) reading: {said.spoken}")
 
 
 @app.command("prepare")
-@handles_errors
 def prepare_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path.")],
                 lang: LangOpt = None, var: VarOpt = None,
                 telephone: Annotated[bool | None, typer.Option("--telephone/--no-telephone", help="Override the persona's telephone effect.")] = None) -> None:
@@ -673,11 +695,10 @@ def prepare_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path
     from simulator.voice.commands import prepare, prepare_summary
 
     lines = prepare(scenario, _check_lang(lang), parse_pins(var or []), telephone)
-    typer.echo(prepare_summary(lines))
+    _echo(prepare_summary(lines))
 
 
 @app.command("demo")
-@handles_errors
 def demo_cmd(lang: LangOpt = None,
              trainee: Annotated[str, typer.Option("--trainee", help="Name the demo session is stored under.")] = "demo",
              no_save: NoSaveOpt = False, db: DbOpt = None,
@@ -691,7 +712,7 @@ def demo_cmd(lang: LangOpt = None,
 
 
 def main() -> None:
-    app()
+    app(prog_name="opsim")
 
 
 if __name__ == "__main__":

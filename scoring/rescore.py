@@ -22,7 +22,7 @@ from typing import Any
 from scoring.score import score_call
 from scoring.scorecard import Scorecard
 from simulator.engine import CallRecord
-from simulator.errors import ExitCode, NotFoundError, OpsimError
+from simulator.errors import ExitCode, OpsimError
 from simulator.schema import Scenario
 
 
@@ -41,12 +41,17 @@ def record_from_dict(doc: dict[str, Any], where: str) -> CallRecord:
         raise OpsimError(f"{where}: expected a transcript: a mapping with 'scenario' and "
                          "'transcript' (the JSON of opsim run --json or of a call record)",
                          ExitCode.INVALID_INPUT)
+    from simulator.sanitize import reply_problem
+
     fixed: list[dict[str, Any]] = []
     for i, t in enumerate(turns):
         if not isinstance(t, dict) or t.get("speaker") not in ("customer", "trainee") \
                 or not isinstance(t.get("text", ""), str):
             raise OpsimError(f"{where}: transcript[{i}]: expected a turn with speaker "
                              "(customer|trainee) and text", ExitCode.INVALID_INPUT)
+        problem = reply_problem(t.get("text", ""))
+        if problem is not None:
+            raise OpsimError(f"{where}: transcript[{i}].text: {problem}", ExitCode.INVALID_INPUT)
         turn = {"index": i, "state": "", "text": "", **t}
         turn["index"] = i  # positions in the transcript are the indexes scoring quotes
         fixed.append(turn)
@@ -62,24 +67,33 @@ def record_from_dict(doc: dict[str, Any], where: str) -> CallRecord:
 
 
 def load_record(path: Path) -> CallRecord:
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such transcript file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise OpsimError(f"{path}: cannot read: {e}") from None
+    from simulator.yamlio import parse_yaml, read_text
+
+    raw = read_text(path, "transcript file")  # missing: exit 4; size and encoding checked
     try:
         doc = json.loads(raw)
+    except RecursionError:
+        raise OpsimError(f"{path}: the JSON is nested too deeply", ExitCode.INVALID_INPUT) from None
     except json.JSONDecodeError:
-        import yaml
-
-        try:
-            doc = yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise OpsimError(f"{path}: neither JSON nor YAML: {e}", ExitCode.INVALID_INPUT) from None
+        # YAML with its usual types (numbers, booleans), read within the limits
+        doc = parse_yaml(raw, str(path), typed=True).data
     if not isinstance(doc, dict):
         raise OpsimError(f"{path}: expected a mapping (a transcript)", ExitCode.INVALID_INPUT)
     return record_from_dict(doc, str(path))
+
+
+def check_variables(scenario: Scenario, record: CallRecord, where: str) -> None:
+    """The record carries every variable the scenario's slots are made of (a transcript
+    written by hand may not: a one-line error instead of a scoring crash)."""
+    from simulator import template
+
+    used = {name for s in scenario.slots.values() for t in (s.value, s.reading) if t
+            for name in template.fields(t)}
+    missing = sorted(used - set(record.variables))
+    if missing:
+        raise OpsimError(f"{where}: variables: missing {', '.join(missing)} (scenario "
+                         f"'{scenario.id}' needs them to score; opsim run --json prints them)",
+                         ExitCode.INVALID_INPUT)
 
 
 def rescore(target: str, *, scenario: str | None = None, db: str | None = None) -> Rescored:
@@ -93,14 +107,16 @@ def rescore(target: str, *, scenario: str | None = None, db: str | None = None) 
         note = None
         if record.scenario_hash and sc.content_hash and record.scenario_hash != sc.content_hash:
             note = "the scenario changed since the call; scored against the current file"
+        check_variables(sc, record, str(path))
         return Rescored(sc, record, score_call(sc, record), str(path), note)
     from simulator.store import open_store
 
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         detail = st.session(int(target))
         if scenario is not None:
             sc, note = find_scenario(scenario, detail.summary.language), None
         else:
             sc, note = st.scenario_for(detail)
     record = detail.record()
+    check_variables(sc, record, f"session {target}")
     return Rescored(sc, record, score_call(sc, record), f"session {target}", note)

@@ -24,6 +24,9 @@ class ExitCode(enum.IntEnum):
     BAD_AUDIO = 5
     #: an optional backend, model or device is not available on this machine
     UNAVAILABLE = 6
+    #: an output file or the database could not be written (a folder or a symbolic link in
+    #: the way, no permission, a full disk, a read-only database)
+    CANNOT_WRITE = 7
     #: the user interrupted (Ctrl-C); what was said so far is saved
     INTERRUPTED = 130
 
@@ -61,3 +64,11 @@ class AudioError(OpsimError):
 
 class UnavailableError(OpsimError):
     exit_code = ExitCode.UNAVAILABLE
+
+
+class CannotWriteError(OpsimError):
+    exit_code = ExitCode.CANNOT_WRITE
+
+
+class InvalidReplyError(OpsimError):
+    """A reply that cannot be taken (not text, too long): the call goes on without it."""

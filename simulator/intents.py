@@ -4,16 +4,28 @@ The lexicon (``lexicon/{ja,en}.yaml``) holds phrases for each intent and how the
 moves the customer's mood; a scenario adds its own phrases (``intents:``).  Matching is
 on folded text (see :mod:`simulator.textnorm`) so kana/kanji width and case variants
 match; regular expressions (``re:``) cover looser patterns.
+
+A scenario's patterns are checked when it is loaded (:func:`pattern_problem`: they
+compile, repeat no repeat like ``(a+)+``, and finish quickly on a long reply made of
+their own characters) and matched with a time limit (``regex_seconds``), so that no reply
+can make a call hang on catastrophic backtracking.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import re._constants as sre
+import re._parser as sre_parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import regex
+
+from simulator.errors import OpsimError
+from simulator.limits import current
 from simulator.textnorm import fold, fold_words
 from simulator.yamlio import read_yaml
 
@@ -31,12 +43,12 @@ _DIR = Path(__file__).parent / "lexicon"
 @dataclass(frozen=True)
 class Matcher:
     literals: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[regex.Pattern[str], ...]
 
     def position(self, folded: str) -> int | None:
         """Where the earliest phrase starts in ``folded`` (None: nowhere)."""
         at = [folded.find(lit) for lit in self.literals if lit and lit in folded]
-        at += [m.start() for pat in self.patterns for m in [pat.search(folded)] if m]
+        at += [m.start() for pat in self.patterns for m in [_search(pat, folded)] if m]
         return min(at) if at else None
 
     def search(self, folded: str) -> str | None:
@@ -44,10 +56,20 @@ class Matcher:
             if lit and lit in folded:
                 return lit
         for pat in self.patterns:
-            m = pat.search(folded)
+            m = _search(pat, folded)
             if m:
-                return m.group(0)
+                return str(m.group(0))
         return None
+
+
+def _search(pat: regex.Pattern[str], folded: str) -> regex.Match[str] | None:
+    """``pat.search`` within the ``regex_seconds`` limit (a one-line error past it)."""
+    seconds = current().regex_seconds
+    try:
+        return pat.search(folded, timeout=seconds)
+    except TimeoutError:
+        raise OpsimError(f"the pattern 're:{pat.pattern}' took more than {seconds:g} s "
+                         "on one reply (limit regex_seconds): simplify it") from None
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,7 @@ def _matcher(language: str, phrases: Iterable[str]) -> Matcher:
     pats: list[re.Pattern[str]] = []
     for p in phrases:
         if p.startswith("re:"):
-            pats.append(re.compile(p[3:]))
+            pats.append(regex.compile(p[3:]))
         else:
             lits.append(fold(p) if language == "ja" else fold_words(p))
     return Matcher(tuple(lits), tuple(pats))
@@ -139,3 +161,78 @@ def ask_position(text: str, language: str, kind: str, phrases: Iterable[str] = (
     at = [p for m in ([lex.ask_keywords[kind]] if kind in lex.ask_keywords else [])
           + [_matcher(language, list(phrases))] for p in [m.position(key)] if p is not None]
     return min(at) if at else None
+
+
+# ----------------------------------------------------------------------------- checking patterns
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT)
+
+
+def _nested_repeat(items: Any, inside: bool = False) -> bool:
+    """Does a parsed pattern repeat (more than once) something that itself repeats?
+    (Atomic groups and possessive repeats never backtrack into themselves: not looked at.)"""
+    for op, av in items:
+        if op in _REPEATS:
+            many = av[1] == sre.MAXREPEAT or av[1] > 1
+            if (many and inside) or _nested_repeat(av[2], inside or many):
+                return True
+            continue
+        parts = (av[3:] if op is sre.SUBPATTERN else av[1] if op is sre.BRANCH
+                 else av[1:] if op in (sre.ASSERT, sre.ASSERT_NOT) else ())
+        if any(_nested_repeat(p, inside) for p in parts):
+            return True
+    return False
+
+
+def _characters(items: Any, out: set[str]) -> None:
+    """Characters the pattern mentions (to build replies that make it work hardest)."""
+    for op, av in items:
+        if op is sre.LITERAL:
+            out.add(chr(av))
+        elif op is sre.IN:
+            for kind, x in av:
+                if kind is sre.LITERAL:
+                    out.add(chr(x))
+                elif kind is sre.RANGE:
+                    out.add(chr(x[0]))
+                elif kind is sre.CATEGORY:
+                    out.update("a1 ")
+        elif op in _REPEATS:
+            _characters(av[2], out)
+        elif op is sre.SUBPATTERN:
+            _characters(av[3], out)
+        elif op is sre.BRANCH:
+            for b in av[1]:
+                _characters(b, out)
+
+
+def pattern_problem(phrase: str) -> str | None:
+    """Why a ``re:`` phrase cannot be used, or None: it must compile, must not repeat a
+    repeat, and must finish within ``regex_seconds`` on replies of the longest allowed
+    length (``reply_chars``) made of its own characters."""
+    text = phrase[3:]
+    try:
+        parsed = sre_parse.parse(text)
+        pattern = regex.compile(text)
+    except (re.error, regex.error) as e:
+        return f"'re:{text}' is not a valid regular expression: {e}"
+    except (RecursionError, OverflowError, MemoryError):
+        return f"'re:{text}' is too complex a regular expression"
+    if _nested_repeat(parsed):
+        return (f"'re:{text}' repeats a repeat (like (a+)+): such a pattern can take "
+                "exponential time on a reply that almost matches; repeat once, e.g. a+")
+    limits = current()
+    chars: set[str] = set()
+    _characters(parsed, chars)
+    chars = set(sorted(chars)[:16]) | {"a", " ", "1", "あ"}
+    n = limits.reply_chars
+    probes = [c * n for c in sorted(chars)] + ["".join(sorted(chars)) * (n // len(chars))]
+    for probe in probes:
+        for reply in (probe, probe[:-1] + "\x00"):
+            try:
+                pattern.search(reply, timeout=limits.regex_seconds)
+            except TimeoutError:
+                return (f"'re:{text}' takes more than {limits.regex_seconds:g} s on a "
+                        f"{n:,}-character reply (catastrophic backtracking; limit "
+                        "regex_seconds): simplify it")
+    return None

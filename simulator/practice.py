@@ -38,6 +38,15 @@ def _labels(language: str) -> tuple[str, str, str]:
 def typed_call(practice: PracticeCall, env: Environment,
                read: Callable[[str], str] | None = None) -> None:
     """Play a call with typed replies until it ends or input ends (Ctrl-D)."""
+    import io
+    import sys
+
+    from simulator.errors import InvalidReplyError
+
+    if read is None and isinstance(sys.stdin, io.TextIOWrapper):
+        # bytes that are not UTF-8 arrive as lone surrogates (named below), not as an
+        # exception that would end the call
+        sys.stdin.reconfigure(errors="surrogateescape")
     read = read or input  # looked up now: tests replace builtins.input
     customer, _, _ = _labels(practice.call.language)
     while not practice.ended:
@@ -48,7 +57,11 @@ def typed_call(practice: PracticeCall, env: Environment,
             break
         if not reply.strip():
             continue
-        line = practice.reply(reply)
+        try:
+            line = practice.reply(reply)
+        except InvalidReplyError as e:  # the call goes on: say why, wait for the reply again
+            env.warn(f"opsim: {e.message}; type the reply again")
+            continue
         env.say(customer + line.text)
 
 

@@ -28,6 +28,7 @@ from pydantic import (
 
 from simulator import template
 from simulator.errors import ScenarioError
+from simulator.limits import current, exceeded, names_hint
 from simulator.yamlio import KeyPath, Located, YamlError, format_path, read_yaml
 
 FORMAT_VERSION = 1
@@ -378,12 +379,14 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
 
     states = list(sc.states)
     if sc.start is not None and sc.start not in sc.states:
-        add(("start",), f"unknown state '{sc.start}'; expected one of: {', '.join(states)}")
+        add(("start",), f"unknown state '{sc.start}'; expected one of: {names_hint(states)}")
         return problems
 
     # variables: generators exist, templates name earlier variables
     known_vars: list[str] = []
+    possible: dict[str, list[str] | None] = {}  # declared values, for compute's checks
     for name, var in sc.variables.items():
+        possible[name] = var_gen.declared(var)
         if var.faker is not None and var.faker not in var_gen.GENERATORS:
             add(("variables", name, "faker"),
                 f"unknown generator '{var.faker}'; expected one of: "
@@ -401,6 +404,10 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
                         add(("variables", name, "compute"),
                             f"unknown variable '{u}' (a computed value may use variables "
                             "defined above it)")
+                if all(u in known_vars for u in used):
+                    problem, possible[name] = var_gen.compute_problem(var.compute, possible)
+                    if problem:
+                        add(("variables", name, "compute"), problem)
         known_vars.append(name)
         known_vars.extend(var_gen.companions(name, var.faker))
     if "shop" not in sc.variables:
@@ -415,6 +422,16 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
         if slot.answer is not None:
             _check_template(slot.answer, ("slots", sid, "answer"), known_vars, add)
 
+    # regular expressions: compile, no nested repeats, quick on a long reply
+    phrases: list[tuple[KeyPath, str]] = [
+        (("intents", n, i), p) for n, ps in sc.intents.items() for i, p in enumerate(ps)]
+    phrases += [(("slots", n, "ask", i), p) for n, sl in sc.slots.items()
+                for i, p in enumerate(sl.ask)]
+    for where, phrase in phrases:
+        problem = intent_lexicon.pattern_problem(phrase) if phrase.startswith("re:") else None
+        if problem:
+            add(where, problem)
+
     known_intents = set(intent_lexicon.INTENTS) | set(sc.intents)
     slot_ids = list(sc.slots)
 
@@ -423,7 +440,7 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             close = difflib.get_close_matches(rule.goto, states, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             add((*path, "goto"), f"unknown state '{rule.goto}'{hint}; expected one of: "
-                + ", ".join(states))
+                + names_hint(states))
         for key in ("intent", "also"):
             name = getattr(rule, key)
             if name is not None and name not in known_intents:
@@ -435,7 +452,7 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             name = getattr(rule, key)
             if name is not None and name not in sc.slots:
                 add((*path, key), f"unknown slot '{name}'; expected one of: "
-                    + (", ".join(slot_ids) or "(no slots declared)"))
+                    + (names_hint(slot_ids) or "(no slots declared)"))
         if rule.mood_at_least is not None and rule.mood_below is not None:
             add(path, "use one of mood_at_least / mood_below per rule")
 
@@ -448,7 +465,7 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
         for g in st.gives:
             if g not in sc.slots:
                 add((*base, "gives"), f"unknown slot '{g}'; expected one of: "
-                    + (", ".join(slot_ids) or "(no slots declared)"))
+                    + (names_hint(slot_ids) or "(no slots declared)"))
         say = st.say
         lines = say if isinstance(say, list) else [x for v in (say or {}).values() for x in v]
         for j, line in enumerate([*lines, *st.repeat]):
@@ -511,7 +528,7 @@ def _check_template(text: str, path: KeyPath, known: list[str], add: Any) -> Non
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean '{{{close[0]}}}'?)" if close else ""
             add(path, f"unknown variable '{{{name}}}'{hint}; expected one of: "
-                + ", ".join(known))
+                + names_hint(known))
 
 
 # --------------------------------------------------------------------------- loading
@@ -531,6 +548,10 @@ def scenario_from_document(doc: Located, raw: bytes) -> Scenario:
     if not isinstance(doc.data, dict):
         raise ScenarioError([f"{doc.where(())}: (top level): expected a mapping of keys "
                              "(format, id, language, ...), got " + _describe(doc.data)])
+    states = doc.data.get("states")
+    if isinstance(states, dict) and len(states) > current().states:
+        raise ScenarioError([f"{doc.where(('states',))}: states: {len(states):,} states; "
+                             + exceeded("a scenario has at most {n}", "states")])
     fmt = doc.data.get("format")
     if fmt is not None and fmt != str(FORMAT_VERSION):
         raise ScenarioError([f"{doc.where(('format',))}: format: this opsim reads scenario "
@@ -538,12 +559,22 @@ def scenario_from_document(doc: Located, raw: bytes) -> Scenario:
     try:
         sc = Scenario.model_validate(doc.data)
     except ValidationError as e:
-        raise ScenarioError(_pydantic_problems(e, doc)) from None
+        raise ScenarioError(_capped(_pydantic_problems(e, doc), doc.source)) from None
     problems = _graph_problems(sc, doc)
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_capped(problems, doc.source))
     digest = hashlib.sha256(raw).hexdigest()
     return sc.model_copy(update={"source": doc.source, "content_hash": digest})
+
+
+def _capped(problems: list[str], source: str) -> list[str]:
+    """At most ``problems`` lines per file: a broken file of thousands of states says so
+    in a screenful, not in hundreds of megabytes."""
+    n = current().problems
+    if len(problems) <= n:
+        return problems
+    return [*problems[:n], f"{source}: ... and {len(problems) - n:,} more problems (the first "
+            f"{n} are listed; limit problems)"]
 
 
 def json_schema() -> dict[str, Any]:

@@ -55,7 +55,16 @@ class PracticeCall:
         return self.scorecard is not None or (self.writer is not None and self.writer.finished)
 
     def reply(self, utterance: Utterance | str) -> CustomerLine:
-        """The trainee's reply: the customer's answer; both turns are stored at once."""
+        """The trainee's reply: the customer's answer; both turns are stored at once.  A
+        typed reply that is not text or too long is an :class:`InvalidReplyError` (the
+        call is unchanged)."""
+        if isinstance(utterance, str):
+            from simulator.errors import InvalidReplyError
+            from simulator.sanitize import reply_problem
+
+            problem = reply_problem(utterance)
+            if problem is not None:
+                raise InvalidReplyError(problem)
         line = self.call.reply(utterance)
         self.sync()
         return line

@@ -10,8 +10,9 @@ breaks the scenario's arithmetic is a one-line error.
 from __future__ import annotations
 
 import ast
+import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -111,13 +112,21 @@ def companions(name: str, generator: str | None) -> list[str]:
 
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv)
+#: a constant or result beyond this is not an amount of money or goods (floats lose cents)
+_LARGEST = 1e15
 
 
 def compute_names(expr: str) -> list[str]:
-    """Variable names used by an arithmetic expression; ValueError if it is not plain arithmetic."""
+    """Variable names used by an arithmetic expression; ValueError if it is not plain
+    arithmetic, or longer than the ``compute_chars`` limit."""
+    from simulator.limits import current, exceeded
+
+    if len(expr) > current().compute_chars:
+        raise ValueError(exceeded("an expression is at most {n} characters", "compute_chars")
+                         + f", this one has {len(expr):,}")
     try:
         tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         raise ValueError(f"not an arithmetic expression: {expr!r}") from None
     names: list[str] = []
     for node in ast.walk(tree):
@@ -126,17 +135,39 @@ def compute_names(expr: str) -> list[str]:
         elif not isinstance(node, (ast.Expression, ast.BinOp, ast.Load, ast.Constant, *_OPS)):
             raise ValueError(f"only + - * / and variable names are allowed, not "
                              f"{type(node).__name__} in {expr!r}")
-        elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+        elif isinstance(node, ast.Constant) and (
+                isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
             raise ValueError(f"only numbers are allowed as constants in {expr!r}")
+        elif isinstance(node, ast.Constant) and not abs(float(node.value)) <= _LARGEST:  # type: ignore[arg-type]
+            raise ValueError(f"the number {node.value!r} is too large in {expr!r}")
     return names
 
 
 def _number(text: str) -> float:
     cleaned = text.replace(",", "").replace("円", "").replace("$", "").strip()
-    return float(cleaned)
+    value = float(cleaned)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _apply(op: ast.operator, a: float, b: float) -> float:
+    """One operation; ZeroDivisionError for a division by zero."""
+    if isinstance(op, ast.Add):
+        return a + b
+    if isinstance(op, ast.Sub):
+        return a - b
+    if isinstance(op, ast.Mult):
+        return a * b
+    if isinstance(op, ast.FloorDiv):
+        return a // b
+    return a / b
 
 
 def compute(expr: str, values: Mapping[str, str]) -> str:
+    """The value of ``expr`` over ``values`` (validated at load; a ``--var`` pin can still
+    make it divide by zero or overflow: a one-line error naming the expression)."""
+
     def ev(node: ast.AST) -> float:
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -150,22 +181,86 @@ def compute(expr: str, values: Mapping[str, str]) -> str:
                                  f"(used in {expr!r})") from None
         if isinstance(node, ast.BinOp):
             a, b = ev(node.left), ev(node.right)
-            if isinstance(node.op, ast.Add):
-                return a + b
-            if isinstance(node.op, ast.Sub):
-                return a - b
-            if isinstance(node.op, ast.Mult):
-                return a * b
-            if isinstance(node.op, (ast.FloorDiv, ast.Div)) and b == 0:
-                raise OpsimError(f"division by zero in {expr!r}")
-            if isinstance(node.op, ast.FloorDiv):
-                return a // b
-            return a / b
+            try:
+                return _apply(node.op, a, b)
+            except ZeroDivisionError:
+                raise OpsimError(f"division by zero in {expr!r}") from None
         raise OpsimError(f"cannot compute {expr!r}")  # pragma: no cover - checked at load
 
-    compute_names(expr)
+    try:
+        compute_names(expr)
+    except ValueError as e:
+        raise OpsimError(str(e)) from None
     result = ev(ast.parse(expr, mode="eval"))
+    if not abs(result) <= _LARGEST:
+        raise OpsimError(f"{expr!r} = {result:g}: too large for an amount")
     return str(int(result)) if float(result).is_integer() else f"{result:.2f}"
+
+
+#: how many combinations of declared values :func:`compute_problem` tries at most
+_COMBINATIONS = 1000
+
+
+def compute_problem(expr: str, possible: Mapping[str, Sequence[str] | None]
+                    ) -> tuple[str | None, list[str] | None]:
+    """At load time: would ``expr`` fail for some declared value of its variables?
+
+    ``possible`` gives each variable's declared values (a fixed value, the choices, an
+    earlier computed variable's possible results) or None when it is generated (Faker) and
+    cannot be known.  Returns (the problem or None, the possible results or None).  A
+    division by a declared zero, a declared value that is not a number and a result too
+    large are problems; generated values are not guessed."""
+    tree = ast.parse(expr, mode="eval")
+
+    def ev(node: ast.AST) -> set[float] | None:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant):
+            return {float(node.value)}  # type: ignore[arg-type]
+        if isinstance(node, ast.Name):
+            declared = possible.get(node.id)
+            if declared is None:
+                return None
+            out = set()
+            for v in declared:
+                try:
+                    out.add(_number(v))
+                except ValueError:
+                    raise _Problem(f"variable '{node.id}' can be {v!r}, which is not a "
+                                   "number") from None
+            return out
+        assert isinstance(node, ast.BinOp)
+        a, b = ev(node.left), ev(node.right)
+        if isinstance(node.op, ast.Div | ast.FloorDiv) and b is not None and 0.0 in b:
+            raise _Problem(f"divides by zero: {ast.unparse(node.right)} can be 0")
+        if a is None or b is None or len(a) * len(b) > _COMBINATIONS:
+            return None
+        results = {_apply(node.op, x, y) for x in a for y in b}
+        if any(not abs(r) <= _LARGEST for r in results):
+            raise _Problem("the result is too large for an amount")
+        return results
+
+    try:
+        found = ev(tree)
+    except _Problem as e:
+        return str(e), None
+    if found is None:
+        return None, None
+    return None, [str(int(r)) if float(r).is_integer() else f"{r:.2f}" for r in sorted(found)]
+
+
+class _Problem(Exception):
+    pass
+
+
+def declared(var: Variable) -> list[str] | None:
+    """The values a (not computed) variable can take without pins: its fixed value or its
+    choices; None when generated or templated (not known before the call)."""
+    if var.choices is not None:
+        return list(var.choices)
+    if var.value is not None and "{" not in var.value:
+        return [var.value]
+    return None
 
 
 def parse_pins(pairs: list[str]) -> dict[str, str]:

@@ -73,24 +73,52 @@ def to_mono_16k(data: npt.NDArray[Any], rate: int) -> Samples:
     return np.ascontiguousarray(np.clip(x, -1.0, 1.0), dtype=np.float32)
 
 
-def load_audio(path: str | Path, *, allow_silent: bool = False) -> Audio:
+def load_audio(path: str | Path, *, allow_silent: bool = False,
+               max_seconds: float | None = None) -> Audio:
     """Read an audio file as 16 kHz mono float32.  :class:`AudioError` when the file is
-    missing, empty, truncated, not audio, too short or (unless ``allow_silent``) silent."""
+    missing (exit code 4), empty, larger than the ``audio_bytes`` limit, longer than
+    ``max_seconds`` (default: the ``audio_seconds`` limit; judged from the header before
+    anything is decoded), truncated, not audio, too short or (unless ``allow_silent``)
+    silent."""
     import soundfile as sf
 
+    from simulator.errors import ExitCode
+    from simulator.limits import current, exceeded
+
+    limits = current()
+    longest = limits.audio_seconds if max_seconds is None else max_seconds
     p = Path(path)
     name = str(path)
     if not p.exists():
-        raise AudioError(f"{name}: no such file")
+        raise AudioError(f"{name}: no such file", ExitCode.NOT_FOUND)
     if not p.is_file():
         raise AudioError(f"{name}: not a file")
     size = p.stat().st_size
     if size == 0:
         raise AudioError(f"{name}: the file is empty")
+    if size > limits.audio_bytes:
+        raise AudioError(f"{name}: {size / 1e6:,.0f} MB; "
+                         + exceeded("a recording file is at most {n} bytes", "audio_bytes"))
     try:
         with sf.SoundFile(p) as f:
             rate, channels, promised = f.samplerate, f.channels, f.frames
-            data = f.read(dtype="float32", always_2d=True)
+            known = 0 < promised < (1 << 62)
+            if known and promised / rate > longest:
+                limit = "audio_seconds" if max_seconds is None else "mic_seconds"
+                raise AudioError(f"{name}: {promised / rate:,.0f} s long; a recording is at "
+                                 f"most {longest:g} s (limit {limit})")
+            # decoded as 32-bit samples it must fit the same byte limit as the file
+            most = min(int(longest * rate), limits.audio_bytes // (4 * channels))
+            if known and promised > most:
+                raise AudioError(f"{name}: {promised * channels * 4 / 1e6:,.0f} MB once decoded "
+                                 f"({channels} channel(s) at {rate} Hz); "
+                                 + exceeded("at most {n} bytes", "audio_bytes")
+                                 + ": convert it to 16 kHz mono")
+            # at most one frame past the limits, whatever the header says
+            data = f.read(frames=most + 1, dtype="float32", always_2d=True)
+            if data.shape[0] > most:
+                raise AudioError(f"{name}: longer than the limits allow ({most / rate:g} s; "
+                                 "limits audio_seconds, audio_bytes)")
     except sf.LibsndfileError as e:
         raise AudioError(f"{name}: not a readable audio file ({_reason(e)})") from None
     except (RuntimeError, ValueError, TypeError) as e:

@@ -59,7 +59,10 @@ class WavMicrophone:
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if isinstance(source, (str, Path)):
-            samples = load_audio(source, allow_silent=True).samples
+            from simulator.limits import current
+
+            samples = load_audio(source, allow_silent=True,
+                                 max_seconds=current().mic_seconds).samples
             self.name = str(source)
         else:
             samples = np.asarray(source, dtype=np.float32)

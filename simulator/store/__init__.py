@@ -27,10 +27,12 @@ from simulator.store.store import (
 )
 
 
-def open_store(db: str | None = None, *, home: Path | None = None) -> Store:
+def open_store(db: str | None = None, *, home: Path | None = None,
+               create: bool = True) -> Store:
     """The store for ``--db`` (URL or SQLite path; default ``$OPSIM_DB_URL`` or the SQLite
-    file in the data folder), schema migrated to the current version."""
-    return Store.open(db, home=home)
+    file in the data folder), schema migrated to the current version.  ``create=False``
+    for commands that only read: a missing SQLite file is not created (see Store.open)."""
+    return Store.open(db, home=home, create=create)
 
 
 def open_session(scenario: Scenario, call: Call | CallRecord, trainee: str | None = None, *,
@@ -40,7 +42,7 @@ def open_session(scenario: Scenario, call: Call | CallRecord, trainee: str | Non
     own = store is None
     st = store or open_store(db)
     try:
-        return st.open_session(scenario, call, trainee or default_trainee(st.home),
+        return st.open_session(scenario, call, default_trainee(st.home) if trainee is None else trainee,
                                owns_store=own)
     except BaseException:
         if own:

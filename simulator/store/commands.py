@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from scoring.scorecard import Scorecard
 from simulator.engine import CallRecord
@@ -90,14 +89,9 @@ def save_run(store: Store, scenario: Scenario, record: CallRecord, scorecard: Sc
              trainee: str | None) -> int:
     from simulator.store.paths import default_trainee
 
-    return store.save_call(scenario, record, scorecard, trainee or default_trainee(store.home))
+    return store.save_call(scenario, record, scorecard, default_trainee(store.home) if trainee is None else trainee)
 
 
 def open_for_run(db: str | None, save: bool) -> Store | None:
     """Open the store before a scripted call so a bad ``--db`` fails before the call."""
     return open_store(db) if save else None
-
-
-def write_bytes(data: bytes, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)

@@ -23,9 +23,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
-from simulator.errors import ExitCode, OpsimError, UnavailableError
+from simulator.errors import CannotWriteError, ExitCode, OpsimError, UnavailableError
 
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -233,8 +239,13 @@ def make_engine(url: str) -> Engine:
         u = u.set(drivername="postgresql+psycopg")
     try:
         if u.get_backend_name() == "sqlite":
-            if u.database and u.database != ":memory:":
-                Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+                folder = Path(u.database).expanduser().parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise CannotWriteError(f"cannot create the folder {folder} for the "
+                                           f"database: {e.strerror or e}") from None
             engine = sa.create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
                                       json_serializer=_json_dumps)
             _sqlite_setup(engine)
@@ -249,14 +260,37 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def database_error(e: DBAPIError, url: URL) -> OpsimError | None:
+    """A database failure a person can act on as a one-line error -- not a database, a
+    read-only or full one, one that cannot be opened -- or None (a bug: keep it)."""
+    shown = (url.database if url.get_backend_name() == "sqlite" and url.database
+             else url.render_as_string(hide_password=True))
+    reason = (str(e.orig).strip().splitlines() or [""])[0] if e.orig is not None else str(e)
+    low = reason.lower()
+    if "not a database" in low or "malformed" in low:
+        return OpsimError(f"{shown}: not an opsim database ({reason})", ExitCode.INVALID_INPUT)
+    if any(x in low for x in ("readonly", "read-only", "disk is full", "disk i/o")):
+        return CannotWriteError(f"{shown}: cannot write to the database ({reason})")
+    if isinstance(e, OperationalError) and "locked" not in low:
+        return UnavailableError(f"cannot open the database {shown}: {reason}")
+    return None
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            yield conn
+    """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit; a read-only
+    or full database is a :class:`CannotWriteError`."""
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+    except DatabaseError as e:
+        mapped = database_error(e, engine.url)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 # ----------------------------------------------------------------------------- migrations
@@ -287,8 +321,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     target = script.get_current_head() if revision == "head" else revision
     try:
         now = current_revision(engine)
-    except OperationalError as e:
-        raise UnavailableError(f"cannot open the database: {e.orig}") from None
+    except DatabaseError as e:
+        mapped = database_error(e, engine.url)
+        if mapped is None:
+            raise
+        raise mapped from None
     if now == target:
         return
     if now is not None and revision == "head":

@@ -2,7 +2,9 @@
 
 * CSV (UTF-8 with BOM so Excel opens Japanese correctly, CRLF rows): ``rows="sessions"``
   gives one row per session (latest score), ``rows="checks"`` one row per check of each
-  session's latest scorecard.
+  session's latest scorecard.  Every cell goes through :func:`simulator.sanitize.csv_cell`:
+  text that a spreadsheet would run as a formula (``=1+2``, ``@SUM(...)``) gets a ``'``
+  in front; numbers stay numbers.
 * JSON: ``{"exported_at", "sessions": [...]}`` with each session's variables, transcript
   (with audio file paths), latest scorecard and score history.
 """
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.sanitize import csv_cell
 from simulator.store.store import SessionDetail, iso
 
 ROWS = ("sessions", "checks")
@@ -82,7 +85,7 @@ def to_csv(details: Sequence[SessionDetail], rows: str = "sessions") -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     w.writeheader()
-    w.writerows(data)
+    w.writerows({k: csv_cell(v) for k, v in row.items()} for row in data)
     return buf.getvalue()
 
 

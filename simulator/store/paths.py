@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import tomllib
 from pathlib import Path
-from typing import Any
 
-from simulator.environment import data_home
+from simulator.environment import CONFIG_FILE, data_home, load_config
 from simulator.errors import ExitCode, OpsimError
 
 DB_FILE = "opsim.db"
-CONFIG_FILE = "config.toml"
 SESSIONS_DIR = "sessions"
 
 __all__ = ["CONFIG_FILE", "DB_FILE", "SESSIONS_DIR", "check_trainee", "data_home",
@@ -44,20 +41,6 @@ def resolve_url(db: str | None, home: Path | None = None) -> str:
     return "sqlite:///" + str(Path(db).expanduser().resolve())
 
 
-def load_config(home: Path | None = None) -> dict[str, Any]:
-    path = (home or data_home()) / CONFIG_FILE
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return {}
-    except OSError as e:
-        raise OpsimError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise OpsimError(f"{path}: not valid TOML: {e}", ExitCode.INVALID_INPUT) from None
-
-
 def default_trainee(home: Path | None = None) -> str:
     """The trainee's name when ``--trainee`` is not given."""
     env = os.environ.get("OPSIM_TRAINEE", "").strip()
@@ -76,9 +59,20 @@ def default_trainee(home: Path | None = None) -> str:
 
 
 def check_trainee(name: str) -> str:
+    """A trainee's name as stored: trimmed, non-empty, at most 200 characters of text
+    without control characters (they would act on the terminal of whoever lists it)."""
+    from simulator.sanitize import terminal
+    from simulator.yamlio import bad_text_at
+
     name = name.strip()
     if not name:
         raise OpsimError("--trainee: the name is empty", ExitCode.USAGE)
     if len(name) > 200:
         raise OpsimError("--trainee: the name is longer than 200 characters", ExitCode.USAGE)
+    if bad_text_at(name) is not None:
+        raise OpsimError(f"--trainee '{terminal(name)}': not valid text (bytes that are not "
+                         "UTF-8)", ExitCode.USAGE)
+    if terminal(name) != name:
+        raise OpsimError(f"--trainee '{terminal(name)}': control characters are not allowed "
+                         "in a name", ExitCode.USAGE)
     return name

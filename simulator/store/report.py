@@ -496,5 +496,6 @@ def build_report(store: Store, *, trainee: str | None = None, scenario: str | No
 
 
 def write_report(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.html, encoding="utf-8")
+    from simulator.files import write_file
+
+    write_file(path, report.html)

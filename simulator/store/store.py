@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from scoring.scorecard import CheckResult, Scorecard
 from simulator.engine import Call, CallRecord, Turn
-from simulator.errors import ExitCode, NotFoundError, OpsimError
+from simulator.errors import CannotWriteError, ExitCode, NotFoundError, OpsimError
 from simulator.schema import Scenario
 from simulator.store import db
 from simulator.store.paths import SESSIONS_DIR, data_home, resolve_url
@@ -64,17 +64,23 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     t = text.strip()
     now = now or datetime.now(UTC)
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if len(t) >= 2 and t[-1].lower() in units and t[:-1].isdigit():
-        return now - timedelta(**{units[t[-1].lower()]: int(t[:-1])})
+    try:
+        if len(t) >= 2 and t[-1].lower() in units and t[:-1].isascii() and t[:-1].isdigit():
+            return now - timedelta(**{units[t[-1].lower()]: int(t[:-1])})
+    except (OverflowError, ValueError):
+        raise OpsimError(f"--since {text!r}: too far back", ExitCode.USAGE) from None
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
         raise OpsimError(f"--since {text!r}: expected a date (2026-11-01), a date and time "
                          "(2026-11-01T09:00) or a span back from now (30m, 12h, 7d, 2w)",
                          ExitCode.USAGE) from None
-    if dt.tzinfo is None:
-        dt = dt.astimezone()  # local time
-    return dt.astimezone(UTC)
+    try:
+        if dt.tzinfo is None:
+            dt = dt.astimezone()  # local time
+        return dt.astimezone(UTC)
+    except (OverflowError, OSError, ValueError):
+        raise OpsimError(f"--since {text!r}: out of range", ExitCode.USAGE) from None
 
 
 # ----------------------------------------------------------------------------- read models
@@ -272,6 +278,20 @@ def _turn_from_row(r: Any) -> Turn:
                 read_back=dict(r.read_back), gives=list(r.gives))
 
 
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist (else None)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" \
+            or u.database.startswith("file:"):
+        return None
+    path = Path(u.database).expanduser()
+    return None if path.exists() else path
+
+
+#: the largest id a database row can have (SQLite and PostgreSQL BIGINT)
+_MAX_ID = 2**63 - 1
+
+
 # ----------------------------------------------------------------------------- the store
 
 
@@ -286,11 +306,23 @@ class Store:
             db.migrate(self.engine)
 
     @classmethod
-    def open(cls, db_url: str | None = None, *, home: Path | None = None) -> Store:
+    def open(cls, db_url: str | None = None, *, home: Path | None = None,
+             create: bool = True) -> Store:
         """``db_url``: ``--db`` (URL or SQLite file path); default ``$OPSIM_DB_URL`` or the
-        SQLite file in the data folder.  Creates / migrates the schema."""
+        SQLite file in the data folder.  Creates / migrates the schema.
+
+        ``create=False`` (the commands that only read): a SQLite file that does not exist
+        is not created -- a ``--db`` file is not found (exit 4), the default one reads as
+        an empty store (no sessions yet)."""
         home = home or data_home()
-        return cls(resolve_url(db_url, home), home)
+        url = resolve_url(db_url, home)
+        if not create:
+            missing = _missing_sqlite_file(url)
+            if missing is not None:
+                if db_url is not None and db_url.strip():
+                    raise NotFoundError(f"{missing}: no such database file")
+                return cls("sqlite://", home)  # in memory: nothing stored yet
+        return cls(url, home)
 
     @property
     def display_url(self) -> str:
@@ -392,11 +424,19 @@ class Store:
             if gone:
                 dead.append(int(r.id))
         if dead:
+            try:
+                self._mark_incomplete(dead)
+            except CannotWriteError:
+                return []  # a read-only database: list them as they are
+        return dead
+
+    def _mark_incomplete(self, dead: list[int]) -> None:
+        s = db.sessions
+        if dead:
             with db.write_tx(self.engine) as conn:
                 conn.execute(s.update().where(s.c.id.in_(dead), s.c.status == "in_progress").values(
                     status="incomplete", outcome=sa.func.coalesce(s.c.outcome, "incomplete"),
                     ended_at=sa.func.coalesce(s.c.ended_at, s.c.updated_at, s.c.started_at)))
-        return dead
 
     # ------------------------------------------------------------------ reading
 
@@ -491,7 +531,7 @@ class Store:
         return [out[i] for i in ids]
 
     def session(self, session_id: int) -> SessionDetail:
-        found = self.sessions(ids=[session_id])
+        found = self.sessions(ids=[session_id]) if 0 < session_id <= _MAX_ID else []
         if not found:
             raise NotFoundError(f"no session {session_id} in {self.display_url}")
         return self.details(found)[0]

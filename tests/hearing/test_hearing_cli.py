@@ -18,7 +18,7 @@ def test_transcribe_json_with_a_bad_file_among_good_ones(model_cache: Path, tmp_
     bad.write_text("not audio")
     res = CliRunner().invoke(app, ["transcribe", str(bad), str(good), str(tmp_path / "gone.wav"),
                                    "--lang", "en", "--json"])
-    assert res.exit_code == 5, res.output
+    assert res.exit_code == 4, res.output  # a missing file among them: "not found"
     out = json.loads(res.stdout)
     assert [o["file"] for o in out] == [str(bad), str(good), str(tmp_path / "gone.wav")]
     assert "not a readable audio file" in out[0]["error"]
