@@ -159,8 +159,8 @@ def scenarios_export_cmd(scenario_id: Annotated[str, typer.Argument(help="A stor
                          output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
                          db: DbOpt = None) -> None:
     """Write a stored scenario's YAML (exactly as saved) to a file or stdout."""
-    from simulator.store import open_store
     from simulator.files import write_file
+    from simulator.store import open_store
     from simulator.store.scenarios import StoredScenarios
 
     with open_store(db, create=False) as st:
@@ -476,8 +476,8 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="csv or json.")
                trainee: WhoOpt = None, scenario: ScenarioOpt = None, since: SinceOpt = None,
                db: DbOpt = None) -> None:
     """Export sessions for spreadsheets (CSV, UTF-8 with BOM) or scripts (JSON)."""
-    from simulator.store import open_store, parse_since
     from simulator.files import write_file
+    from simulator.store import open_store, parse_since
     from simulator.store.export import ROWS, csv_bytes, to_json
 
     if fmt not in ("csv", "json"):
