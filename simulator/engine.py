@@ -31,6 +31,8 @@ OUTCOMES = ("completed", "escalated", "hung_up", "incomplete")
 #: intents whose presence means the reply engaged with the customer (no "ignored" penalty)
 _ENGAGING = {"apology", "empathy", "readback", "propose_remedy", "ask_consent", "thanks",
              "confirm", "hold", "handoff", "feedback_thanks", "report", "explain", "ask_detail"}
+#: intents that answer a customer's question for information (送料は？ いつ届く？)
+_INFORMING = {"explain", "handoff", "no_knowledge", "propose_remedy"}
 IGNORED_PENALTY = 0.7  # mood added when a reply neither moved the call nor engaged
 INTERRUPT_PENALTY = 1.5  # mood added when the trainee talks over the customer
 SILENCE_PENALTY = 1.0  # mood added for no answer
@@ -160,7 +162,6 @@ class Call:
         self._read_now: dict[str, dict[str, str | None]] = {}
         self._offers = 0  # offers the trainee made (pushed again: PUSH_PENALTY)
         self._reactions = 0  # reaction lines said (picks the next variant)
-        self._told_unfinished = False  # the customer said the business is not done
         self.asked: set[str] = set()
         self.read_back: dict[str, matching.Match] = {}
         self.given: list[str] = []
@@ -288,6 +289,48 @@ class Call:
         return [sid for sid, slot in self.scenario.slots.items()
                 if slot.readback and sid in self.slots.customer and sid not in self.given]
 
+    def _farewell(self, text: str) -> bool:
+        lex = lexicon.lexicon(self.language)
+        return lex.farewells.search(lex.key(text)) is not None
+
+    def _question_pending(self) -> bool:
+        """Is the customer's last line a question (送料は？ いつ届く？) still unanswered?  Not
+        when the reply that led here already said what the state waits for (the total told
+        with the read-back, asked for again by the customer)."""
+        turns = self.record.turns
+        here: list[Turn] = []  # the customer's lines since the call came to this state
+        for t in reversed(turns):
+            if t.speaker != "customer":
+                continue
+            if t.state != self.state:
+                break
+            here.append(t)
+        if not any(t.text.rstrip().endswith(("？", "?")) for t in here):
+            return False
+        entered = here[-1].index
+        # a question for information: the state waits for an explanation (送料, 期限...), not
+        # for an apology or a thank-you
+        # or for a detail the trainee tells (the payment deadline)
+        builtin = set(lexicon.INTENTS)
+        rules = self.scenario.states[self.state].on
+        waits = {r.intent for r in rules if r.intent
+                 and (r.intent in _INFORMING or r.intent not in builtin)}
+        tells = {r.read_back for r in rules if r.read_back
+                 and r.read_back not in self.slots.customer}
+        before = [t for t in turns[:entered] if t.speaker == "trainee"][-1:]
+        said = set(before[0].intents) if before else set()
+        answered = bool(said & waits) or any(s in self.read_back for s in tells)
+        return bool(waits or tells) and not answered
+
+    def _goodbye_state(self) -> str | None:
+        """The ending a goodbye leads to: a ``completed`` state the scenario reaches by a
+        closing or thanks rule, else its first ``completed`` state."""
+        sc = self.scenario
+        done = [n for n, st in sc.states.items() if st.end == "completed"]
+        by_rule = [r.goto for st in sc.states.values() for r in st.on
+                   if r.intent in ("closing", "thanks") and r.goto in done]
+        return (by_rule or done or [None])[0]
+
     def _reaction_kind(self, found: list[str], u: Utterance) -> str | None:
         if "blame" in found:
             return "blame"
@@ -312,17 +355,22 @@ class Call:
         dest = self.state
         st = sc.states[dest]
         missing = self.missing()
+        farewell = self._farewell(u.text)
+        if not moved and farewell and not self._question_pending():
+            # the trainee says goodbye where the scenario has no rule for it: the call ends
+            # (unless the customer's own question is still unanswered: they ask again)
+            end = self._goodbye_state()
+            if end is not None:
+                self.machine.set_state(end)
+                dest, st = end, sc.states[end]
         if st.end is not None:
-            if (st.end == "completed" and missing and not self._told_unfinished
-                    and ("closing" in found or "thanks" in found)):
-                # the trainee closes before the business is done: the customer says so first
-                self._told_unfinished = True
-                self.machine.set_state(state_before)
-                return self._customer_says(state_before, text=dialogue.unfinished(
-                    sc, missing, hanging_up=False), gives=[])
             line = self._state_line(dest)
-            if st.end == "hung_up" and missing:
-                line = f"{line} {dialogue.unfinished(sc, missing, hanging_up=True)}"
+            if missing and st.end in ("completed", "hung_up"):
+                # business not done: the customer says so before the call ends
+                note = dialogue.unfinished(sc, missing, hanging_up=st.end == "hung_up")
+                line = f"{note} {line}" if st.end == "completed" else f"{line} {note}"
+                if lang == "ja":
+                    line = line.replace(" ", "")
             return self._customer_says(dest, text=line)
         customer = self.slots.customer
         # details asked are answered when the call moved (a state that only insists on,

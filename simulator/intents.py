@@ -79,6 +79,7 @@ class Lexicon:
     mood: dict[str, float]
     ask_keywords: dict[str, Matcher]
     requests: Matcher  # a request for details without a question mark (…をお願いします)
+    farewells: Matcher  # the trainee saying goodbye (お電話ありがとうございました, goodbye)
     reactions: dict[str, dict[str, list[str]]]  # kind -> mood band -> the customer's lines
 
     def key(self, text: str) -> str:
@@ -122,7 +123,8 @@ def lexicon(language: str) -> Lexicon:
         assert isinstance(bands, dict), kind
         reactions[str(kind)] = {str(b): [str(x) for x in (lines if isinstance(lines, list) else [])]
                                 for b, lines in bands.items()}
-    return Lexicon(language, matchers, mood, ask, requests, reactions)
+    farewells = _matcher(language, [str(p) for p in (doc.get("farewells") or [])])
+    return Lexicon(language, matchers, mood, ask, requests, farewells, reactions)
 
 
 def recognise(text: str, language: str,

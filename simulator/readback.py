@@ -17,7 +17,8 @@ The rules:
 - a value the customer has not told yet is no read-back: offering choices before the
   customer chose (S、M、Lがございますが？) asks for the detail, and a value said before it
   was told is ``untold`` (the customer questions it; not for ``text`` details, which the
-  trainee often offers first: 返金かご交換か);
+  trainee often offers first: 返金かご交換か); a ``text`` detail drawn from a ``choices``
+  variable has the other choices as its wrong values (返金 read back for 交換);
 - a reply *asks for* a detail when it names the detail (the lexicon's ask keywords or the
   slot's own ``ask`` phrases) in a question or a request (…をお願いします); several details
   asked in one reply are listed in the order they were named;
@@ -69,9 +70,15 @@ class SlotValues:
     families: dict[str, tuple[str | None, str | None]]  # name slots: family name, its reading
     shop: str
     customer: frozenset[str]  # slots the customer tells (the trainee tells the others)
+    #: text slots drawn from a ``choices`` variable: the other choices (a wrong value said)
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario, variables: Mapping[str, str]) -> SlotValues:
+        def companion_of(value: str) -> str:
+            used = template.fields(value)
+            return used[0] if len(used) == 1 and value.strip() == "{" + used[0] + "}" else ""
+
         def companion(value: str, suffix: str) -> str | None:
             used = template.fields(value)
             if len(used) == 1 and value.strip() == "{" + used[0] + "}":
@@ -85,7 +92,12 @@ class SlotValues:
             families={sid: (companion(s.value, "_family"), companion(s.value, "_family_reading"))
                       for sid, s in scenario.slots.items() if s.kind == "name"},
             shop=variables.get("shop", ""),
-            customer=frozenset(g for st in scenario.states.values() for g in st.gives))
+            customer=frozenset(g for st in scenario.states.values() for g in st.gives),
+            alternatives={sid: tuple(c for c in scenario.variables[used].choices or []
+                                     if c != variables.get(used))
+                          for sid, s in scenario.slots.items() if s.kind == "text"
+                          for used in [companion_of(s.value)] if used in scenario.variables
+                          and scenario.variables[used].choices})
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,10 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
         m = matching.find(slot.kind, slots.values[sid], said, lang,
                           reading=slots.readings.get(sid), family=family,
                           family_reading=family_reading)
+        if m.status == "absent" and slots.alternatives.get(sid):
+            # a text detail drawn from choices: another choice said is a wrong value
+            m = next((matching.Match("mismatch", alt) for alt in slots.alternatives[sid]
+                      if matching.find("text", alt, said, lang).status == "match"), m)
         heard = _verified(sid, slot.kind, slots.values[sid], lang, numbers)
         if heard is not None:
             m = heard

@@ -100,10 +100,12 @@ def test_the_customer_says_business_is_unfinished_before_the_call_ends() -> None
     call.reply("恐れ入りますが、色とサイズ、枚数をお伺いしてもよろしいでしょうか")
     call.reply("ネイビーのMサイズを7枚ですね。")
     line = call.reply("ありがとうございました。失礼いたします。")
-    assert line.text == "あの、まだお名前とご住所とお電話番号とお支払い方法をお伝えしていないんですが。"
-    assert not line.ended
-    line = call.reply("ありがとうございました。失礼いたします。")  # closing anyway
-    assert line.ended
+    assert line.text.startswith(
+        "あの、まだお名前とご住所とお電話番号とお支払い方法をお伝えしていないんですが。")
+    assert line.ended and line.outcome == "completed"
+    card = score_call(call.scenario, call.record)
+    assert (next(c for c in card.checks if c.id == "readback.phone").evidence or "").startswith(
+        "never asked")
 
 
 def test_blame_to_an_angry_caller_gets_its_own_reaction() -> None:
