@@ -157,6 +157,23 @@ def restates_digits(text: str, language: str) -> bool:
     return any(_ENDS_WITH_DIGITS.search(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
 
 
+_SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
+
+
+def _asked_in_a_question(text: str, language: str, kind: str, phrases: Sequence[str]) -> int | None:
+    """Where a sentence that is a question names a detail of this kind (None: none does)."""
+    offset = 0
+    for m in _SENTENCE.finditer(text):
+        s = m.group(0)
+        body = s.rstrip("。.!！ \n")
+        question = "?" in s or "？" in s or body.endswith(("か", "かね", "でしょうか"))
+        at = lexicon.ask_position(body, language, kind, phrases) if question else None
+        if at is not None:
+            return offset + at
+        offset += len(s)
+    return None
+
+
 def asking(text: str, language: str, intents: Collection[str]) -> bool:
     """Is the reply a question or a request (so naming a detail asks for it)?"""
     if "ask_detail" in intents or "?" in text or "？" in text:
@@ -191,8 +208,12 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
         heard = _verified(sid, slot.kind, slots.values[sid], lang, numbers)
         if heard is not None:
             m = heard
-        at = lexicon.ask_position(text, lang, slot.kind, slot.ask) if question else None
         told = sid not in slots.customer or sid in given
+        at = lexicon.ask_position(text, lang, slot.kind, slot.ask) if question else None
+        if at is not None and told and sid in slots.customer:
+            # a detail already told is asked again only by a question naming it
+            # (返品伝票にご注文番号をご記入ください names it, asks nothing)
+            at = _asked_in_a_question(text, lang, slot.kind, slot.ask)
         if m.status != "absent" and not told and at is not None and "readback" not in intents:
             # offering choices before the customer said theirs asks for the detail
             # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
