@@ -16,15 +16,7 @@ from __future__ import annotations
 
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
-
-LABELS = {
-    "ja": {"quantity": "数量", "phone": "お電話番号", "name": "お名前", "address": "ご住所",
-           "size": "サイズ", "colour": "色", "money": "金額", "date": "日付",
-           "payment": "お支払い方法", "code": "番号", "text": "内容"},
-    "en": {"quantity": "quantity", "phone": "phone number", "name": "name",
-           "address": "address", "size": "size", "colour": "colour", "money": "amount",
-           "date": "date", "payment": "payment method", "code": "number", "text": "detail"},
-}
+from simulator import dialogue
 
 
 def confirming(tv: TurnView) -> bool:
@@ -33,11 +25,8 @@ def confirming(tv: TurnView) -> bool:
 
 
 def label(view: CallView, sid: str) -> str:
-    slot = view.scenario.slots[sid]
-    default = LABELS.get(view.language, LABELS["en"]).get(slot.kind, sid)
-    if slot.label and (view.language == "ja" or slot.label.isascii()):
-        return slot.label
-    return default
+    """How the detail is called on the card (the dialogue stage's label)."""
+    return dialogue.label(view.scenario, sid)
 
 
 def model_phrase(view: CallView, sid: str) -> str:

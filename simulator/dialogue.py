@@ -49,7 +49,8 @@ def label(scenario: Scenario, sid: str) -> str:
     slot = scenario.slots[sid]
     default = LABELS.get(scenario.language, LABELS["en"]).get(slot.kind, sid)
     if slot.label and (scenario.language == "ja" or slot.label.isascii()):
-        return slot.label
+        # English lines put their own article: "the remedy chosen" -> "remedy chosen"
+        return slot.label.removeprefix("the ") if scenario.language == "en" else slot.label
     return default
 
 

@@ -329,7 +329,8 @@ class Call:
         done = [n for n, st in sc.states.items() if st.end == "completed"]
         by_rule = [r.goto for st in sc.states.values() for r in st.on
                    if r.intent in ("closing", "thanks") and r.goto in done]
-        return (by_rule or done or [None])[0]
+        found = by_rule or done
+        return found[0] if found else None
 
     def _reaction_kind(self, found: list[str], u: Utterance) -> str | None:
         if "blame" in found:
@@ -373,9 +374,10 @@ class Call:
                     line = line.replace(" ", "")
             return self._customer_says(dest, text=line)
         customer = self.slots.customer
-        # details asked are answered when the call moved (a state that only insists on,
-        # say, an apology keeps insisting)
-        ask = [sid for sid in decision.asked if sid in customer] if moved else []
+        # details asked are answered when the call moved, or by a customer who is not
+        # angry (an angry one insists on their point: a state that waits for an apology)
+        answers_now = moved or band(self.mood) != "angry"
+        ask = [sid for sid in decision.asked if sid in customer] if answers_now else []
         wrong = [sid for sid, m in decision.read_back.items() if m.status == "mismatch"]
         right = [sid for sid, m in decision.read_back.items() if m.status == "match"]
         untold = [sid for sid in decision.untold if sid in customer]

@@ -87,6 +87,11 @@ class Lexicon:
 
 
 def _matcher(language: str, phrases: Iterable[str]) -> Matcher:
+    return _cached_matcher(language, tuple(phrases))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_matcher(language: str, phrases: tuple[str, ...]) -> Matcher:
     lits: list[str] = []
     pats: list[re.Pattern[str]] = []
     for p in phrases:

@@ -89,6 +89,7 @@ _O_ROW = set("おこごそぞとどのほぼぽもよろょをうくぐすずつ
 _E_ROW = set("えけげせぜてでねへべぺめれ")
 
 
+@functools.lru_cache(maxsize=16384)
 def phonetic(kana: str) -> str:
     """A reading key that ignores how long vowels are written (サトウ = サトー = さとう)."""
     h = jaconv.kata2hira(unicodedata.normalize("NFKC", kana))
@@ -103,6 +104,7 @@ def phonetic(kana: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=16384)
 def reading_of(text: str) -> str:
     """The phonetic key of ``text``: kanji read by OpenJTalk when it is installed, kana as
     written otherwise."""

@@ -6,6 +6,7 @@ lower case, katakana -> hiragana, and no spaces or punctuation.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,6 +19,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@functools.lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """A matching key: NFKC, lower case, hiragana, no spaces or punctuation."""
     t = nfkc(text).lower()
@@ -25,6 +27,7 @@ def fold(text: str) -> str:
     return _PUNCT.sub("", t)
 
 
+@functools.lru_cache(maxsize=16384)
 def fold_words(text: str) -> str:
     """Like :func:`fold` but keeps single spaces between words (for English phrases)."""
     t = nfkc(text).lower()

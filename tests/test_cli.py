@@ -203,7 +203,11 @@ def test_run_text_output(tmp_path: Path) -> None:
     res = runner.invoke(cli.app, ["run", "order_with_sizes", "--replies", str(replies),
                                   "--no-save"])
     assert res.exit_code == 0, res.output
-    assert "outcome: incomplete" in res.stdout
+    # a goodbye before the order: the customer says what is missing and the call ends
+    assert "outcome: completed" in res.stdout and "まだ色とサイズ" in res.stdout
+    card = res.stdout[res.stdout.index("== "):]
+    assert card.splitlines()[1].startswith("   不合格の理由: ")  # why it failed, first
+    assert "never asked" in card
 
 
 def test_unknown_scenario_exit_4_one_line(tmp_path: Path) -> None:
