@@ -76,11 +76,11 @@ def check(view: CallView, sid: str) -> Verdict:
                        rights[-1].index)
     was_asked = any(sid in tv.asked for tv in view.trainee)
     trainee_tells = not any(sid in st.gives for st in view.scenario.states.values())
-    asked = (pick(lang, f"never told: {lab}をお伝えしていません",
+    asked = (pick(lang, f"{lab}をお伝えしていません",
                   f"never told: the {lab} was not told") if trainee_tells else
-             pick(lang, "asked but not read back: お伺いしましたが復唱していません",
+             pick(lang, "お伺いしましたが復唱していません",
                   "asked but not read back") if was_asked else
-             pick(lang, "told but not read back: お客様がおっしゃった内容を復唱していません",
+             pick(lang, "お客様がおっしゃった内容を復唱していません",
                   "told but not read back: the customer said it, it was not read back"))
     return Verdict(cid, False, expected, None, asked,
                    pick(lang, f"{lab}を復唱していません。聞き取った内容は必ず復唱して確認しましょう。"
@@ -97,11 +97,11 @@ def _not_captured(view: CallView, sid: str) -> Verdict:
     lab = label(view, sid)
     asked = [tv for tv in view.trainee if sid in tv.asked]
     if asked:
-        evidence = pick(lang, f"asked but not read back: {lab}をお伺いしましたが、お聞きして復唱するまでに至っていません",
+        evidence = pick(lang, f"{lab}をお伺いしましたが、お聞きして復唱するまでに至っていません",
                         f"asked but not read back: the {lab} was asked for, never told and read back")
         turn: int | None = asked[-1].index
     else:
-        evidence = pick(lang, f"never asked: {lab}を一度もお伺いしていません",
+        evidence = pick(lang, f"{lab}を一度もお伺いしていません",
                         f"never asked: the {lab} was never asked for")
         turn = None
     return Verdict(cid, False, view.slot_values[sid], None, evidence,

@@ -160,6 +160,7 @@ class Call:
         self._intents: list[str] = []
         self._asked_now: list[str] = []
         self._read_now: dict[str, dict[str, str | None]] = {}
+        self._fired: Rule | None = None  # the rule that moved the call on the last reply
         self._offers = 0  # offers the trainee made (pushed again: PUSH_PENALTY)
         self._reactions = 0  # reaction lines said (picks the next variant)
         self.asked: set[str] = set()
@@ -247,6 +248,8 @@ class Call:
             ok = False
         if ok and rule.also is not None:
             ok = rule.also in self._intents
+        if ok:
+            self._fired = rule
         return ok
 
     # ------------------------------------------------------------------ turns
@@ -292,6 +295,26 @@ class Call:
     def _farewell(self, text: str) -> bool:
         lex = lexicon.lexicon(self.language)
         return lex.farewells.search(lex.key(text)) is not None
+
+    def _told_already(self) -> None:
+        """The call came to a state whose line asks for information (合計はいくら？) that
+        another part of the same reply already gave (the read-back moved the call, the
+        total was told too): the customer does not ask, the call moves on once more."""
+        st = self.scenario.states[self.state]
+        lines = st.lines(band(self.mood))
+        if st.end is not None or not lines or not all(
+                x.rstrip().endswith(("?", "？")) for x in lines):
+            return
+        fired = self._fired
+        used = {fired.intent, fired.also} if fired is not None else set()
+        builtin = set(lexicon.INTENTS)
+        for rule in st.on:
+            informing = rule.intent is not None and (
+                rule.intent in _INFORMING or rule.intent not in builtin)
+            if informing and rule.intent not in used and rule.goto != self.state \
+                    and self._holds(rule):
+                self.machine.set_state(rule.goto)
+                return
 
     def _question_pending(self) -> bool:
         """Is the customer's last line a question (送料は？ いつ届く？) still unanswered?  Not
@@ -501,7 +524,10 @@ class Call:
             self._picked_up = True
             return self._customer_says(self.state)
 
+        self._fired = None
         moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
+        if moved:
+            self._told_already()
         heard = bool(read_now or decision.untold or asked_now)
         if not moved and not (set(found) & _ENGAGING) and not heard and not u.silence:
             self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)

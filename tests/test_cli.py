@@ -207,7 +207,7 @@ def test_run_text_output(tmp_path: Path) -> None:
     assert "outcome: completed" in res.stdout and "まだ色とサイズ" in res.stdout
     card = res.stdout[res.stdout.index("== "):]
     assert card.splitlines()[1].startswith("   不合格の理由: ")  # why it failed, first
-    assert "never asked" in card
+    assert "色を一度もお伺いしていません" in card  # never asked
 
 
 def test_unknown_scenario_exit_4_one_line(tmp_path: Path) -> None:

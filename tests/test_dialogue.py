@@ -104,8 +104,8 @@ def test_the_customer_says_business_is_unfinished_before_the_call_ends() -> None
         "あの、まだお名前とご住所とお電話番号とお支払い方法をお伝えしていないんですが。")
     assert line.ended and line.outcome == "completed"
     card = score_call(call.scenario, call.record)
-    assert (next(c for c in card.checks if c.id == "readback.phone").evidence or "").startswith(
-        "never asked")
+    assert next(c for c in card.checks if c.id == "readback.phone").evidence == (
+        "お電話番号を一度もお伺いしていません")  # never asked
 
 
 def test_blame_to_an_angry_caller_gets_its_own_reaction() -> None:

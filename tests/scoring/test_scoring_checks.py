@@ -8,6 +8,7 @@ from scoring_helpers import record
 
 from scoring import score_call
 from scoring.scorecard import Scorecard
+from simulator.scenarios import find_scenario
 from simulator.schema import Scenario
 
 ORDER_VARS = {"shop": "ファッション通販ミドリ", "item": "リネンシャツ", "color": "黒", "size": "M",
@@ -75,11 +76,21 @@ def test_every_slot_is_on_every_card_and_a_detail_never_told_fails(order_ja: Sce
         assert check(card, "readback.phone").passed
         size = check(card, "readback.size")
         assert size.passed is False and size.points == 0 and size.max_points == 2
-        assert (size.evidence or "").startswith("never asked")
+        assert size.evidence == "サイズを一度もお伺いしていません"  # never asked
     asked = order_call(order_ja, "サイズはいかがなさいますか？")
-    assert (check(asked, "readback.size").evidence or "").startswith("asked but not read back")
+    assert check(asked, "readback.size").evidence == (  # asked but not read back
+        "サイズをお伺いしましたが、お聞きして復唱するまでに至っていません")
     told = order_call(order_ja, "かしこまりました。")
-    assert (check(told, "readback.phone").evidence or "").startswith("told but not read back")
+    assert check(told, "readback.phone").evidence == "お客様がおっしゃった内容を復唱していません"
+    en = find_scenario("order_with_sizes", "en")
+    en_vars = {**{n: "x" for n in en.variables}, "size": "M", "phone": "415-555-0172",
+               "customer_name_reading": "x", "customer_name_family": "x",
+               "customer_name_family_reading": "x", "address_postcode": "1"}
+    card = score_call(en, record(en, en_vars, [
+        ("customer", "Hello.", 2.0), ("trainee", "What size would you like?", 2.0)]))
+    assert check(card, "readback.size").evidence == (
+        "asked but not read back: the size was asked for, never told and read back")
+    assert check(card, "readback.phone").evidence == "never asked: the phone number was never asked for"
 
 
 # ----------------------------------------------------------------------------- numbers
