@@ -6,9 +6,9 @@ on folded text (see :mod:`simulator.textnorm`) so kana/kanji width and case vari
 match; regular expressions (``re:``) cover looser patterns.
 
 A scenario's patterns are checked when it is loaded (:func:`pattern_problem`: they
-compile, repeat no repeat like ``(a+)+``, and finish quickly on a long reply made of
-their own characters) and matched with a time limit (``regex_seconds``), so that no reply
-can make a call hang on catastrophic backtracking.
+compile and finish quickly on long replies made of their own characters) and matched with
+a time limit (``regex_seconds``, the ``regex`` engine), so that no reply can make a call
+hang on catastrophic backtracking.
 """
 
 from __future__ import annotations
@@ -214,9 +214,10 @@ def _characters(items: Any, out: set[str]) -> None:
 
 
 def pattern_problem(phrase: str) -> str | None:
-    """Why a ``re:`` phrase cannot be used, or None: it must compile, must not repeat a
-    repeat, and must finish within ``regex_seconds`` on replies of the longest allowed
-    length (``reply_chars``) made of its own characters."""
+    """Why a ``re:`` phrase cannot be used, or None: it must compile and must finish within
+    ``regex_seconds`` on replies of the longest allowed length (``reply_chars``) made of
+    its own characters -- runs of one, runs of two alternating, all of them in turn --
+    which is where catastrophic backtracking shows (``(a+)+b``, ``(a|aa)+b``)."""
     text = phrase[3:]
     try:
         parsed = sre_parse.parse(text)
@@ -225,21 +226,21 @@ def pattern_problem(phrase: str) -> str | None:
         return f"'re:{text}' is not a valid regular expression: {e}"
     except (RecursionError, OverflowError, MemoryError):
         return f"'re:{text}' is too complex a regular expression"
-    if _nested_repeat(parsed):
-        return (f"'re:{text}' repeats a repeat (like (a+)+): such a pattern can take "
-                "exponential time on a reply that almost matches; repeat once, e.g. a+")
     limits = current()
-    chars: set[str] = set()
-    _characters(parsed, chars)
-    chars = set(sorted(chars)[:16]) | {"a", " ", "1", "あ"}
+    found: set[str] = set()
+    _characters(parsed, found)
+    chars = sorted(found)[:8] + [c for c in ("a", " ", "1", "あ") if c not in found]
     n = limits.reply_chars
-    probes = [c * n for c in sorted(chars)] + ["".join(sorted(chars)) * (n // len(chars))]
+    probes = [c * n for c in chars] + ["".join(chars) * (n // len(chars))]
+    probes += [(a + b) * (n // 2) for i, a in enumerate(chars) for b in chars[i + 1:]]
     for probe in probes:
         for reply in (probe, probe[:-1] + "\x00"):
             try:
                 pattern.search(reply, timeout=limits.regex_seconds)
             except TimeoutError:
-                return (f"'re:{text}' takes more than {limits.regex_seconds:g} s on a "
-                        f"{n:,}-character reply (catastrophic backtracking; limit "
-                        "regex_seconds): simplify it")
+                nested = _nested_repeat(parsed)
+                return (f"'re:{text}' {'repeats a repeat and ' if nested else ''}takes more "
+                        f"than {limits.regex_seconds:g} s on a {n:,}-character reply "
+                        "(catastrophic backtracking; limit regex_seconds): "
+                        + ("repeat once, e.g. a+ for (a+)+" if nested else "simplify it"))
     return None

@@ -146,15 +146,35 @@ def _verified(sid: str, kind: str, value: str, language: str,
 
 
 _SENTENCES = re.compile(r"[。.!?！？\n]+")
-_ENDS_WITH_DIGITS = re.compile(
-    r"\d(?:[\d\s\-‐－ー−の、,]*\d){2,}\s*(?:です|でございます|ですね|でございますね|ね)?\s*$")
+_DIGIT_SEPARATORS = "-‐－ー−の、,"
+_ENDINGS = ("でございますね", "でございます", "ですね", "です", "ね")
+
+
+def _ends_with_digits(sentence: str) -> bool:
+    """The sentence ends with a run of at least 3 digits (spaces and separators between
+    them), perhaps followed by です / ね.  A scan from the end, not a regular expression:
+    ``\\d(?:[...]*\\d){2,}`` backtracks for minutes on a long reply such as 7-7-7-..."""
+    s = sentence.rstrip()
+    for end in _ENDINGS:
+        if s.endswith(end):
+            s = s[: -len(end)].rstrip()
+            break
+    if not s[-1:].isdecimal():
+        return False
+    digits = 0
+    for ch in reversed(s):
+        if ch.isdecimal():
+            digits += 1
+        elif not (ch.isspace() or ch in _DIGIT_SEPARATORS):
+            break
+    return digits >= 3
 
 
 def restates_digits(text: str, language: str) -> bool:
     """A sentence that ends with a digit string restates it ("Order number 48150962.",
     「ご注文番号、37014729。」); 「090-1234-5678に後ほどご連絡します」 only mentions it."""
     norm = matching.normalize(text, language)
-    return any(_ENDS_WITH_DIGITS.search(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
+    return any(_ends_with_digits(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
 
 
 _SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")

@@ -3,6 +3,7 @@ logic lives here so that ``cli.py`` only parses options."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,13 +73,12 @@ def say(text: str, out: Path | str, *, language: str = "ja", backend: str | None
     d = Delivery(language=language, backend=backend, voice=voice, speed=speed, pitch=pitch,
                  volume=volume, band=mood_band(mood), telephone=telephone)
     r = (cache or TtsCache()).render(text, d)
+    from simulator.files import write_file
+
     path = Path(out)
-    if path.parent != Path():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        sf.write(str(path), r.audio.samples, r.audio.rate, subtype="PCM_16", format="WAV")
-    except (sf.LibsndfileError, OSError) as e:
-        raise OpsimError(f"{path}: cannot write the WAV file: {e}") from None
+    wav = io.BytesIO()
+    sf.write(wav, r.audio.samples, r.audio.rate, subtype="PCM_16", format="WAV")
+    write_file(path, wav.getvalue())  # a folder, a link, a full disk: a one-line error
     return SaidLine(path, r.audio.duration, r.audio.rate, r.text, r.source)
 
 
