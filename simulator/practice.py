@@ -156,7 +156,9 @@ class SpokenCall:
 
     def __init__(self, call: Call, env: Environment, session_dir: Path, *,
                  writer: Any = None, device: bool | None = None,
-                 end_pause_s: float = END_PAUSE_S) -> None:
+                 end_pause_s: float = END_PAUSE_S, output: Any = None) -> None:
+        """``output``: where the customer's lines go (an AudioOutput, e.g. a browser
+        transport); default: the device and/or the session folder (``device``)."""
         from simulator.spoken import Ear
         from simulator.voice.customer import CustomerVoice
         from simulator.voice.playback import open_output
@@ -166,7 +168,8 @@ class SpokenCall:
         self.session_dir = session_dir
         self.writer = writer
         self.ear = Ear.for_call(call)
-        self.voice = CustomerVoice.for_scenario(call.scenario, open_output(session_dir, device=device))
+        self.voice = CustomerVoice.for_scenario(
+            call.scenario, output if output is not None else open_output(session_dir, device=device))
         self.timings = TurnTimings()
         self._playing: Any = None  # the customer's line being played
         self._customer_until = 0.0  # stream time until which the customer is talking

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, WebSocket
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,9 @@ class StartCall(Body):
     language: Literal["ja", "en"] = "ja"
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
                              description="the same seed gives the same call (default: random)")
+    variables: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=dict, max_length=50,
+        description="pin details, as opsim's --var NAME=VALUE (trainers' and tools' calls)")
 
 
 class Reply(Body):
@@ -131,7 +134,8 @@ def install(app: FastAPI, site: Site) -> None:
             raise HTTPException(503, "too many calls in progress on this server; try again shortly")
         sc = site.catalog.get(body.language, body.scenario)
         seed = body.seed if body.seed is not None else random.randrange(1, 1_000_000)
-        practice = begin(Call(sc, seed=seed), trainee=viewer.user.name, store=site.store)
+        practice = begin(Call(sc, seed=seed, pins=body.variables or None),
+                         trainee=viewer.user.name, store=site.store)
         site.live.add(practice, viewer.user.name)
         call = practice.call
         return {"session_id": practice.session_id, "scenario": sc.id, "language": sc.language,
@@ -167,12 +171,20 @@ def install(app: FastAPI, site: Site) -> None:
     def finish(session_id: int, viewer: WriterDep) -> dict[str, Any]:
         """Hang up (if the customer has not) and score: the stored session with its card."""
         live = _live(site, viewer, session_id)
+        live.stop_stream()  # a spoken call: the turn being heard is finished and stored
         with live.lock:
             live.practice.finish()
             live.practice.close()
         site.live.drop(session_id)
         detail = site.store.session(session_id)
         return session_json(site, detail)
+
+    @app.websocket("/api/calls/{session_id}/audio")
+    async def call_audio(websocket: WebSocket, session_id: int) -> None:
+        """A spoken call's audio (see docs/web.md): binary messages of 16 kHz mono 16-bit
+        PCM in, JSON events out (``ready``, ``turn``, ``stop``, ``error``, ``closed``);
+        the text message ``{"type": "hangup"}`` ends the stream."""
+        await spoken_socket(site, websocket, session_id)
 
     # ------------------------------------------------------------------ sessions
 
@@ -242,4 +254,93 @@ def install(app: FastAPI, site: Site) -> None:
                                   viewer.user.name, body.note).to_dict()
 
 
-__all__ = ["install", "session_json", "visible_session"]
+async def spoken_socket(site: Site, ws: WebSocket, session_id: int) -> None:
+    import asyncio
+    import json
+
+    from web.auth import viewer_of, websocket_allowed
+    from web.spoken import MAX_FRAME_BYTES, SpokenSession
+
+    viewer = viewer_of(ws, site.accounts)
+    if viewer is None:
+        await ws.close(code=4401)
+        return
+    if not websocket_allowed(ws, viewer):
+        await ws.close(code=4403)
+        return
+    live = site.live.get(session_id)
+    if live is None or live.owner != viewer.user.name:
+        await ws.close(code=4404)
+        return
+    if live.spoken is not None or live.practice.ended:
+        await ws.close(code=4409)
+        return
+    await ws.accept()
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def send(event: dict[str, Any]) -> None:
+        loop.call_soon_threadsafe(events.put_nowait, event)
+
+    session = SpokenSession(live.practice, send)
+    live.spoken = session
+    session.start()
+
+    async def sender() -> None:
+        while True:
+            event = await events.get()
+            await ws.send_json(event)
+            if event["type"] == "closed":
+                return
+
+    async def beating() -> None:  # an open socket is a live page (the model may load for seconds)
+        while True:
+            site.live.beat(live)
+            await asyncio.sleep(1.0)
+
+    out = asyncio.create_task(sender())
+    beat = asyncio.create_task(beating())
+    try:
+        while not out.done():
+            recv = asyncio.create_task(ws.receive())
+            done, _ = await asyncio.wait({recv, out}, return_when=asyncio.FIRST_COMPLETED)
+            if recv not in done:
+                recv.cancel()
+                break
+            msg = recv.result()
+            if msg["type"] == "websocket.disconnect":
+                break
+            data, text = msg.get("bytes"), msg.get("text")
+            if data is not None:
+                if len(data) > MAX_FRAME_BYTES:
+                    await ws.close(code=1009, reason="audio frame too large")
+                    break
+                try:
+                    session.mic.push_pcm16(data)
+                except ValueError:
+                    await ws.close(code=1003, reason="16-bit PCM expected")
+                    break
+            elif text is not None:
+                try:
+                    kind = json.loads(text).get("type") if len(text) < 1000 else None
+                except (ValueError, AttributeError):
+                    kind = None
+                if kind == "hangup":
+                    session.mic.close()
+    finally:
+        beat.cancel()
+        session.mic.close()
+        try:
+            await asyncio.wait_for(out, timeout=60)
+        except Exception:  # the page is gone: the worker still stores what it heard
+            out.cancel()
+        from starlette.websockets import WebSocketState
+
+        if ws.client_state == WebSocketState.CONNECTED and ws.application_state == WebSocketState.CONNECTED:
+            try:
+                await ws.close(code=1000)
+            except Exception:  # pragma: no cover - the peer went away meanwhile
+                pass
+
+
+__all__ = ["install", "session_json", "spoken_socket", "visible_session"]

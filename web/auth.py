@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from simulator.store.accounts import Accounts, Login, User, csrf_ok
 
@@ -107,7 +108,7 @@ class Throttle:
             self._fails.pop(name_key, None)
 
 
-def viewer_of(request: Request, accounts: Accounts) -> Viewer | None:
+def viewer_of(request: HTTPConnection, accounts: Accounts) -> Viewer | None:
     """The login of a request (bearer token first, then the cookie), or None."""
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -127,9 +128,24 @@ def check_csrf(request: Request, viewer: Viewer, form_token: str | None = None) 
         raise CsrfFailed()
 
 
+def websocket_allowed(conn: HTTPConnection, viewer: Viewer) -> bool:
+    """A cookie-authenticated WebSocket must come from this site's own page (its Origin is
+    this host) and carry the login's CSRF token (``?csrf=``): a browser sends cookies with
+    any site's WebSocket, so the cookie alone proves nothing."""
+    if viewer.login is None:
+        return True  # a bearer token: a tool, not a browser riding on a cookie
+    from urllib.parse import urlsplit
+
+    origin = conn.headers.get("origin", "")
+    if not origin or urlsplit(origin).netloc != conn.headers.get("host", ""):
+        return False
+    return csrf_ok(viewer.login, conn.query_params.get("csrf"))
+
+
 def prelogin_token() -> str:
     return secrets.token_urlsafe(24)
 
 
 __all__ = ["COOKIE", "CSRF_HEADER", "PRELOGIN_COOKIE", "CsrfFailed", "Forbidden",
-           "LoginRequired", "Throttle", "Viewer", "check_csrf", "prelogin_token", "viewer_of"]
+           "LoginRequired", "Throttle", "Viewer", "check_csrf", "prelogin_token", "viewer_of",
+           "websocket_allowed"]

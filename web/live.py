@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from simulator.service import PracticeCall
 
@@ -30,6 +31,12 @@ class LiveCall:
     owner: str  # the user name that started it (only they can drive it)
     last_beat: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    spoken: Any = None  # a web.spoken.SpokenSession while the page streams its microphone
+    lease_renewed: float = 0.0
+
+    def stop_stream(self) -> None:
+        if self.spoken is not None:
+            self.spoken.stop()
 
 
 class LiveCalls:
@@ -57,8 +64,13 @@ class LiveCalls:
         return self._calls.get(session_id)
 
     def beat(self, live: LiveCall) -> None:
-        live.last_beat = time.monotonic()
-        live.practice.heartbeat(timedelta(seconds=self.timeout_s))
+        """The page is alive; the database lease is renewed at most every 2 s (audio
+        frames beat 25 times a second)."""
+        now = time.monotonic()
+        live.last_beat = now
+        if now - live.lease_renewed >= 2.0:
+            live.lease_renewed = now
+            live.practice.heartbeat(timedelta(seconds=self.timeout_s))
 
     def drop(self, session_id: int) -> None:
         with self._lock:
@@ -73,6 +85,7 @@ class LiveCalls:
             live = self._calls.get(sid)
             if live is None:
                 continue
+            live.stop_stream()
             with live.lock:
                 live.practice.abandon()
                 live.practice.close()
@@ -84,6 +97,7 @@ class LiveCalls:
         for sid in list(self._calls):
             live = self._calls.get(sid)
             if live is not None:
+                live.stop_stream()
                 with live.lock:
                     live.practice.abandon()
                     live.practice.close()

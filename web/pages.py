@@ -159,9 +159,14 @@ def install(app: FastAPI, site: Site) -> None:
     def call_page(request: Request, language: str, scenario_id: str, viewer: ViewerDep,
                   seed: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None) -> HTMLResponse:
         """The call: start, reply (typed or spoken), hang up, the scorecard, retry.
-        ``?seed=N`` plays the same call again (same details, same lines)."""
+        ``?seed=N`` plays the same call again (same details, same lines); ``&var=NAME=VALUE``
+        (repeatable) pins a detail, as ``--var`` does."""
+        import json
+
         sc = site.catalog.get(language, scenario_id)
-        return page(request, "call.html", viewer, scenario=sc, seed=seed)
+        pins = dict(v.split("=", 1) for v in request.query_params.getlist("var")[:50] if "=" in v)
+        return page(request, "call.html", viewer, scenario=sc, seed=seed,
+                    pins=json.dumps(pins, ensure_ascii=False))
 
     @app.get("/history", response_class=HTMLResponse, tags=["pages"])
     def history(request: Request, viewer: ViewerDep) -> HTMLResponse:

@@ -4,7 +4,7 @@
   const el = OPSIM.el;
   const root = document.getElementById("call");
   const $ = (id) => document.getElementById(id);
-  const state = { sid: null, beat: null, busy: false };
+  const state = { sid: null, beat: null, busy: false, ws: null, audio: null, spoken: false };
   const heartbeatMs = parseFloat(root.dataset.heartbeat) * 1000;
 
   function say(who, text, cls) {
@@ -24,6 +24,8 @@
     try {
       const body = { scenario: root.dataset.scenario, language: root.dataset.language };
       if (root.dataset.seed !== "") body.seed = parseInt(root.dataset.seed, 10);
+      const pins = JSON.parse(root.dataset.variables || "{}");
+      if (Object.keys(pins).length) body.variables = pins;
       const r = await OPSIM.api("POST", "/api/calls", body);
       state.sid = r.session_id;
       $("brief").textContent = r.brief;
@@ -31,9 +33,11 @@
       mood(r.mood, r.band);
       $("setup").hidden = true; $("result").hidden = true; $("live").hidden = false;
       document.body.classList.toggle("exam", $("exam").checked);
-      say("📞", "（電話が鳴っています。応答してください） / The phone is ringing: answer it.", "system");
+      say("着信 / Ringing", "（電話が鳴っています。応答してください） / The phone is ringing: answer it.", "system");
       state.beat = setInterval(() => OPSIM.api("POST", `/api/calls/${state.sid}/heartbeat`).catch(() => {}), heartbeatMs);
-      $("reply-text").focus();
+      state.spoken = $("mode-spoken").checked;
+      $("reply-form").hidden = state.spoken; $("spoken-box").hidden = !state.spoken;
+      if (state.spoken) await speak(); else $("reply-text").focus();
     } catch (e) { status(`開始できません / cannot start: ${e.message}`); $("start").disabled = false; }
   }
 
@@ -53,9 +57,62 @@
     state.busy = false; $("send").disabled = false; $("reply-text").focus();
   }
 
+  // ---- the spoken call: microphone -> WebSocket -> turns; the customer through <audio>
+  async function speak() {
+    const sid = state.sid;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+    } catch (e) { status(`マイクが使えません（入力モードをどうぞ） / no microphone (use typed mode): ${e.message}`); return; }
+    const ctx = new AudioContext({ sampleRate: 16000 });
+    await ctx.audioWorklet.addModule("/static/mic-worklet.js");
+    const node = new AudioWorkletNode(ctx, "opsim-mic");
+    ctx.createMediaStreamSource(stream).connect(node);
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${proto}://${location.host}/api/calls/${sid}/audio?csrf=${encodeURIComponent(OPSIM.csrf())}`);
+    ws.binaryType = "arraybuffer";
+    state.ws = ws; state.audio = { ctx, stream };
+    node.port.onmessage = (ev) => {
+      $("mic-level").value = ev.data.peak;
+      if (ws.readyState === WebSocket.OPEN) ws.send(ev.data.pcm);
+    };
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(ev.data);
+      if (m.type === "ready") { $("mic-state").textContent = "● どうぞお話しください / speak now"; root.dataset.ready = "1"; }
+      else if (m.type === "stop") { $("customer-audio").pause(); }
+      else if (m.type === "turn") {
+        const t = m.trainee;
+        say("あなた / You", t.silence ? "（無言） / (no answer)" : t.text, "trainee");
+        for (const n of t.numbers || []) say("！", `${n.value}「${n.reading || "?"}」: ${n.advice || ""}`, "system hint");
+        say("お客様 / Customer", m.customer.text, "customer");
+        mood(m.customer.mood, m.customer.band);
+        if (m.customer.audio_url) { const a = $("customer-audio"); a.src = m.customer.audio_url; a.play().catch(() => {}); }
+        if (m.ended) status(`通話終了 / call ended: ${m.outcome}`);
+      } else if (m.type === "error") { status(`エラー / error: ${m.detail}`); }
+      else if (m.type === "closed") { ws.close(); }
+    };
+    ws.onclose = () => { stopMic(); if (state.sid === sid) finishAfterAudio(); };
+  }
+  function stopMic() {
+    if (!state.audio) return;
+    state.audio.stream.getTracks().forEach((t) => t.stop());
+    state.audio.ctx.close().catch(() => {});
+    state.audio = null;
+  }
+  function finishAfterAudio() {
+    // let the customer's last line play out before the card replaces the call
+    const a = $("customer-audio");
+    if (!a.paused && !a.ended) a.addEventListener("ended", finish, { once: true }); else finish();
+  }
+  function hangupSpoken() {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) { state.ws.send(JSON.stringify({ type: "hangup" })); $("mic-state").textContent = "…"; }
+    else finish();
+  }
+
   async function finish() {
     if (state.sid === null) return;
     clearInterval(state.beat);
+    stopMic();
     const sid = state.sid; state.sid = null;
     try {
       const session = await OPSIM.api("POST", `/api/calls/${sid}/finish`);
@@ -69,5 +126,6 @@
   $("reply-form").addEventListener("submit", send);
   $("reply-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { send(e); } });
   $("hangup").addEventListener("click", finish);
+  $("hangup-spoken").addEventListener("click", hangupSpoken);
   $("retry").addEventListener("click", () => { $("result").hidden = true; $("setup").hidden = false; $("start").disabled = false; start(); });
 })();
