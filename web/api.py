@@ -256,6 +256,7 @@ def install(app: FastAPI, site: Site) -> None:
 
 async def spoken_socket(site: Site, ws: WebSocket, session_id: int) -> None:
     import asyncio
+    import contextlib
     import json
 
     from web.auth import viewer_of, websocket_allowed
@@ -337,10 +338,8 @@ async def spoken_socket(site: Site, ws: WebSocket, session_id: int) -> None:
         from starlette.websockets import WebSocketState
 
         if ws.client_state == WebSocketState.CONNECTED and ws.application_state == WebSocketState.CONNECTED:
-            try:
+            with contextlib.suppress(Exception):  # the peer may have gone meanwhile
                 await ws.close(code=1000)
-            except Exception:  # pragma: no cover - the peer went away meanwhile
-                pass
 
 
 __all__ = ["install", "session_json", "spoken_socket", "visible_session"]
