@@ -1,64 +1,19 @@
 """The practice site under test: the real app on uvicorn (a thread, a free loopback port),
-a temporary data folder, the first accounts; httpx clients that log in like a browser."""
+a temporary data folder, the first accounts."""
 
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
+from site_helpers import Site, free_port
 
 from simulator.store import open_store
 from simulator.store.accounts import Accounts
-
-
-@dataclass
-class Site:
-    url: str
-    home: Path
-    passwords: dict[str, str]  # user name -> password
-    clients: list[httpx.Client] = field(default_factory=list)
-
-    def client(self) -> httpx.Client:
-        c = httpx.Client(base_url=self.url, timeout=30.0, follow_redirects=False)
-        self.clients.append(c)
-        return c
-
-    def login(self, name: str, password: str | None = None) -> httpx.Client:
-        c = self.client()
-        r = login(c, name, self.passwords[name] if password is None else password)
-        assert r.status_code == 303, r.text
-        return c
-
-
-def prelogin(c: httpx.Client) -> str:
-    page = c.get("/login")
-    m = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert m, page.text
-    return m.group(1)
-
-
-def login(c: httpx.Client, name: str, password: str) -> httpx.Response:
-    token = prelogin(c)
-    return c.post("/login", data={"username": name, "password": password, "csrf": token})
-
-
-def csrf_of(c: httpx.Client) -> str:
-    token: str = c.get("/api/me").json()["csrf"]
-    return token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture

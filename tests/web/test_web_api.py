@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from conftest import Site, csrf_of, login, prelogin
+from site_helpers import Site, csrf_of, login, prelogin, scripted_replies
 
 from simulator.store import db, open_store
 from simulator.store.accounts import Accounts
@@ -21,20 +21,6 @@ GOOD_CALL = [
     "大変申し訳ございません。ご不快な思いをおかけしました。",
     "恐れ入りますが、ご注文番号をお伺いしてもよろしいでしょうか。",
 ]
-SCRIPTED = Path(__file__).resolve().parents[1] / "scripted"
-
-
-def scripted_replies(scenario: str, name: str, language: str = "ja") -> tuple[int, list[str]]:
-    """A labelled scripted call's seed and replies, filled in for that seed's details."""
-    import yaml
-
-    from simulator import template
-    from simulator.engine import Call
-    from simulator.scenarios import find_scenario
-
-    doc = yaml.safe_load((SCRIPTED / language / scenario / f"{name}.yaml").read_text("utf-8"))
-    values = Call(find_scenario(scenario, language), seed=doc["seed"]).variables
-    return doc["seed"], [template.render(r, values) for r in doc["replies"]]
 
 
 def _typed_call(c: httpx.Client, replies: list[str], scenario: str = "angry_complaint",

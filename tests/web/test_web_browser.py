@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser import browser, login, shot
-from conftest import Site
-from test_web_api import scripted_replies
+from site_helpers import Site, browser, page_login, scripted_replies, shot
 
 
 def test_typed_practice_then_the_supervisor_reviews(site: Site, tmp_path: Path) -> None:
@@ -17,11 +15,12 @@ def test_typed_practice_then_the_supervisor_reviews(site: Site, tmp_path: Path) 
         page = ctx.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        login(page, site.url, "trainee", site.passwords["trainee"])
+        page_login(page, site.url, "trainee", site.passwords["trainee"])
         assert page.url.endswith("/practice")
         assert page.locator("text=練習するシナリオを選ぶ").count() == 1
         shot(page, tmp_path, "01-practice-list")
         page.goto(f"{site.url}/practice/ja/angry_complaint?seed={seed}")
+        page.check("#mode-typed")  # a machine without a microphone
         page.click("#start")
         page.wait_for_selector("#live:not([hidden])")
         assert page.locator("#brief").inner_text().strip()
@@ -56,7 +55,7 @@ def test_typed_practice_then_the_supervisor_reviews(site: Site, tmp_path: Path) 
         ctx.close()
 
         sup = b.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900}).new_page()
-        login(sup, site.url, "supervisor", site.passwords["supervisor"])
+        page_login(sup, site.url, "supervisor", site.passwords["supervisor"])
         assert sup.url.endswith("/dashboard")
         assert sup.locator(f"tr[data-session='{session_id}']").count() == 1
         assert sup.locator(".chart svg").count() == 3

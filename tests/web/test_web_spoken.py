@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browser import browser, login, shot
-from conftest import Site, csrf_of
+from site_helpers import Site, browser, csrf_of, page_login, shot
 
 from simulator.demo import demo_call, trainee_recordings
 from simulator.demo_script import SCRIPTS
@@ -201,7 +200,7 @@ def test_a_spoken_call_in_the_browser_then_the_supervisor_finds_it(site: Site, t
         page = ctx.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        login(page, site.url, "trainee", site.passwords["trainee"])
+        page_login(page, site.url, "trainee", site.passwords["trainee"])
         page.goto(f"{site.url}/practice/{script.language}/{script.scenario}?{query}")
         assert page.is_checked("#mode-spoken")
         page.click("#start")
@@ -223,7 +222,7 @@ def test_a_spoken_call_in_the_browser_then_the_supervisor_finds_it(site: Site, t
         link = page.get_attribute("#session-link", "href")
         assert errors == [], errors
         sup = b.new_context(locale="ja-JP").new_page()
-        login(sup, site.url, "supervisor", site.passwords["supervisor"])
+        page_login(sup, site.url, "supervisor", site.passwords["supervisor"])
         sup.goto(f"{site.url}{link}")
         assert sup.locator("ol.transcript audio").count() >= 2 * 5
         shot(sup, tmp_path, "22-spoken-session")

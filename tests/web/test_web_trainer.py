@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from browser import browser, login, shot
-from conftest import Site, csrf_of
+from site_helpers import Site, browser, csrf_of, page_login, shot
 from typer.testing import CliRunner
 
 import cli
@@ -92,7 +91,7 @@ def test_the_editor_in_a_browser(site: Site, tmp_path: Path) -> None:
         page = b.new_context(locale="ja-JP", viewport={"width": 1400, "height": 1000}).new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        login(page, site.url, "trainer", site.passwords["trainer"])
+        page_login(page, site.url, "trainer", site.passwords["trainer"])
         assert page.url.endswith("/scenarios")
         page.click("#new-ja")
         page.wait_for_selector("#verdict.ok")
