@@ -181,15 +181,9 @@ def scenarios_import_cmd(files: Annotated[list[Path], typer.Argument(help="Scena
     from simulator.store import open_store
     from simulator.store.paths import default_trainee
     from simulator.store.scenarios import StoredScenarios
+    from simulator.yamlio import read_text
 
-    texts = []
-    for f in files:
-        try:
-            texts.append((f, f.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise OpsimError(f"{f}: no such file", ExitCode.NOT_FOUND) from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise OpsimError(f"{f}: cannot read: {e}") from None
+    texts = [(f, read_text(f, "scenario file")) for f in files]  # missing: exit 4
     with open_store(db) as st:
         stored = StoredScenarios(st)
         who = author or default_trainee(st.home)

@@ -236,7 +236,8 @@ def _find_money(expected: str, text: str, language: str) -> Match:
         return ABSENT
     norm = normalize(text, language).lower()
     got: list[str] = []
-    for m in re.finditer(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:円|えん|dollars?|yen|usd)", norm):
+    # (?<!\d): an amount starts where its digits start (linear on a long run of digits)
+    for m in re.finditer(r"\$\s*(\d[\d,]*(?:\.\d+)?)|(?<!\d)(\d[\d,]*(?:\.\d+)?)\s*(?:円|えん|dollars?|yen|usd)", norm):
         got.append(m.group(1) or m.group(2))
     if any(_amount(g) == want for g in got):
         return Match("match")
@@ -354,9 +355,11 @@ def _find_name_ja(expected: str, reading: str | None, family: str | None,
 
 # ----------------------------------------------------------------------------- addresses
 
+# (?<!\d): a block starts where a run of digits starts (the same matches; without it every
+# digit of a 2,000-digit reply started a search: quadratic)
 _BLOCK_JA = re.compile(
-    r"(\d+)\s*丁目\s*(\d+)\s*(?:番地?|-|の)\s*(\d+)\s*号?|(\d+)\s*丁目\s*(\d+)\s*番地?"
-    r"|(\d+)\s*[-‐－−ーの]\s*(\d+)\s*[-‐－−ーの]\s*(\d+)|(\d+)\s*番地?\s*(\d+)\s*号?")
+    r"(?<!\d)(?:(\d+)\s*丁目\s*(\d+)\s*(?:番地?|-|の)\s*(\d+)\s*号?|(\d+)\s*丁目\s*(\d+)\s*番地?"
+    r"|(\d+)\s*[-‐－−ーの]\s*(\d+)\s*[-‐－−ーの]\s*(\d+)|(\d+)\s*番地?\s*(\d+)\s*号?)")
 
 
 def _blocks_ja(text: str) -> list[tuple[str, ...]]:
