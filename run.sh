@@ -4,7 +4,7 @@
 #   ./run.sh test [ARGS...]    set up what is missing, then run the whole test suite
 #   ./run.sh serve [ARGS...]   set up what is missing, then start the practice site
 #   ./run.sh opsim ARGS...     set up what is missing, then run any opsim command
-# Set-up is idempotent: Debian packages (espeak-ng, sox, PortAudio, libsndfile),
+# Set-up is idempotent: Debian packages (espeak-ng, sox, PortAudio, libsndfile, postgresql),
 # a virtual environment in .venv, and the Python packages.  A second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,6 +22,8 @@ ldconfig -p 2>/dev/null | grep -q 'libsndfile.so.1' || need_apt+=(libsndfile1)
 python3.11 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3.11-venv)
 # the practice site's tests drive a real browser (Playwright with Debian's chromium)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# the test suite starts a throw-away PostgreSQL server from these binaries (tests/pg_server.py)
+command -v pg_ctl >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="-"; fi
     if [ "$sudo" = "-" ]; then
@@ -45,7 +47,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
     # CPU build of torch: a plain 'torch' would pull several GB of CUDA packages.
     "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[voice,speech,faster,web,dev]"
+    "${pip[@]}" -e ".[voice,speech,faster,web,postgres,dev]"
     # openai-whisper's metadata asks for triton (GPU compiler, ~1 GB): not needed on CPU,
     # so it goes in last, without its dependencies (pyproject's 'speech' extra has them).
     "${pip[@]}" --no-deps "openai-whisper==20250625"

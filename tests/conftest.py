@@ -3,14 +3,24 @@
 Every test gets its own data folder (``OPSIM_HOME``), so commands that store sessions
 (``opsim run``, ``practice``, ``demo``) never write into the user's real database.  The
 cache (converted Whisper model, rendered speech) stays shared: it is keyed by content.
+
+Databases: a test that takes ``db_url`` runs twice, on SQLite and on PostgreSQL (see
+``db_url`` below); the PostgreSQL server is started once, when the first such test needs
+it, and stopped at the end of the run.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import LocalPostgres, PostgresUnavailable
+
+DATABASES = ("sqlite", "postgresql")
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +30,79 @@ def _private_data_home(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("OPSIM_HOME", str(home))
     monkeypatch.delenv("OPSIM_DB_URL", raising=False)
     yield home
+
+
+_servers: list[LocalPostgres] = []  # the server of this run, for the summary line
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A PostgreSQL database for this run: ``$OPSIM_TEST_PG_URL`` if set, else a throw-away
+    local server (tests/pg_server.py).  Unavailable: skipped locally, an error in CI."""
+    given = os.environ.get("OPSIM_TEST_PG_URL", "").strip()
+    if given:
+        yield given
+        return
+    try:
+        server = LocalPostgres()
+        url = server.start()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"PostgreSQL is required in CI: {e}", pytrace=False)
+        pytest.skip(f"no PostgreSQL: {e}")
+    _servers.append(server)
+    # a CI time-out or kill(1) sends SIGTERM: unwind like Ctrl-C so the server is stopped
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield url
+    finally:
+        server.stop()
+        if previous is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty database, once per kind: ``sqlite:///<tmp>/opsim-test.db``, then a
+    new schema in the run's PostgreSQL database (dropped afterwards).  Also set as
+    ``OPSIM_DB_URL``, so ``open_store()`` and CLI commands without ``--db`` use it.
+    One kind only: ``@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)``."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'opsim-test.db'}"
+        monkeypatch.setenv("OPSIM_DB_URL", url)
+        yield url
+        return
+    import sqlalchemy as sa
+
+    base = request.getfixturevalue("pg_server_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(sa.engine.make_url(base).set(drivername="postgresql+psycopg"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = (sa.engine.make_url(base)
+           .update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
+           .render_as_string(hide_password=False))
+    monkeypatch.setenv("OPSIM_DB_URL", url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:  # connections a test left open would block the drop
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE application_name = :s"), {"s": schema})
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for server in _servers:
+        terminalreporter.write_line(
+            f"PostgreSQL {server.version} (throw-away, 127.0.0.1:{server.port}): "
+            f"started in {server.start_seconds:.2f} s, stopped in {server.stop_seconds:.2f} s")

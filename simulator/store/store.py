@@ -303,7 +303,11 @@ class Store:
         self.home = home
         self.engine: Engine = db.make_engine(url)
         if migrate:
-            db.migrate(self.engine)
+            try:
+                db.migrate(self.engine)
+            except BaseException:  # e.g. a newer schema: do not leave the pool's connection open
+                self.engine.dispose()
+                raise
 
     @classmethod
     def open(cls, db_url: str | None = None, *, home: Path | None = None,

@@ -1,4 +1,8 @@
-"""Fixtures for the session store: a temporary data folder, a tiny Japanese scenario."""
+"""Fixtures for the session store: a temporary data folder, a tiny Japanese scenario.
+
+Every store test runs on both databases (``db_url``, tests/conftest.py: SQLite, then a
+fresh PostgreSQL schema), set as ``OPSIM_DB_URL``, through ``home``; the few about the
+default SQLite file in the data folder take ``data_folder`` instead."""
 
 from __future__ import annotations
 
@@ -13,11 +17,11 @@ from simulator.store import Store
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """OPSIM_HOME in a temporary folder, the probe scenario bundled via OPSIM_SCENARIOS."""
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """OPSIM_HOME in a temporary folder, the probe scenario bundled via OPSIM_SCENARIOS;
+    no OPSIM_DB_URL: the default SQLite file in the data folder."""
     h = tmp_path / "home"
     monkeypatch.setenv("OPSIM_HOME", str(h))
-    monkeypatch.delenv("OPSIM_DB_URL", raising=False)
     monkeypatch.delenv("OPSIM_TRAINEE", raising=False)
     scen = tmp_path / "scenarios" / "ja"
     scen.mkdir(parents=True)
@@ -27,7 +31,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def scenario(home: Path) -> Scenario:
+def home(data_folder: Path, db_url: str) -> Path:
+    """The data folder, with the database ``db_url`` (OPSIM_DB_URL): run on both kinds."""
+    return data_folder
+
+
+@pytest.fixture
+def scenario(data_folder: Path) -> Scenario:
     from simulator.scenarios import find_scenario
 
     return find_scenario("store_probe", "ja")

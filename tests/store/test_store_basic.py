@@ -1,4 +1,4 @@
-"""The store on a temporary SQLite file: where things live, what is stored, saved as it goes."""
+"""The store (SQLite and PostgreSQL): where things live, what is stored, saved as it goes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from simulator.schema import Scenario
 from simulator.store import Store, data_home, default_trainee, open_session, open_store, resolve_url
 
 
-def test_data_folder_from_opsim_home(home: Path, scenario: Scenario) -> None:
+def test_data_folder_from_opsim_home(data_folder: Path, scenario: Scenario) -> None:
+    home = data_folder
     assert data_home() == home
     call = Call(scenario, seed=1)
     with open_session(scenario, call, "山田") as w:
@@ -30,7 +31,9 @@ def test_data_folder_from_opsim_home(home: Path, scenario: Scenario) -> None:
         assert "テスト商店" in conn.execute("SELECT variables FROM sessions").fetchone()[0]
 
 
-def test_db_url_env_and_path(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_db_url_env_and_path(data_folder: Path, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    home = data_folder
     other = tmp_path / "elsewhere" / "x.db"
     monkeypatch.setenv("OPSIM_DB_URL", f"sqlite:///{other}")
     assert resolve_url(None) == f"sqlite:///{other}"
@@ -40,14 +43,16 @@ def test_db_url_env_and_path(home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert resolve_url(str(tmp_path / "y.db")) == f"sqlite:///{tmp_path / 'y.db'}"
 
 
-def test_bad_url_is_an_opsim_error(home: Path) -> None:
+def test_bad_url_is_an_opsim_error(data_folder: Path) -> None:
     with pytest.raises(OpsimError, match="unsupported database"):
         open_store("nosuchdb://x/y")
     with pytest.raises(OpsimError, match="not a database URL"):
         open_store("://")
 
 
-def test_default_trainee_from_config_and_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_trainee_from_config_and_env(data_folder: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    home = data_folder
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text('trainee = "佐藤 一郎"\n', encoding="utf-8")
     assert default_trainee() == "佐藤 一郎"
@@ -103,18 +108,20 @@ def test_everything_is_stored(store: Store, scenario: Scenario, home: Path, tmp_
     assert score_call(scenario, rec) == card  # the stored log scores like the live one
 
 
-def test_each_turn_is_committed_at_once(store: Store, scenario: Scenario, home: Path) -> None:
+def test_each_turn_is_committed_at_once(store: Store, scenario: Scenario) -> None:
     call = Call(scenario, seed=1)
     w = store.open_session(scenario, call, "山田")
     seen = []
+    other = sa.create_engine(store.engine.url)  # another process would see the same
     for r in GOOD[:3]:
         call.reply(r)
         w.add_turn(call.record.turns[-2])
         w.add_turn(call.record.turns[-1])
-        # another connection (another process would see the same) reads it right away
-        with sqlite3.connect(home / "opsim.db") as conn:
-            seen.append(conn.execute("SELECT count(*), max(s.status) FROM turns t JOIN sessions s "
-                                     "ON s.id = t.session_id").fetchone())
+        with other.connect() as conn:  # a new connection reads it right away
+            seen.append(tuple(conn.execute(sa.text(
+                "SELECT count(*), max(s.status) FROM turns t JOIN sessions s "
+                "ON s.id = t.session_id")).one()))
+    other.dispose()
     assert seen == [(2, "in_progress"), (4, "in_progress"), (6, "in_progress")]
     w.add_turn(call.record.turns[0])  # already stored: ignored
     assert store.session(w.id).summary.turn_count == 6

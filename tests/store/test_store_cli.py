@@ -147,7 +147,7 @@ def test_trainee_from_config_file(home: Path, tmp_path: Path) -> None:
         assert [s.trainee for s in st.sessions()] == ["高橋"]
 
 
-def test_db_option_selects_another_database(home: Path, tmp_path: Path) -> None:
+def test_db_option_selects_another_database(data_folder: Path, tmp_path: Path) -> None:
     other = tmp_path / "team.db"
     _run(tmp_path, "山田", GOOD, "--db", str(other))
     assert other.is_file()

@@ -19,8 +19,9 @@ from simulator.schema import Scenario
 from simulator.store import db, open_store
 
 
-def _first_schema_db(url: str, scenario: Scenario) -> None:
-    """A database as opsim with only migration 0001 wrote it (raw SQL, no new columns)."""
+def _first_schema_db(url: str, scenario: Scenario) -> tuple[int, int]:
+    """A database as opsim with only migration 0001 wrote it (raw SQL, no new columns):
+    a finished session and one left ``in_progress``; returns their ids."""
     engine = db.make_engine(url)
     db.migrate(engine, "0001")
     assert db.current_revision(engine) == "0001"
@@ -28,54 +29,55 @@ def _first_schema_db(url: str, scenario: Scenario) -> None:
     for r in GOOD:
         call.reply(r)
     card = score_call(scenario, call.record)
+    ids = []
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO trainees (id, name, created_at) VALUES "
-                             "(1, '山田', '2026-01-05 09:00:00')"))
-        for sid, status, outcome in ((1, "complete", "completed"), (2, "in_progress", None)):
-            conn.execute(sa.text(
-                "INSERT INTO sessions (id, uid, trainee_id, scenario_id, scenario_hash, "
+        tid = conn.execute(sa.text("INSERT INTO trainees (name, created_at) VALUES "
+                                   "('山田', '2026-01-05 09:00:00') RETURNING id")).scalar_one()
+        for n, status, outcome in ((1, "complete", "completed"), (2, "in_progress", None)):
+            ids.append(conn.execute(sa.text(
+                "INSERT INTO sessions (uid, trainee_id, scenario_id, scenario_hash, "
                 "scenario_title, desk, language, source, seed, variables, started_at, ended_at, "
-                "status, outcome, audio_dir) VALUES (:id, :uid, 1, 'store_probe', :hash, :title, "
-                "'inquiry', 'ja', '', 9, :vars, '2026-01-05 09:00:00', NULL, :status, :outcome, "
-                ":dir)"), {"id": sid, "uid": f"uid-{sid}", "hash": scenario.content_hash,
-                           "title": scenario.title, "vars": json.dumps(call.record.variables),
-                           "status": status, "outcome": outcome, "dir": f"sessions/uid-{sid}"})
+                "status, outcome, audio_dir) VALUES (:uid, :tid, 'store_probe', :hash, :title, "
+                "'inquiry', 'ja', '', 9, :vars, :started, NULL, :status, :outcome, :dir) "
+                "RETURNING id"), {"uid": f"uid-{n}", "tid": tid, "hash": scenario.content_hash,
+                                  "title": scenario.title, "vars": json.dumps(call.record.variables),
+                                  "started": f"2026-01-05 09:0{n}:00", "status": status,
+                                  "outcome": outcome, "dir": f"sessions/uid-{n}"}).scalar_one())
         for t in call.record.turns:
             conn.execute(db.turns.insert().values(
-                session_id=1, idx=t.index, speaker=t.speaker, text=t.text, state=t.state,
+                session_id=ids[0], idx=t.index, speaker=t.speaker, text=t.text, state=t.state,
                 intents=t.intents, mood=t.mood, t_start=t.t_start, t_end=t.t_end, audio=None,
                 normalized=t.normalized, numbers=t.numbers, interrupted=t.interrupted,
                 silence=t.silence, asked=t.asked, read_back=t.read_back, gives=t.gives,
                 recorded_at=sa.func.current_timestamp()))
         sc_id = conn.execute(sa.text(
             "INSERT INTO scores (session_id, scored_at, reason, rubric_version, score, passed, "
-            "pass_mark, numbers) VALUES (1, '2026-01-05 09:05:00', 'call', '0', 55, 0, 70, '[]') "
-            "RETURNING id")).scalar_one()
+            "pass_mark, numbers) VALUES (:s, '2026-01-05 09:05:00', 'call', '0', 55, FALSE, 70, "
+            "'[]') RETURNING id"), {"s": ids[0]}).scalar_one()
         for i, c in enumerate(card.checks):
             conn.execute(sa.text(
                 "INSERT INTO checks (score_id, position, check_id, category, passed, points, "
-                "max_points, hard_fail) VALUES (:s, :i, :c, :cat, 0, 0, 1, 0)"),
+                "max_points, hard_fail) VALUES (:s, :i, :c, :cat, FALSE, 0, 1, FALSE)"),
                 {"s": sc_id, "i": i, "c": c.id, "cat": c.category})
     engine.dispose()
+    return ids[0], ids[1]
 
 
-def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario) -> None:
-    url = f"sqlite:///{home / 'opsim.db'}"
-    home.mkdir(parents=True)
-    _first_schema_db(url, scenario)
+def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario, db_url: str) -> None:
+    first, orphan = _first_schema_db(db_url, scenario)
     with open_store() as st:  # opening migrates to the head
         assert db.current_revision(st.engine) == db.head_revision()
         rows = st.sessions()
         assert [(r.id, r.trainee, r.status) for r in rows] == [
-            (1, "山田", "complete"), (2, "山田", "incomplete")]  # 0002 closes orphans
-        d = st.session(1)
+            (first, "山田", "complete"), (orphan, "山田", "incomplete")]  # 0002 closes orphans
+        d = st.session(first)
         assert [t.text for t in d.turns if t.speaker == "trainee"] == GOOD
         assert (d.summary.score, d.summary.rubric_version) == (55.0, "0")
         # no stored scenario text before 0002: re-scoring finds the file by id and language
         [r1, r2] = st.rescore()
-        now = score_call(scenario, st.session(1).record()).score
+        now = score_call(scenario, st.session(first).record()).score
         assert (r1.before, r1.after, r1.note) == (55.0, now, None)
-        assert [h.score for h in st.session(1).history] == [55.0, now]
+        assert [h.score for h in st.session(first).history] == [55.0, now]
         # and new sessions get the 0002 columns
         with st.open_session(scenario, Call(scenario), "佐藤") as w:
             pass
