@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,38 +67,49 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-@pytest.fixture(params=DATABASES)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh, empty database, once per kind: ``sqlite:///<tmp>/opsim-test.db``, then a
-    new schema in the run's PostgreSQL database (dropped afterwards).  Also set as
-    ``OPSIM_DB_URL``, so ``open_store()`` and CLI commands without ``--db`` use it.
-    One kind only: ``@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)``."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'opsim-test.db'}"
-        monkeypatch.setenv("OPSIM_DB_URL", url)
-        yield url
-        return
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """``new_database("sqlite" | "postgresql") -> URL``: a fresh, empty database of that kind
+    (a new SQLite file in tmp_path; a new schema in the run's PostgreSQL database), as many
+    as the test wants; the PostgreSQL schemas are dropped afterwards."""
     import sqlalchemy as sa
 
-    base = request.getfixturevalue("pg_server_url")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(sa.engine.make_url(base).set(drivername="postgresql+psycopg"),
-                             isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = (sa.engine.make_url(base)
-           .update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
-           .render_as_string(hide_password=False))
-    monkeypatch.setenv("OPSIM_DB_URL", url)
-    try:
-        yield url
-    finally:
+    schemas: list[tuple[sa.Engine, str]] = []
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'opsim-test-{uuid.uuid4().hex[:8]}.db'}"
+        assert kind == "postgresql", kind
+        base = sa.engine.make_url(request.getfixturevalue("pg_server_url"))
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(base.set(drivername="postgresql+psycopg"),
+                                 isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append((admin, schema))
+        return (base.update_query_dict({"options": f"-csearch_path={schema}",
+                                        "application_name": schema})
+                .render_as_string(hide_password=False))
+
+    yield make
+    for admin, schema in schemas:
         with admin.connect() as conn:  # connections a test left open would block the drop
             conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                  "WHERE application_name = :s"), {"s": schema})
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, new_database: Callable[[str], str],
+           monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, empty database, once per kind (the test runs twice: ``test_x[sqlite]``,
+    ``test_x[postgresql]``); also set as ``OPSIM_DB_URL``, so ``open_store()`` and CLI
+    commands without ``--db`` use it.  One kind only:
+    ``@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)``."""
+    url = new_database(request.param)
+    monkeypatch.setenv("OPSIM_DB_URL", url)
+    return url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

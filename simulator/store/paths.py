@@ -21,7 +21,7 @@ DB_FILE = "opsim.db"
 SESSIONS_DIR = "sessions"
 
 __all__ = ["CONFIG_FILE", "DB_FILE", "SESSIONS_DIR", "check_trainee", "data_home",
-           "default_trainee", "default_url", "load_config", "resolve_url"]
+           "default_trainee", "default_url", "load_config", "recordings_folder", "resolve_url"]
 
 
 def default_url(home: Path | None = None) -> str:
@@ -39,6 +39,15 @@ def resolve_url(db: str | None, home: Path | None = None) -> str:
     if "://" in db:
         return db
     return "sqlite:///" + str(Path(db).expanduser().resolve())
+
+
+def recordings_folder(home: Path, audio_dir: str) -> Path | None:
+    """A session's recordings folder (``sessions.audio_dir``, relative to the data folder),
+    only if it lies inside ``<data folder>/sessions``: a path read from a database or a
+    backup never makes opsim write or delete anywhere else."""
+    root = (home / SESSIONS_DIR).resolve()
+    folder = (home / audio_dir).resolve()
+    return folder if folder.is_relative_to(root) and folder != root else None
 
 
 def default_trainee(home: Path | None = None) -> str:

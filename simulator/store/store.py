@@ -58,9 +58,10 @@ def iso(value: datetime | None) -> str:
     return "" if value is None else value.isoformat(timespec="seconds")
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``--since``: ``2026-11-01``, ``2026-11-01T09:00`` (local time unless an offset is
-    given), or a span back from now: ``30m``, ``12h``, ``7d``, ``2w``.  Returns aware UTC."""
+def parse_since(text: str, now: datetime | None = None, *, option: str = "--since") -> datetime:
+    """``--since`` (or ``--older-than``, named by ``option`` in the error): ``2026-11-01``,
+    ``2026-11-01T09:00`` (local time unless an offset is given), or a span back from now:
+    ``30m``, ``12h``, ``7d``, ``2w``.  Returns aware UTC."""
     t = text.strip()
     now = now or datetime.now(UTC)
     units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -72,7 +73,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         dt = datetime.fromisoformat(t)
     except ValueError:
-        raise OpsimError(f"--since {text!r}: expected a date (2026-11-01), a date and time "
+        raise OpsimError(f"{option} {text!r}: expected a date (2026-11-01), a date and time "
                          "(2026-11-01T09:00) or a span back from now (30m, 12h, 7d, 2w)",
                          ExitCode.USAGE) from None
     try:

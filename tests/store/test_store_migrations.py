@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from store_helpers import GOOD
+from store_helpers import GOOD, first_schema_db
 
 from scoring import score_call
 from simulator.engine import Call
@@ -19,52 +18,8 @@ from simulator.schema import Scenario
 from simulator.store import db, open_store
 
 
-def _first_schema_db(url: str, scenario: Scenario) -> tuple[int, int]:
-    """A database as opsim with only migration 0001 wrote it (raw SQL, no new columns):
-    a finished session and one left ``in_progress``; returns their ids."""
-    engine = db.make_engine(url)
-    db.migrate(engine, "0001")
-    assert db.current_revision(engine) == "0001"
-    call = Call(scenario, seed=9)
-    for r in GOOD:
-        call.reply(r)
-    card = score_call(scenario, call.record)
-    ids = []
-    with engine.begin() as conn:
-        tid = conn.execute(sa.text("INSERT INTO trainees (name, created_at) VALUES "
-                                   "('山田', '2026-01-05 09:00:00') RETURNING id")).scalar_one()
-        for n, status, outcome in ((1, "complete", "completed"), (2, "in_progress", None)):
-            ids.append(conn.execute(sa.text(
-                "INSERT INTO sessions (uid, trainee_id, scenario_id, scenario_hash, "
-                "scenario_title, desk, language, source, seed, variables, started_at, ended_at, "
-                "status, outcome, audio_dir) VALUES (:uid, :tid, 'store_probe', :hash, :title, "
-                "'inquiry', 'ja', '', 9, :vars, :started, NULL, :status, :outcome, :dir) "
-                "RETURNING id"), {"uid": f"uid-{n}", "tid": tid, "hash": scenario.content_hash,
-                                  "title": scenario.title, "vars": json.dumps(call.record.variables),
-                                  "started": f"2026-01-05 09:0{n}:00", "status": status,
-                                  "outcome": outcome, "dir": f"sessions/uid-{n}"}).scalar_one())
-        for t in call.record.turns:
-            conn.execute(db.turns.insert().values(
-                session_id=ids[0], idx=t.index, speaker=t.speaker, text=t.text, state=t.state,
-                intents=t.intents, mood=t.mood, t_start=t.t_start, t_end=t.t_end, audio=None,
-                normalized=t.normalized, numbers=t.numbers, interrupted=t.interrupted,
-                silence=t.silence, asked=t.asked, read_back=t.read_back, gives=t.gives,
-                recorded_at=sa.func.current_timestamp()))
-        sc_id = conn.execute(sa.text(
-            "INSERT INTO scores (session_id, scored_at, reason, rubric_version, score, passed, "
-            "pass_mark, numbers) VALUES (:s, '2026-01-05 09:05:00', 'call', '0', 55, FALSE, 70, "
-            "'[]') RETURNING id"), {"s": ids[0]}).scalar_one()
-        for i, c in enumerate(card.checks):
-            conn.execute(sa.text(
-                "INSERT INTO checks (score_id, position, check_id, category, passed, points, "
-                "max_points, hard_fail) VALUES (:s, :i, :c, :cat, FALSE, 0, 1, FALSE)"),
-                {"s": sc_id, "i": i, "c": c.id, "cat": c.category})
-    engine.dispose()
-    return ids[0], ids[1]
-
-
 def test_upgrade_from_the_first_schema(home: Path, scenario: Scenario, db_url: str) -> None:
-    first, orphan = _first_schema_db(db_url, scenario)
+    first, orphan = first_schema_db(db_url, scenario)
     with open_store() as st:  # opening migrates to the head
         assert db.current_revision(st.engine) == db.head_revision()
         rows = st.sessions()
