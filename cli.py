@@ -620,7 +620,6 @@ def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to liste
 
 
 @app.command("prune")
-@handles_errors
 def prune_cmd(older_than: Annotated[str, typer.Option("--older-than", help="Retention: sessions started before this go, e.g. 180d, 26w, 2026-06-01.")],
               keep_scores: Annotated[bool, typer.Option("--keep-scores", help="Remove only the recordings; keep sessions, transcripts and scores.")] = False,
               dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")] = False,
@@ -630,27 +629,25 @@ def prune_cmd(older_than: Annotated[str, typer.Option("--older-than", help="Rete
     from simulator.store.retention import prune, prune_text
 
     cutoff = parse_since(older_than, option="--older-than")
-    with open_store(db) as st:
+    with open_store(db, create=False) as st:
         result = prune(st, cutoff, keep_scores=keep_scores, dry_run=dry_run)
     if result.problems:
         raise OpsimError(prune_text(result))
-    typer.echo(prune_text(result))
+    _echo(prune_text(result))
 
 
 @app.command("backup")
-@handles_errors
 def backup_cmd(file: Annotated[Path, typer.Argument(help="The backup file to write (a zip).")],
                db: DbOpt = None) -> None:
     """Back up the store (every database row and the recordings) into one file."""
     from simulator.store import open_store
     from simulator.store.backup import backup, backup_text
 
-    with open_store(db) as st:
-        typer.echo(backup_text(backup(st, file)))
+    with open_store(db, create=False) as st:
+        _echo(backup_text(backup(st, file)))
 
 
 @app.command("restore")
-@handles_errors
 def restore_cmd(file: Annotated[Path, typer.Argument(help="A file written by opsim backup.")],
                 db: DbOpt = None) -> None:
     """Restore a backup into an empty database (and its recordings into the data folder)."""
@@ -661,7 +658,7 @@ def restore_cmd(file: Annotated[Path, typer.Argument(help="A file written by ops
     home = data_home()
     st = Store(resolve_url(db, home), home, migrate=False)
     try:
-        typer.echo(backup_text(restore(file, st), restored=True))
+        _echo(backup_text(restore(file, st), restored=True))
     finally:
         st.close()
 

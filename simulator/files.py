@@ -18,7 +18,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from simulator.errors import CannotWriteError
 
@@ -27,9 +29,11 @@ def _reason(e: OSError) -> str:
     return (e.strerror or str(e)).rstrip(".")
 
 
-def write_file(path: Path, data: bytes | str) -> None:
-    """Write ``data`` (text is UTF-8) to ``path`` as described in the module doc."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+@contextlib.contextmanager
+def writing(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A binary file to stream ``path``'s content into (as described in the module doc):
+    the file is in place only when the block ends without an exception.  ``mode``: the
+    permissions of a new file (an existing one keeps its own)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -43,32 +47,46 @@ def write_file(path: Path, data: bytes | str) -> None:
         raise CannotWriteError(f"{path}: is a folder; give a file name, e.g. {path / 'out'}")
     if st is not None and not stat.S_ISREG(st.st_mode):  # a device or a pipe
         try:
-            with open(path, "wb") as f:
-                f.write(raw)
+            # unbuffered: a write error shows at the write, not later at close
+            dev = open(path, "wb", buffering=0)  # noqa: SIM115 - closed after the caller's block
         except OSError as e:
             raise CannotWriteError(f"{path}: cannot write: {_reason(e)}") from None
+        with dev:
+            yield dev
         return
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise CannotWriteError(f"{path}: cannot create the folder {folder}: {_reason(e)}") from None
-    tmp = None
-    try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o644)
-        os.replace(tmp, path)
-        tmp = None
     except OSError as e:
-        raise CannotWriteError(f"{path}: cannot write: {_reason(e)}") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        raise CannotWriteError(f"{path}: cannot write in {folder}: {_reason(e)}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            try:
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as e:
+                raise CannotWriteError(f"{path}: cannot write: {_reason(e)}") from None
+        try:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else mode)
+            os.replace(tmp, path)
+        except OSError as e:
+            raise CannotWriteError(f"{path}: cannot write: {_reason(e)}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
-__all__ = ["write_file"]
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text is UTF-8) to ``path`` as described in the module doc."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with writing(path) as f:
+        try:
+            f.write(raw)
+        except OSError as e:
+            raise CannotWriteError(f"{path}: cannot write: {_reason(e)}") from None
+
+
+__all__ = ["write_file", "writing"]

@@ -20,16 +20,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -37,7 +35,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from simulator.errors import ExitCode, NotFoundError, OpsimError
+from simulator.errors import CannotWriteError, ExitCode, NotFoundError, OpsimError
+from simulator.files import writing
 from simulator.store import db
 from simulator.store.paths import SESSIONS_DIR, recordings_folder
 from simulator.store.store import Store
@@ -126,63 +125,59 @@ def _member(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _atomic_output(path: Path) -> tuple[IO[bytes], Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    return os.fdopen(fd, "wb"), Path(tmp)
+@contextlib.contextmanager
+def _write_errors(path: Path) -> Iterator[None]:
+    """A full disk or an unreadable recording: one line, exit 7, no file left behind."""
+    try:
+        yield
+    except OSError as e:
+        where = f" ({e.filename})" if e.filename else ""
+        raise CannotWriteError(f"{path}: backup not written: {e.strerror or e}{where}") from None
 
 
 def backup(store: Store, path: Path) -> BackupInfo:
     """Write the whole store (database rows and recordings) to ``path`` (a zip file).
-    The file appears only once complete (written next to it, then renamed)."""
+    The file appears only once complete (simulator.files.writing: written next to it, then
+    renamed; a folder or a symbolic link there is refused)."""
     t0 = time.perf_counter()
-    if path.is_dir():
-        raise OpsimError(f"{path}: is a folder; give the backup file's name", ExitCode.USAGE)
-    try:
-        out, tmp = _atomic_output(path)
-    except OSError as e:
-        raise OpsimError(f"{path}: cannot write: {e.strerror}") from None
     counts: dict[str, int] = {}
     folders: list[Path] = []
-    try:
-        with out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-            with _snapshot(store.engine) as conn:
-                revision = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")
-                                        ).scalar_one()
-                for table in _tables(conn):
-                    n = 0
-                    with zf.open(_member(f"{TABLES_DIR}/{table.name}.jsonl"), "w",
-                                 force_zip64=True) as f:
-                        result = conn.execution_options(yield_per=_BATCH).execute(
-                            sa.select(table).order_by(*_order(table)))
-                        for row in result.mappings():
-                            line = {k: _dump_value(v) for k, v in row.items()}
-                            f.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
-                            n += 1
-                    counts[table.name] = n
-                    if table.name == "sessions":
-                        folders = [f for f in (recordings_folder(store.home, d) for d in conn.execute(
-                            sa.select(table.c.audio_dir)).scalars()) if f is not None]
-            recs = size = 0
-            home = store.home.resolve()
-            for folder in folders:
-                if not folder.is_dir():
+    with (writing(path, mode=0o600) as out,  # mode: the file holds personal data
+          _write_errors(path),
+          zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zf):
+        with _snapshot(store.engine) as conn:
+            revision = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")
+                                    ).scalar_one()
+            for table in _tables(conn):
+                n = 0
+                with zf.open(_member(f"{TABLES_DIR}/{table.name}.jsonl"), "w",
+                             force_zip64=True) as f:
+                    result = conn.execution_options(yield_per=_BATCH).execute(
+                        sa.select(table).order_by(*_order(table)))
+                    for row in result.mappings():
+                        line = {k: _dump_value(v) for k, v in row.items()}
+                        f.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
+                        n += 1
+                counts[table.name] = n
+                if table.name == "sessions":
+                    folders = [f for f in (recordings_folder(store.home, d) for d in conn.execute(
+                        sa.select(table.c.audio_dir)).scalars()) if f is not None]
+        recs = size = 0
+        home = store.home.resolve()
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for p in sorted(folder.rglob("*")):
+                if p.is_symlink() or not p.is_file():
                     continue
-                for p in sorted(folder.rglob("*")):
-                    if p.is_symlink() or not p.is_file():
-                        continue
-                    name = f"{RECORDINGS_DIR}/{p.relative_to(home).as_posix()}"
-                    zf.write(p, name, compress_type=zipfile.ZIP_STORED)
-                    recs, size = recs + 1, size + p.stat().st_size
-            created = datetime.now(UTC).isoformat(timespec="seconds")
-            zf.writestr(_member(MANIFEST), json.dumps({
-                "format": FORMAT, "version": FORMAT_VERSION, "created_at": created,
-                "revision": revision, "source": store.engine.dialect.name, "tables": counts,
-                "recordings": recs, "recording_bytes": size}, indent=2))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                name = f"{RECORDINGS_DIR}/{p.relative_to(home).as_posix()}"
+                zf.write(p, name, compress_type=zipfile.ZIP_STORED)
+                recs, size = recs + 1, size + p.stat().st_size
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        zf.writestr(_member(MANIFEST), json.dumps({
+            "format": FORMAT, "version": FORMAT_VERSION, "created_at": created,
+            "revision": revision, "source": store.engine.dialect.name, "tables": counts,
+            "recordings": recs, "recording_bytes": size}, indent=2))
     return BackupInfo(path=path, revision=str(revision), tables=counts, recordings=recs,
                       recording_bytes=size, file_bytes=path.stat().st_size,
                       seconds=time.perf_counter() - t0, created_at=created,

@@ -280,8 +280,31 @@ def test_restore_refuses_bad_files_and_changes_nothing(store: Store, scenario: S
 
 def test_backup_to_a_folder_or_unwritable_place(home: Path, tmp_path: Path) -> None:
     res = runner.invoke(cli.app, ["backup", str(tmp_path)])
-    assert res.exit_code == 2 and "is a folder" in res.output
+    assert res.exit_code == 7 and "is a folder" in res.output
     blocker = tmp_path / "file"
     blocker.write_text("x")
     res = runner.invoke(cli.app, ["backup", str(blocker / "b.zip")])
-    assert res.exit_code != 0 and "cannot write" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 7 and "cannot write" in res.output and "Traceback" not in res.output
+    (tmp_path / "link.zip").symlink_to(blocker)
+    res = runner.invoke(cli.app, ["backup", str(tmp_path / "link.zip")])
+    assert res.exit_code == 7 and "symbolic link" in res.output and blocker.read_text() == "x"
+    res = runner.invoke(cli.app, ["backup", str(tmp_path / "ok.zip"), "--db",
+                                  str(tmp_path / "no-such.db")])
+    assert res.exit_code == 4 and not (tmp_path / "no-such.db").exists()  # nothing created
+    assert not (tmp_path / "ok.zip").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # nothing half-written
+
+
+def test_backup_on_a_full_disk_leaves_no_file(store: Store, scenario: Scenario, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    _call(store, scenario, "山田", 1, tmp_path)
+    real_write = zipfile.ZipFile.write
+
+    def full(self: zipfile.ZipFile, *a: Any, **k: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "write", full)
+    res = runner.invoke(cli.app, ["backup", str(tmp_path / "b" / "full.zip")])
+    assert res.exit_code == 7 and "No space left on device" in res.output
+    assert list((tmp_path / "b").iterdir()) == []
+    monkeypatch.setattr(zipfile.ZipFile, "write", real_write)
