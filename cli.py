@@ -216,18 +216,13 @@ def show_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to
 
 @app.command("validate")
 def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
-    """Check scenario files (or every *.yaml in folders); exit non-zero on any error."""
+    """Check scenario files (or every *.yaml in folders, test-suite folders NAME.tests/
+    excepted); exit non-zero on any error."""
     from simulator.errors import ScenarioError
     from simulator.schema import load_scenario
+    from simulator.suites import scenario_files
 
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files.extend(sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")]))
-        elif p.exists():
-            files.append(p)
-        else:
-            raise OpsimError(f"{p}: no such file or folder", ExitCode.NOT_FOUND)
+    files = scenario_files(paths)
     if not files:
         raise OpsimError("no scenario files found", ExitCode.NOT_FOUND)
     bad = 0
@@ -242,6 +237,26 @@ def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario file
             _echo(f"ok  {f}")
     if bad:
         raise _fail(f"{bad} of {len(files)} file(s) invalid", int(ExitCode.INVALID_INPUT))
+
+
+@app.command("test")
+@handles_errors
+def test_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files, folders of scenarios, or suite files/folders (NAME.tests/).")],
+             as_json: JsonOpt = False) -> None:
+    """Run every scripted call of the scenarios' test suites (NAME.tests/*.yaml beside
+    NAME.yaml) and print a table of passed and failed expectations.  Exit 0 when all pass,
+    7 when an expectation fails, 3 when a scenario or suite file is invalid."""
+    from simulator.suites import render_table, run_suites
+
+    report = run_suites(paths)
+    if not report.calls and not report.untested:
+        raise OpsimError("no scenario files found", ExitCode.NOT_FOUND)
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        typer.echo(render_table(report, Path.cwd()))
+    if report.exit_code != ExitCode.OK:
+        raise typer.Exit(int(report.exit_code))
 
 
 @app.command("new")
@@ -294,24 +309,31 @@ def schema_cmd() -> None:
 
 @app.command("run")
 def run_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to a scenario file.")],
-            replies: Annotated[Path, typer.Option("--replies", help="YAML/JSON list of the trainee's replies.")],
-            lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None, as_json: JsonOpt = False,
+            replies: Annotated[Path, typer.Option("--replies", help="The trainee's replies: a YAML/JSON list, or a scripted call (seed, vars, replies, expect) as in a scenario's test suite.")],
+            lang: LangOpt = None,
+            seed: Annotated[int | None, typer.Option("--seed", help="Random seed: the same seed gives the same call (default: the replies file's seed, else 0).")] = None,
+            var: VarOpt = None, as_json: JsonOpt = False,
             trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False,
             no_voice: Annotated[bool, typer.Option("--no-voice", help="Do not synthesize the customer's lines.")] = False) -> None:
     """Play a scripted call and score it (the automation contract).
 
-    The customer's lines are spoken with the persona's voice into the session folder
-    (unless --no-voice), so the call can be listened to like any other."""
+    The replies are templates over the call's variables ({order_number}; {{ for a brace).
+    --seed and --var win over the file's seed and vars.  The customer's lines are spoken
+    with the persona's voice into the session folder (unless --no-voice), so the call can
+    be listened to like any other."""
     from scoring.render import render_text
-    from simulator.conversation import keep_run, load_replies, run_scripted
+    from simulator import variables
+    from simulator.conversation import keep_run, run_scripted
     from simulator.scenarios import find_scenario
     from simulator.store.commands import open_for_run
-    from simulator.variables import parse_pins
+    from simulator.suites import effective, load_script
 
     sc = find_scenario(scenario, _check_lang(lang), db=db)
-    utterances = load_replies(replies, sc.language)
+    script = load_script(replies)
+    use_seed, pins = effective(script, seed, variables.parse_pins(var or []))
+    utterances = script.render(variables.generate(sc, use_seed, pins))
     store = open_for_run(db, not no_save)  # a bad --db fails before the call
-    result = run_scripted(sc, utterances, seed=seed, pins=parse_pins(var or []))
+    result = run_scripted(sc, utterances, seed=use_seed, pins=pins)
     sid, folder = keep_run(result, store=store, trainee=trainee, voice=not no_voice)
     if folder is not None:
         _echo(f"customer's lines: {folder}", err=True)

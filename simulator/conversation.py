@@ -12,7 +12,6 @@ from typing import Any
 from simulator.engine import Call, CallRecord, Utterance, play
 from simulator.errors import ExitCode, OpsimError
 from simulator.schema import Scenario
-from simulator.yamlio import read_yaml
 
 
 @dataclass(frozen=True)
@@ -21,34 +20,6 @@ class ScriptedReply:
 
     text: str | None = None
     audio: Path | None = None
-
-
-def load_replies(path: Path, language: str) -> list[ScriptedReply]:
-    """Read a replies file: a YAML/JSON list of strings or ``{audio: path}`` mappings."""
-    from simulator.sanitize import reply_problem
-
-    doc = read_yaml(path, "replies file")  # JSON is YAML; strings stay strings
-    if not isinstance(doc.data, list):
-        raise OpsimError(f"{doc.where(())}: expected a list of replies (strings or "
-                         "{audio: path}), got a " + type(doc.data).__name__.replace("NoneType", "nothing"))
-    out: list[ScriptedReply] = []
-    for i, item in enumerate(doc.data):
-        if isinstance(item, str):
-            problem = reply_problem(item)
-            if problem is not None:
-                raise OpsimError(f"{doc.where((i,))}: [{i}]: {problem}")
-            out.append(ScriptedReply(text=item))
-        elif isinstance(item, dict) and set(item) == {"audio"}:
-            audio = item["audio"]
-            if not isinstance(audio, str) or audio.strip() in ("", "null", "Null", "NULL", "~"):
-                raise OpsimError(f"{doc.where((i, 'audio'))}: [{i}].audio: expected the path of "
-                                 "a recording (write ./null for a file called null)")
-            p = Path(audio)
-            out.append(ScriptedReply(audio=p if p.is_absolute() else path.parent / p))
-        else:
-            raise OpsimError(f"{doc.where((i,))}: [{i}]: expected a string (typed reply) or "
-                             "{audio: path} (spoken reply)")
-    return out
 
 
 @dataclass
@@ -198,5 +169,5 @@ def keep_run(result: RunResult, *, store: Any = None, trainee: str | None = None
                             trainee), None
 
 
-__all__ = ["RunResult", "ScriptedReply", "keep_run", "load_replies", "run_scripted",
+__all__ = ["RunResult", "ScriptedReply", "keep_run", "run_scripted",
            "voice_customer_lines"]

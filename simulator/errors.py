@@ -27,6 +27,8 @@ class ExitCode(enum.IntEnum):
     #: an output file or the database could not be written (a folder or a symbolic link in
     #: the way, no permission, a full disk, a read-only database)
     CANNOT_WRITE = 7
+    #: a scenario's scripted calls ran, and some expectation failed (``opsim test``)
+    TESTS_FAILED = 8
     #: the user interrupted (Ctrl-C); what was said so far is saved
     INTERRUPTED = 130
 

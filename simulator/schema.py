@@ -29,7 +29,7 @@ from pydantic import (
 from simulator import template
 from simulator.errors import ScenarioError
 from simulator.limits import current, exceeded, names_hint
-from simulator.yamlio import KeyPath, Located, YamlError, format_path, read_yaml
+from simulator.yamlio import KeyPath, Located, YamlError, format_path, quote_hint, read_yaml
 
 FORMAT_VERSION = 1
 
@@ -540,7 +540,7 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         doc = read_yaml(path)
     except YamlError as e:
-        raise ScenarioError([e.message]) from None
+        raise ScenarioError([quote_hint(e.message, path.read_text("utf-8", "replace"))]) from None
     return scenario_from_document(doc, path.read_bytes())
 
 

@@ -366,5 +366,23 @@ def read_yaml(path: Path, what: str = "file", *, typed: bool = False) -> Located
     return parse_yaml(read_text(path, what), str(path), typed=typed)
 
 
+def quote_hint(message: str, text: str) -> str:
+    """``message`` (a YAML syntax error at ``file:line:col``) with a hint when the line
+    starts a value with ``{``: YAML reads ``- {order_number}でございますね`` as a mapping."""
+    import re
+
+    m = re.search(r":(\d+):\d+: not valid YAML", message)
+    if m is None:
+        return message
+    lines = text.splitlines()
+    n = int(m.group(1))
+    for line in lines[max(n - 2, 0): n]:
+        value = re.sub(r"^\s*(?:-\s+)*(?:[^\s:#'\"{][^:#]*:\s+)?", "", line)
+        if value.startswith("{") and not re.fullmatch(r"\{[^{}]*\}\s*(#.*)?", value):
+            return (f"{message} (a value starting with '{{' is read as a YAML mapping: "
+                    f"quote it, e.g. \"{value.rstrip()}\")")
+    return message
+
+
 __all__ = ["KeyPath", "Located", "Mark", "Plain", "YamlError", "bad_text_at", "format_path",
-           "parse_yaml", "read_text", "read_yaml"]
+           "parse_yaml", "quote_hint", "read_text", "read_yaml"]

@@ -222,7 +222,9 @@ def test_unknown_scenario_exit_4_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "needle"), [
     ("- [unclosed\n", "not valid YAML"),
-    ("greeting: hello\n", "expected a list of replies"),
+    ("greeting: hello\n", "unknown key 'greeting'; expected one of: seed, vars"),
+    ("seed: 1\n", "replies: expected a non-empty list of replies"),
+    ("hello\n", "expected a list of replies, or a mapping with replies"),
     ("- hello\n- {text: nope}\n", "[1]: expected a string"),
 ])
 def test_malformed_replies_clean_error(tmp_path: Path, content: str, needle: str) -> None:

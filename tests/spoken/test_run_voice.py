@@ -71,14 +71,15 @@ def test_spoken_replies_silent_is_no_answer_and_bad_files_stop_before_the_call(t
 def test_a_silent_recording_is_a_turn_the_customer_reacts_to(tmp_path: Path) -> None:
     import numpy as np
 
-    from simulator.conversation import load_replies, run_scripted
+    from simulator.conversation import run_scripted
     from simulator.scenarios import find_scenario
+    from simulator.suites import load_script
 
     sf.write(tmp_path / "silent.wav", np.zeros(32000, dtype=np.float32), 16000)
     (tmp_path / "r.yaml").write_text(REPLIES.splitlines()[0] + "\n- {audio: silent.wav}\n",
                                      encoding="utf-8")
     sc = find_scenario("order_with_sizes", "ja")
-    result = run_scripted(sc, load_replies(tmp_path / "r.yaml", "ja"), seed=2)
+    result = run_scripted(sc, load_script(tmp_path / "r.yaml").render({}), seed=2)
     trainee = result.record.trainee_turns()
     assert [t.silence for t in trainee] == [False, True]
     assert result.record.turns[-1].speaker == "customer"  # the customer repeats the request

@@ -62,7 +62,7 @@ def free_port() -> int:
 
 # ----------------------------------------------------------------------------- calls
 
-SCRIPTED = Path(__file__).resolve().parents[1] / "scripted"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def scripted_replies(scenario: str, name: str, language: str = "ja") -> tuple[int, list[str]]:
@@ -73,7 +73,7 @@ def scripted_replies(scenario: str, name: str, language: str = "ja") -> tuple[in
     from simulator.engine import Call
     from simulator.scenarios import find_scenario
 
-    doc = yaml.safe_load((SCRIPTED / language / scenario / f"{name}.yaml").read_text("utf-8"))
+    doc = yaml.safe_load((SCENARIOS / language / f"{scenario}.tests" / f"{name}.yaml").read_text("utf-8"))
     values = Call(find_scenario(scenario, language), seed=doc["seed"]).variables
     return doc["seed"], [template.render(r, values) for r in doc["replies"]]
 
