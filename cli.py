@@ -215,37 +215,55 @@ def show_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to
 
 
 @app.command("validate")
-def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
+def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+                 strict: Annotated[bool, typer.Option("--strict", help="Treat lint warnings as errors (exit 3).")] = False,
+                 as_json: JsonOpt = False) -> None:
     """Check scenario files (or every *.yaml in folders, test-suite folders NAME.tests/
-    excepted); exit non-zero on any error."""
+    excepted); exit non-zero on any error.  Lint warnings (dead rules, slots never given
+    or never asked, unknown variables, intents without phrases) print as
+    file:line:col: path: warning: message and leave the exit status 0 unless --strict."""
     from simulator.errors import ScenarioError
-    from simulator.schema import load_scenario
+    from simulator.lint import as_errors, lint_file
     from simulator.suites import scenario_files
 
     files = scenario_files(paths)
     if not files:
         raise OpsimError("no scenario files found", ExitCode.NOT_FOUND)
     bad = 0
+    rows: list[dict[str, Any]] = []
     for f in files:
         try:
-            load_scenario(f)
+            _, findings = lint_file(f)
         except ScenarioError as e:
             bad += 1
-            for problem in e.problems:
-                _echo(problem, err=True)
-        else:
-            _echo(f"ok  {f}")
+            rows.append({"file": str(f), "ok": False, "problems": e.problems, "warnings": []})
+            if not as_json:
+                for problem in e.problems:
+                    _echo(problem, err=True)
+            continue
+        if strict:
+            findings = as_errors(findings)
+            bad += bool(findings)
+        rows.append({"file": str(f), "ok": not (strict and findings), "problems": [],
+                     "warnings": [w.to_dict() for w in findings]})
+        if not as_json:
+            for w in findings:
+                _echo(str(w), err=True)
+            if not (strict and findings):
+                n = len(findings)
+                _echo(f"ok  {f}" + (f"  ({n} warning{'s' if n > 1 else ''})" if n else ""))
+    if as_json:
+        _echo_json(rows)
     if bad:
         raise _fail(f"{bad} of {len(files)} file(s) invalid", int(ExitCode.INVALID_INPUT))
 
 
 @app.command("test")
-@handles_errors
 def test_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files, folders of scenarios, or suite files/folders (NAME.tests/).")],
              as_json: JsonOpt = False) -> None:
     """Run every scripted call of the scenarios' test suites (NAME.tests/*.yaml beside
     NAME.yaml) and print a table of passed and failed expectations.  Exit 0 when all pass,
-    7 when an expectation fails, 3 when a scenario or suite file is invalid."""
+    8 when an expectation fails, 3 when a scenario or suite file is invalid."""
     from simulator.suites import render_table, run_suites
 
     report = run_suites(paths)
@@ -254,7 +272,7 @@ def test_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files, f
     if as_json:
         _echo_json(report.to_dict())
     else:
-        typer.echo(render_table(report, Path.cwd()))
+        _echo(render_table(report, Path.cwd()))
     if report.exit_code != ExitCode.OK:
         raise typer.Exit(int(report.exit_code))
 

@@ -195,6 +195,37 @@ def _audio(tv: TurnView, zero: str, language: str) -> list[dict[str, Any]]:
     return out
 
 
+_DIGIT_NAMES = "ゼロ イチ ニー サン ヨン ゴー ロク ナナ ハチ キュウ".split()
+_MAN = re.compile(r"(\d{1,4})万(\d{1,4})?|([〇一二三四五六七八九十百千万]*万[〇一二三四五六七八九十百千]*)")
+
+
+def _read_as_amount(view: CallView, tv: TurnView) -> list[dict[str, Any]]:
+    """An order or phone number read as an amount (4177万7631: よんせんひゃくななじゅうなな
+    まん...) is no read-back the customer can check digit by digit: flagged, with the
+    digit-by-digit reading as the advice."""
+    from simulator.numbers import kanji_to_int
+
+    text = unicodedata.normalize("NFKC", tv.text)
+    wanted = {"".join(c for c in view.slot_values[sid] if c.isdigit()): slot
+              for sid, slot in view.scenario.slots.items() if slot.kind in ("code", "phone")}
+    out: list[dict[str, Any]] = []
+    for m in _MAN.finditer(text):
+        if m.group(3):
+            n = kanji_to_int(m.group(3))
+            said = str(n) if n is not None else ""
+        else:
+            said = m.group(1) + (m.group(2) or "").zfill(4)
+        slot = wanted.get(said)
+        if slot is None or len(said) < 5:
+            continue
+        lab = slot.label or pick(view.language, "番号", "number")
+        digits = "、".join(_DIGIT_NAMES[int(c)] for c in said)
+        out.append(_entry(tv.index, said, m.group(0), False,
+                          f"{lab}は金額のように「{m.group(0)}」と読まず、1桁ずつ「{digits}」と"
+                          "読み上げましょう（お客様が1桁ずつ確かめられます）", "text"))
+    return out
+
+
 def numbers_list(view: CallView, zero: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tv in view.trainee:
@@ -202,6 +233,7 @@ def numbers_list(view: CallView, zero: str) -> list[dict[str, Any]]:
             out.extend(_audio(tv, zero, view.language))
         elif view.language == "ja":
             out.extend(_typed_ja(tv, zero))
+            out.extend(_read_as_amount(view, tv))
         else:
             in_readback = "readback" in tv.intents or bool(tv.matches)
             out.extend(_typed_en(tv, in_readback))

@@ -37,6 +37,11 @@ _KANA_ALT = "|".join(sorted(KANA_DIGITS, key=len, reverse=True))
 # a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
 _KANA_RUN = re.compile(rf"(?:(?:{_KANA_ALT})[\s・ー-]*){{2,}}(?:(?:の)(?:(?:{_KANA_ALT})[\s・ー-]*)+)*")
 _KANA_TOKEN = re.compile(_KANA_ALT)
+# digits read one by one with a pause between each (ヨン、イチ、ナナ / よん、いち、なな):
+# at least three whole readings, each after a comma, a dot or a space, in either script
+_KANA_SEP = r"[、,，・\s]+"
+_KANA_LIST = re.compile(rf"(?:(?<![ぁ-ゖ])|(?<=[はがをのもでと]))(?:{_KANA_ALT})(?:{_KANA_SEP}(?:{_KANA_ALT})){{2,}}"
+                        rf"(?![ぁ-ゖ](?<![でねとにはがをのもよ]))")
 
 # ---------------------------------------------------------------- kanji numerals
 
@@ -191,8 +196,18 @@ def normalize(text: str, language: str) -> str:
             groups = m.group(0).split("の")
             return "-".join("".join(KANA_DIGITS[x] for x in _KANA_TOKEN.findall(g)) for g in groups)
 
-        # only runs written in katakana are digit readings (ゼロキューゼロ); hiragana runs
-        # are judged word by word in kana_readings to avoid rewriting ordinary words
+        # readings listed one by one are digits in either script (よん、いち、なな)
+        listed: list[str] = []
+        pos = 0
+        for m in _KANA_LIST.finditer(hira):
+            listed += [t[pos:m.start()], "".join(KANA_DIGITS[x] for x in
+                                                 re.split(_KANA_SEP, m.group(0)))]
+            pos = m.end()
+        t = "".join([*listed, t[pos:]])
+        hira = jaconv.kata2hira(t)
+        # otherwise only runs written in katakana are digit readings (ゼロキューゼロ);
+        # hiragana runs are judged word by word in kana_readings to avoid rewriting
+        # ordinary words
         out: list[str] = []
         pos = 0
         for m in _KANA_RUN.finditer(hira):

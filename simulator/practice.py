@@ -37,7 +37,9 @@ def _labels(language: str) -> tuple[str, str, str]:
 
 def typed_call(practice: PracticeCall, env: Environment,
                read: Callable[[str], str] | None = None) -> None:
-    """Play a call with typed replies until it ends or input ends (Ctrl-D)."""
+    """Play a call with typed replies until it ends or input ends (Ctrl-D).  When the
+    input is not a terminal (replies piped from a file) each reply is echoed after
+    ``あなた:`` / ``You:``, so the printed call reads as a transcript."""
     import io
     import sys
 
@@ -48,7 +50,7 @@ def typed_call(practice: PracticeCall, env: Environment,
         # exception that would end the call
         sys.stdin.reconfigure(errors="surrogateescape")
     read = read or input  # looked up now: tests replace builtins.input
-    customer, _, _ = _labels(practice.call.language)
+    customer, _, you = _labels(practice.call.language)
     while not practice.ended:
         try:
             reply = read("> " if env.interactive else "")
@@ -57,6 +59,8 @@ def typed_call(practice: PracticeCall, env: Environment,
             break
         if not reply.strip():
             continue
+        if not env.interactive:
+            env.say(you + reply.strip())
         try:
             line = practice.reply(reply)
         except InvalidReplyError as e:  # the call goes on: say why, wait for the reply again

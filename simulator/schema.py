@@ -29,6 +29,7 @@ from pydantic import (
 from simulator import template
 from simulator.errors import ScenarioError
 from simulator.limits import current, exceeded, names_hint
+from simulator.hints import close_match
 from simulator.yamlio import KeyPath, Located, YamlError, format_path, quote_hint, read_yaml
 
 FORMAT_VERSION = 1
@@ -306,8 +307,8 @@ def _message(err: Any, path: KeyPath) -> str:
     if kind == "extra_forbidden":
         model = _model_at(path[:-1])
         allowed = [n for n, f in model.model_fields.items() if not f.exclude] if model else []
-        close = difflib.get_close_matches(str(last), allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        close = close_match(str(last), allowed)
+        hint = f" (did you mean '{close}'?)" if close else ""
         return f"unknown key '{last}'{hint}; expected one of: {', '.join(allowed)}"
     if kind in ("literal_error", "enum"):
         return f"expected one of {ctx.get('expected', '')}, got {_describe(got)}"
@@ -344,7 +345,7 @@ def _misspelt(path: KeyPath, by_path: dict[KeyPath, list[Any]]) -> bool:
     parent, name = path[:-1], str(path[-1]) if path else ""
     extra = [str(p[-1]) for p, errs in by_path.items()
              if p[:-1] == parent and p != path and errs[0]["type"] == "extra_forbidden"]
-    return bool(difflib.get_close_matches(name, extra, n=1))
+    return close_match(name, extra) is not None
 
 
 def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:

@@ -31,6 +31,7 @@ from simulator import template
 from simulator.conversation import ScriptedReply, run_scripted
 from simulator.engine import OUTCOMES
 from simulator.errors import ExitCode, OpsimError, ScenarioError
+from simulator.hints import close_match
 from simulator.schema import Scenario, load_scenario
 from simulator.sanitize import reply_problem
 from simulator.yamlio import (
@@ -114,8 +115,8 @@ def _ids(doc: Located, path: KeyPath, value: object) -> tuple[str, ...]:
 def _keys(doc: Located, path: KeyPath, data: Mapping[str, object], allowed: tuple[str, ...]) -> None:
     for k in data:
         if k not in allowed:
-            close = difflib.get_close_matches(k, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            close = close_match(k, allowed)
+            hint = f" (did you mean '{close}'?)" if close else ""
             raise _fail(doc, (*path, k), f"unknown key '{k}'{hint}; expected one of: "
                         + ", ".join(allowed), key=True)
 

@@ -268,6 +268,9 @@ def test_practice_text_with_input() -> None:
     assert res.exit_code == 0, res.output
     assert "クレーム対応" in res.stdout
     assert res.stdout.count("客: ") == 2  # the blank line is skipped
+    # input from a file is echoed, so the output reads as the call
+    assert "あなた: お電話ありがとうございます。\n" in res.stdout
+    assert res.stdout.count("あなた: ") == 2
     assert "outcome: incomplete" in res.stdout
 
 
