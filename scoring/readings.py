@@ -195,7 +195,7 @@ def _audio(tv: TurnView, zero: str, language: str) -> list[dict[str, Any]]:
     return out
 
 
-_DIGIT_NAMES = "ゼロ イチ ニー サン ヨン ゴー ロク ナナ ハチ キュウ".split()
+_DIGIT_NAMES = ["ゼロ", "イチ", "ニー", "サン", "ヨン", "ゴー", "ロク", "ナナ", "ハチ", "キュウ"]
 _MAN = re.compile(r"(\d{1,4})万(\d{1,4})?|([〇一二三四五六七八九十百千万]*万[〇一二三四五六七八九十百千]*)")
 
 
