@@ -28,8 +28,8 @@ from pydantic import (
 
 from simulator import template
 from simulator.errors import ScenarioError
-from simulator.limits import current, exceeded, names_hint
 from simulator.hints import close_match
+from simulator.limits import current, exceeded, names_hint
 from simulator.yamlio import KeyPath, Located, YamlError, format_path, quote_hint, read_yaml
 
 FORMAT_VERSION = 1

@@ -32,8 +32,8 @@ from simulator.conversation import ScriptedReply, run_scripted
 from simulator.engine import OUTCOMES
 from simulator.errors import ExitCode, OpsimError, ScenarioError
 from simulator.hints import close_match
-from simulator.schema import Scenario, load_scenario
 from simulator.sanitize import reply_problem
+from simulator.schema import Scenario, load_scenario
 from simulator.yamlio import (
     KeyPath,
     Located,

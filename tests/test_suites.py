@@ -67,7 +67,7 @@ def test_a_failed_expectation_is_a_table_row_and_its_own_exit_code(tmp_path: Pat
                                           "passing: [readback.order_number]")
     bad.write_text(text.replace("outcome: completed", "outcome: hung_up"), "utf-8")
     res = runner.invoke(cli.app, ["test", str(tmp_path / "desk")])
-    assert res.exit_code == int(ExitCode.TESTS_FAILED) == 7, res.output
+    assert res.exit_code == int(ExitCode.TESTS_FAILED) == 8, res.output
     rows = [x.split() for x in res.stdout.splitlines() if x.startswith("FAIL")]
     assert {(r[2], r[3]) for r in rows} == {("outcome", "hung_up"), ("failing", "etiquette.closing"),
                                             ("passing", "readback.order_number")}

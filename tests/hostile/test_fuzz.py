@@ -13,13 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.conversation import load_replies, run_scripted
+from simulator import variables
+from simulator.conversation import run_scripted
 from simulator.engine import Call
 from simulator.errors import OpsimError
 from simulator.schema import load_scenario
+from simulator.suites import load_script
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "valid"
 MINIMAL = load_scenario(FIXTURES / "minimal.yaml")
+MINIMAL_VALUES = variables.generate(MINIMAL, 1, {})
 FULL = (FIXTURES / "full_featured.yaml").read_text(encoding="utf-8")
 
 # pieces of YAML a hostile or careless file is made of
@@ -53,7 +56,7 @@ def test_replies_files_never_crash(raw: bytes, tmp_path_factory: pytest.TempPath
     path = folder / "replies.yaml"
     path.write_bytes(raw)
     try:
-        replies = load_replies(path, "en")
+        replies = load_script(path).render(MINIMAL_VALUES)
     except OpsimError as e:
         assert e.message and "\n" not in e.message
         return
