@@ -9,15 +9,22 @@ numbers the trainee read and how.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from scoring.rubric import DEESCALATION
 from scoring.scorecard import CheckResult, Scorecard
 
 CATEGORY_TITLES = {
     "ja": {"readback": "復唱", "numbers": "数字の読み方", "deescalation": "クレーム対応の手順",
            "etiquette": "電話応対マナー", "order": "注文受付", "reservation": "予約受付",
-           "inquiry": "問い合わせ", "return": "返品・交換", "complaint": "クレーム"},
+           "inquiry": "問い合わせ", "return": "返品・交換", "complaint": "クレーム",
+           "delivery": "配送の問い合わせ", "cancellation": "解約受付",
+           "custom": "この窓口の確認項目"},
     "en": {"readback": "Read-back", "numbers": "Numbers", "deescalation": "De-escalation",
            "etiquette": "Telephone manners", "order": "Order desk", "reservation": "Reservations",
-           "inquiry": "Inquiries", "return": "Returns", "complaint": "Complaints"},
+           "inquiry": "Inquiries", "return": "Returns", "complaint": "Complaints",
+           "delivery": "Delivery inquiries", "cancellation": "Cancellations",
+           "custom": "This desk's checks"},
 }
 CHECK_TITLES = {
     "ja": {"deescalation.listen_first": "傾聴（怒りが収まるまで質問しない）",
@@ -37,6 +44,21 @@ CHECK_TITLES = {
            "return.return_shipping": "返送料の負担", "return.return_method": "返送の方法"},
     "en": {},
 }
+
+
+#: the complaint desk's own de-escalation steps; on other desks the de-escalation category
+#: holds only listen_first and no_blame, which are customer care, not a complaint procedure
+COMPLAINT_STEPS = frozenset(DEESCALATION) - {"deescalation.listen_first", "deescalation.no_blame"}
+CARE_TITLES = {"ja": "お客様への配慮", "en": "Customer care"}
+
+
+def card_category_title(cat: str, check_ids: Iterable[str], language: str) -> str:
+    """The title of a category on one card: 「クレーム対応の手順」 only when the card has
+    the complaint steps; listen_first and no_blame alone are customer care."""
+    titles = CATEGORY_TITLES.get(language, CATEGORY_TITLES["en"])
+    if cat == "deescalation" and not COMPLAINT_STEPS & set(check_ids):
+        return CARE_TITLES.get(language, CARE_TITLES["en"])
+    return titles.get(cat, cat)
 
 
 def _title(c: CheckResult, language: str) -> str:
@@ -75,7 +97,8 @@ def render_text(card: Scorecard, language: str = "ja") -> str:
         won = sum(c.points for c in checks)
         most = sum(c.max_points for c in checks)
         lines.append("")
-        lines.append(f"-- {titles.get(cat, cat)}  {ok}/{judged_here}  "
+        title = card_category_title(cat, (c.id for c in card.checks), language)
+        lines.append(f"-- {title}  {ok}/{judged_here}  "
                      f"({_points(won)}/{_points(most)} {'点' if ja else 'points'})")
         for c in sorted(checks, key=rank):
             if c.passed is None:

@@ -22,7 +22,7 @@ from simulator.schema import Rubric, Scenario
 
 DEFAULT_PASS_MARK = 70.0
 #: bump when the defaults below change (stored with each score next to the scenario's version)
-DEFAULTS_VERSION = "2"
+DEFAULTS_VERSION = "3"
 
 #: spoken-reply checks (apply only when the trainee answered by voice)
 SPOKEN = ("etiquette.speaking_rate", "etiquette.response_time", "etiquette.long_silences",
@@ -41,6 +41,8 @@ DESK_CHECKS = {
     "inquiry": ("inquiry.handoff_consent",),
     "return": ("return.return_shipping", "return.return_method"),
     "complaint": (),
+    "delivery": (),  # its own checks are the scenario's (rubric.checks: the date told...)
+    "cancellation": (),  # likewise (one retention offer, the cancellation date told)
 }
 #: every check id the scorer knows, besides readback.<slot>
 ALL_CHECKS = (*ETIQUETTE, *DEESCALATION, *(c for cs in DESK_CHECKS.values() for c in cs))
@@ -72,6 +74,12 @@ DESK_DEFAULTS: dict[str, DeskDefaults] = {
                            dict(_BASE_WEIGHTS), _HARD),
     "complaint": DeskDefaults((*ETIQUETTE, *DEESCALATION),
                               {**_BASE_WEIGHTS, "readback": 1.0}, _HARD),
+    # an order number read back digit by digit is the point of a delivery inquiry
+    "delivery": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.no_blame"),
+                             {**_BASE_WEIGHTS, "etiquette.number_readings": 2.0}, _HARD),
+    # a cancellation is done as asked: no pushing (a scenario check), no blaming
+    "cancellation": DeskDefaults((*ETIQUETTE, "deescalation.listen_first",
+                                  "deescalation.no_blame"), dict(_BASE_WEIGHTS), _HARD),
 }
 
 
@@ -105,7 +113,7 @@ class ResolvedRubric:
     def applies(self, check_id: str) -> bool:
         if _matches(check_id, self.disable):
             return False
-        if category(check_id) == "readback":
+        if category(check_id) in ("readback", "custom"):
             return True
         return check_id in self.checks or check_id in self.extra
 
@@ -121,11 +129,13 @@ class ResolvedRubric:
 def resolve(scenario: Scenario) -> ResolvedRubric:
     r: Rubric = scenario.rubric
     d = DESK_DEFAULTS[scenario.desk]
-    weights = {**d.weights, **r.weights}
+    custom = {f"custom.{name}": cc for name, cc in r.checks.items()}
+    weights = {**d.weights, **{cid: cc.weight for cid, cc in custom.items()}, **r.weights}
     extra = tuple(k for k in r.weights if "." in k and k not in d.checks)
+    hard = tuple(r.hard_fail) if r.hard_fail is not None else d.hard_fail
     return ResolvedRubric(
         desk=scenario.desk, checks=d.checks, weights=weights,
-        hard_fail=tuple(r.hard_fail) if r.hard_fail is not None else d.hard_fail,
+        hard_fail=(*hard, *(cid for cid, cc in custom.items() if cc.hard_fail)),
         disable=tuple(r.disable),
         pass_mark=r.pass_mark if r.pass_mark is not None else d.pass_mark,
         zero_reading=r.zero_reading, version=r.version, extra=extra,

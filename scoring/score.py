@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scoring import deescalation, desk, etiquette, readback, readings
+from scoring import custom, deescalation, desk, etiquette, readback, readings
 from scoring.context import CallView, build
 from scoring.rubric import SPOKEN, ResolvedRubric, category, resolve
 from scoring.scorecard import CheckResult, Scorecard
@@ -90,6 +90,7 @@ def verdicts(scenario: Scenario, view: CallView, rubric: ResolvedRubric
     if rubric.applies("etiquette.number_readings"):
         v = readings.check(view, numbers)
         out.append(v if v is not None else _no_chance("etiquette.number_readings", view))
+    out += [v for v in custom.checks(view) if rubric.applies(v.id)]
     return out, [dict(n) for n in numbers]
 
 

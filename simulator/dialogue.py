@@ -37,10 +37,12 @@ if TYPE_CHECKING:
 LABELS = {
     "ja": {"quantity": "数量", "phone": "お電話番号", "name": "お名前", "address": "ご住所",
            "size": "サイズ", "colour": "色", "money": "金額", "date": "日付",
-           "payment": "お支払い方法", "code": "番号", "text": "内容"},
+           "payment": "お支払い方法", "code": "番号", "text": "内容",
+           "time_range": "お時間帯"},
     "en": {"quantity": "quantity", "phone": "phone number", "name": "name",
            "address": "address", "size": "size", "colour": "colour", "money": "amount",
-           "date": "date", "payment": "payment method", "code": "number", "text": "detail"},
+           "date": "date", "payment": "payment method", "code": "number", "text": "detail",
+           "time_range": "time slot"},
 }
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import jaconv
 
-from simulator import numbers
+from simulator import numbers, timespans
 from simulator.textnorm import fold, fold_words
 
 
@@ -272,6 +272,12 @@ def _find_date(expected: str, text: str, language: str) -> Match:
     said = _dates(text, language)
     if want[0] in said:
         return Match("match")
+    if not said:  # a day without its month: 22日の火曜日, the 22nd
+        days = timespans.days_said(text, language)
+        if want[0][1] in days:
+            return Match("match")
+        if days:
+            return Match("mismatch", f"{days[0]}日" if language == "ja" else f"the {days[0]}th")
     if said:
         m, d = said[0]
         return Match("mismatch", f"{m}月{d}日" if language == "ja" else f"{MONTHS[m - 1].title()} {d}")
@@ -446,6 +452,9 @@ def find(kind: str, expected: str, text: str, language: str, *, reading: str | N
         return _find_name_en(expected, text)
     if kind == "address":
         return _find_address(expected, text, language)
+    if kind == "time_range":
+        status, heard = timespans.find_time_range(expected, text, language)
+        return Match(status, heard)
     if _key(expected, language).strip() in _key(text, language):
         return Match("match")
     if language == "ja" and len(expected) >= 2:

@@ -35,10 +35,11 @@ from simulator.yamlio import KeyPath, Located, YamlError, format_path, quote_hin
 FORMAT_VERSION = 1
 
 Language = Literal["ja", "en"]
-Desk = Literal["order", "return", "complaint", "inquiry", "reservation"]
+Desk = Literal["order", "return", "complaint", "inquiry", "reservation", "delivery",
+               "cancellation"]
 SlotKind = Literal[
     "quantity", "phone", "name", "address", "size", "colour", "money", "date", "payment",
-    "code", "text",
+    "code", "text", "time_range",
 ]
 Ending = Literal["completed", "escalated", "hung_up"]
 MoodBand = Literal["calm", "upset", "angry"]
@@ -192,6 +193,69 @@ class State(_Model):
         return []  # pragma: no cover - a mapping always has one band
 
 
+class Event(_Model):
+    """Something the trainee says, for custom checks: an intent (built-in or declared under
+    ``intents``), one of a list of phrases (matched like intent phrases), or a slot read
+    back with its right value."""
+
+    intent: Identifier | None = None
+    phrase: list[Text] | None = Field(default=None, min_length=1)
+    read_back: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Event:
+        if sum(x is not None for x in (self.intent, self.phrase, self.read_back)) != 1:
+            raise ValueError("expected exactly one of intent, phrase, read_back")
+        return self
+
+
+class Stated(_Model):
+    """A value the trainee must state correctly, compared by slot kind."""
+
+    value: Text  # template, e.g. "{cancel_date}"
+    kind: SlotKind = "text"  # how values compare (a date in any spoken form, digits, ...)
+    label: str | None = None  # how the value is called in the advice ("解約日")
+
+
+class Order(_Model):
+    """Two events that must come in this order (``first`` in the same or an earlier reply)."""
+
+    first: Event
+    then: Event
+
+
+class CustomCheck(_Model):
+    """A check declared in the rubric (id ``custom.<name>``): exactly one of ``said``
+    (with ``at_least`` / ``at_most``: how many replies may say it), ``stated`` (a value
+    stated correctly) or ``order`` (one event before another); scored and explained like
+    the built-in checks."""
+
+    said: Event | None = None
+    at_least: Annotated[int, Field(ge=0, le=100)] | None = None
+    at_most: Annotated[int, Field(ge=0, le=100)] | None = None
+    stated: Stated | None = None
+    order: Order | None = None
+    advice: Text  # what to do instead (a template), shown when the check fails
+    model: Text | None = None  # a model phrase (a template), shown with the advice
+    weight: Annotated[float, Field(ge=0, le=100)] = 2.0
+    hard_fail: StrictBool = False  # failing it fails the call
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CustomCheck:
+        given = [k for k in ("said", "stated", "order") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of said, stated, order"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        counts = self.at_least is not None or self.at_most is not None
+        if self.said is not None and not counts:
+            raise ValueError("'said' needs at_least and/or at_most (how many replies)")
+        if self.said is None and counts:
+            raise ValueError("at_least / at_most go with 'said'")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("at_least is more than at_most")
+        return self
+
+
 class Rubric(_Model):
     """Which checks apply and how they weigh (defaults per desk live in scoring)."""
 
@@ -204,6 +268,8 @@ class Rubric(_Model):
     #: call outcomes that can pass (a hang-up, an escalation or an unfinished call fails
     #: whatever the points unless listed here)
     pass_outcomes: list[Literal["completed", "escalated", "hung_up", "incomplete"]] = ["completed"]
+    #: the scenario's own checks, ids custom.<name> (see CustomCheck)
+    checks: dict[Identifier, CustomCheck] = {}
 
 
 class Scenario(_Model):
@@ -459,6 +525,26 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
 
     for i, rule in enumerate(sc.anywhere):
         check_rule(rule, ("anywhere", i))
+    for name, cc in sc.rubric.checks.items():
+        base_c: KeyPath = ("rubric", "checks", name)
+        events: list[tuple[KeyPath, Event]] = [(("said",), cc.said)] if cc.said else []
+        if cc.order is not None:
+            events += [(("order", "first"), cc.order.first), (("order", "then"), cc.order.then)]
+        for at, ev in events:
+            if ev.intent is not None and ev.intent not in known_intents:
+                close = difflib.get_close_matches(ev.intent, sorted(known_intents), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                add((*base_c, *at, "intent"), f"unknown intent '{ev.intent}'{hint}; expected a "
+                    "built-in intent or one declared under 'intents'")
+            if ev.read_back is not None and ev.read_back not in sc.slots:
+                add((*base_c, *at, "read_back"), f"unknown slot '{ev.read_back}'; expected one "
+                    "of: " + (", ".join(slot_ids) or "(no slots declared)"))
+        for key in ("advice", "model"):
+            text = getattr(cc, key)
+            if text is not None:
+                _check_template(text, (*base_c, key), known_vars, add)
+        if cc.stated is not None:
+            _check_template(cc.stated.value, (*base_c, "stated", "value"), known_vars, add)
     for name, st in sc.states.items():
         base: KeyPath = ("states", name)
         for i, rule in enumerate(st.on):

@@ -55,7 +55,12 @@ def test_desk_defaults() -> None:
     assert order.is_hard("readback.phone") and order.is_hard("deescalation.no_blame")
     assert not order.is_hard("etiquette.greeting")
     assert order.pass_mark == 70 and order.weight("readback.phone") == 2.0
-    assert set(DESK_DEFAULTS) == {"order", "reservation", "inquiry", "return", "complaint"}
+    assert set(DESK_DEFAULTS) == {"order", "reservation", "inquiry", "return", "complaint",
+                                  "delivery", "cancellation"}
+    delivery = resolve(find_scenario("delivery_inquiry", "ja"))
+    assert delivery.weight("etiquette.number_readings") == 2.0
+    assert delivery.applies("custom.delivery_date_told") and delivery.is_hard("custom.delivery_date_told")
+    assert not delivery.applies("deescalation.apologize")
 
 
 def test_wrong_read_back_hard_fails_the_call(played: Any) -> None:
