@@ -238,10 +238,10 @@ class Call:
         elif rule.read_back_all is not None:
             need = [s for s, slot in self.scenario.slots.items() if slot.readback]
             ok = all(s in self.read_back for s in need) == rule.read_back_all
-        elif rule.mood_at_least is not None:
-            ok = self.mood >= rule.mood_at_least
+        elif rule.mood_at_least is not None:  # the mood as recorded (8.3 + 0.7 is 9.0)
+            ok = round(self.mood, 2) >= rule.mood_at_least
         elif rule.mood_below is not None:
-            ok = self.mood < rule.mood_below
+            ok = round(self.mood, 2) < rule.mood_below
         elif rule.silence is not None:
             ok = bool(u and u.silence) == rule.silence
         else:  # pragma: no cover - the schema requires one condition
@@ -532,6 +532,11 @@ class Call:
         if not moved and not (set(found) & _ENGAGING) and not heard and not u.silence:
             self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
             turn.mood = round(self.mood, 2)
+            # the rules see the mood the customer is in now: feeling ignored can be what
+            # makes her hang up (mood_at_least) in this very turn
+            moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
+            if moved:
+                self._told_already()
         line = self._respond(decision, found, u, moved, state_before)
         if self.trainee_turn_count >= sc.max_turns and not line.ended:
             self._finish("incomplete")
