@@ -136,6 +136,7 @@ class ClientResult:
     latencies: list[float] = field(default_factory=list)
     error: str | None = None
     turns: int = 0
+    cut: int = 0  # answers that came before the reply was over (a reply cut in two)
 
 
 def client(server: Server, token: str, script: Any, recordings: list[tuple[str, Any]],
@@ -183,6 +184,9 @@ def client(server: Server, token: str, script: Any, recordings: list[tuple[str, 
                 send(np.zeros(int(0.3 * RATE), dtype=np.float32))
                 send(samples)
                 spoken_end = time.monotonic()
+                while not events.empty():  # answered before the reply was over: a cut
+                    if events.get()["type"] == "turn":
+                        out.cut += 1
                 turn = None
                 while turn is None:  # the microphone stays open: silence until the reply
                     send(silence)
@@ -255,7 +259,7 @@ def main(argv: list[str]) -> int:
                 ok = bool(lat) and not errors and p95(lat) <= TARGET_P95
                 if ok and capacity == n - 1:
                     capacity = n
-                rows.append([n, sum(r.turns for r in results),
+                rows.append([n, sum(r.turns for r in results), sum(r.cut for r in results),
                              f"{p50(lat):.2f}" if lat else "-", f"{p95(lat):.2f}" if lat else "-",
                              f"{max(lat):.2f}" if lat else "-", f"{peak:.0f}", f"{wall:.0f}",
                              "; ".join(errors)[:80] or ("ok" if ok else "p95 over target")])
@@ -271,7 +275,7 @@ def main(argv: list[str]) -> int:
         f"and fetching each customer line; load average at start {load:.1f}; server RSS idle "
         f"{idle_mb:.0f} MB.",
         "",
-        table(["calls at once", "turns", "latency p50 (s)", "p95 (s)", "max (s)",
+        table(["calls at once", "turns", "cut replies", "latency p50 (s)", "p95 (s)", "max (s)",
                "server RSS peak (MB)", "wall (s)", "result"], rows),
         "",
         f"Result: {capacity} concurrent spoken call(s) within turn latency p95 <= {TARGET_P95} s "

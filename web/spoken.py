@@ -70,6 +70,23 @@ class StreamMicrophone:
             self._have = len(rest)
             return out
 
+    def drop_silent_backlog(self, keep_s: float = 0.3) -> float:
+        """Forget the silence that piled up while the server was busy with the last turn
+        (the trainee was waiting for the customer, not silent at them); speech in the
+        backlog is kept whole.  Returns the seconds dropped."""
+        from simulator.hearing.audio import is_silent
+
+        with self._cond:
+            if not self._buf:
+                return 0.0
+            data = np.concatenate(self._buf)
+            keep = int(keep_s * SAMPLE_RATE)
+            if len(data) <= keep or not is_silent(data):
+                return 0.0
+            self._buf = [data[-keep:]]
+            self._have = keep
+            return (len(data) - keep) / SAMPLE_RATE
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -149,6 +166,9 @@ class SpokenSession:
             self.send({"type": "ready"})
             while not call.ended:
                 index = len(call.record.turns)
+                # the customer's line starts now in the page: the trainee's silence (and
+                # the customer's talking time) count from here, not from the turn's end
+                self.mic.drop_silent_backlog()
                 line = spoken.turn(self.mic)
                 if line is None:
                     break
