@@ -266,6 +266,8 @@ def main(argv: list[str]) -> int:
                 print(f"N={n}: {rows[-1]}", file=sys.stderr)
         finally:
             server.stop()
+    peaks = [float(r[7]) for r in rows]
+    per_call = (peaks[-1] - peaks[0]) / (len(peaks) - 1) if len(peaks) > 1 else 0.0
     body = "\n".join([
         describe(),
         "",
@@ -279,7 +281,9 @@ def main(argv: list[str]) -> int:
                "server RSS peak (MB)", "wall (s)", "result"], rows),
         "",
         f"Result: {capacity} concurrent spoken call(s) within turn latency p95 <= {TARGET_P95} s "
-        f"on this machine (tried up to {top}).",
+        f"on this machine (tried up to {top}). Server memory grows by about {per_call:.0f} MB "
+        "per concurrent spoken call: each call's SpokenCall loads its own Whisper model (a "
+        "model shared by the calls would remove most of it).",
     ])
     print(body)
     record(f"Capacity of the practice site ({args.lang})", body)

@@ -287,3 +287,55 @@ def test_assignments_and_openapi_page(site: Site) -> None:
     assert site.client().get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     spec = site.client().get("/openapi.json").json()
     assert "/api/calls/{session_id}/reply" in spec["paths"]
+
+
+def test_opsim_serve_first_start_prints_random_passwords_once(tmp_path: Path) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from site_helpers import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, OPSIM_HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1")
+    env.pop("OPSIM_DB_URL", None)
+
+    def start() -> tuple[subprocess.Popen[str], str, list[str]]:
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, str(root / "cli.py"), "serve", "--port", str(port)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "opsim practice site: http://127.0.0.1:" in line:
+                break
+        return proc, f"http://127.0.0.1:{port}", lines
+
+    proc, url, lines = start()
+    try:
+        text = "".join(lines)
+        found = dict(re.findall(r"user: (\S+)\s+password: (\S+)", text))
+        assert set(found) == {"supervisor", "trainee"} and len(set(found.values())) == 2
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=2).json() == {"status": "ok"}:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        with httpx.Client(base_url=url) as c:
+            assert login(c, "supervisor", found["supervisor"]).status_code == 303
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    proc, _url, lines = start()  # the second start creates nobody and prints no password
+    proc.terminate()
+    proc.wait(timeout=30)
+    if proc.stdout is not None:
+        proc.stdout.close()
+    assert "password" not in "".join(lines)
