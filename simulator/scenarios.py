@@ -72,7 +72,7 @@ def find_scenario(id_or_path: str, language: str | None = None, *, db: str | Non
         from simulator.store.scenarios import StoredScenarios
 
         try:
-            with open_store(db) as st:
+            with open_store(db, create=False) as st:  # no database: nothing stored
                 return StoredScenarios(st).load(id_or_path, language or "ja")
         except OpsimError:
             raise missing from None
