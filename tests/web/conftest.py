@@ -17,7 +17,8 @@ from simulator.store.accounts import Accounts
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[Site]:
+    """The site on each database (``db_url``, tests/conftest.py: SQLite, PostgreSQL)."""
     import uvicorn
 
     from web.app import WebConfig, create_app
@@ -25,7 +26,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
 
     home = tmp_path / "site-home"
     monkeypatch.setenv("OPSIM_HOME", str(home))
-    monkeypatch.delenv("OPSIM_DB_URL", raising=False)
     printed: list[str] = []
     first_start(None, home, printed.append)
     passwords = dict(re.findall(r"user: (\S+)\s+password: (\S+)", "\n".join(printed)))

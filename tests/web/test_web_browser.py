@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from site_helpers import Site, browser, page_login, scripted_replies, shot
 
 
+# what the browser shows does not depend on the database: the API tests run on both
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_typed_practice_then_the_supervisor_reviews(site: Site, tmp_path: Path) -> None:
     seed, replies = scripted_replies("angry_complaint", "wrong_readback")
     with browser() as b:

@@ -19,6 +19,10 @@ from simulator.demo_script import SCRIPTS
 from simulator.store import open_store
 from simulator.store.accounts import Accounts
 
+# the spoken path reaches the database like the typed one (test_web_api runs on both);
+# Whisper on every call is the cost here, so SQLite only
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 FRAME = 640  # 40 ms at 16 kHz
 
 
