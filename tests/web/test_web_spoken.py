@@ -222,6 +222,7 @@ def test_a_spoken_call_in_the_browser_then_the_supervisor_finds_it(site: Site, t
         failed = {page.locator("li.check.fail").nth(i).get_attribute("data-check")
                   for i in range(page.locator("li.check.fail").count())}
         assert set(script.expected_failures) <= failed, failed
+        assert page.locator("#recordings audio").count() >= 2 * 5  # each turn's audio
         shot(page, tmp_path, "21-spoken-scorecard")
         link = page.get_attribute("#session-link", "href")
         assert errors == [], errors

@@ -118,6 +118,13 @@
       const session = await OPSIM.api("POST", `/api/calls/${sid}/finish`);
       $("live").hidden = true; $("result").hidden = false;
       OPSIM.renderCard($("card"), session);
+      $("recordings").textContent = "";
+      for (const t of session.transcript) {
+        const who = t.speaker === "customer" ? "お客様 / Customer" : "あなた / You";
+        const li = el("li", { class: t.speaker }, el("span", { class: "who" }, who), el("span", { class: "text" }, t.text));
+        if (t.audio_url) li.append(el("audio", { controls: "", preload: "none", src: t.audio_url }));
+        $("recordings").append(li);
+      }
       $("session-link").href = `/sessions/${sid}`;
     } catch (e) { status(`採点できません / cannot score: ${e.message}`); }
   }
