@@ -118,6 +118,21 @@ def escape_sessions(cwd: Path, home: Path) -> None:
         conn.execute(sa.update(db.trainees).values(name="sato\x1b[31m\x1b]0;owned\x07"))
 
 
+def stale_session(cwd: Path, home: Path) -> None:
+    """A session left in_progress by a writer that died: listing it would mark it
+    incomplete, which a read-only database does not allow."""
+    import sqlalchemy as sa
+
+    from simulator.store import db, open_store
+    from simulator.store.store import HOST
+
+    formula_sessions(cwd, home)
+    with open_store(f"sqlite:///{home}/opsim.db", home=home) as st, \
+            db.write_tx(st.engine) as conn:
+        conn.execute(sa.update(db.sessions).values(status="in_progress", outcome=None,
+                                                   host=HOST, pid=2**22 + 12345))
+
+
 def symlink(cwd: Path, home: Path) -> None:
     (cwd / "link.html").symlink_to(cwd / "victim.txt")
 
@@ -152,7 +167,7 @@ def hour_wav(cwd: Path, home: Path) -> None:
 
 SETUPS: dict[str, Callable[[Path, Path], None]] = {
     "formula_sessions": formula_sessions, "escape_sessions": escape_sessions,
-    "symlink": symlink, "states_10k": states_10k, "big_wav": big_wav, "hour_wav": hour_wav,
+    "stale_session": stale_session, "symlink": symlink, "states_10k": states_10k, "big_wav": big_wav, "hour_wav": hour_wav,
 }
 
 

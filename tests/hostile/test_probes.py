@@ -19,9 +19,11 @@ CASES = probe.load_cases()
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> dict[str, probe.Outcome]:
-    """Every probe, two at a time (the machine has 2 cores)."""
+def outcomes(request: pytest.FixtureRequest) -> dict[str, probe.Outcome]:
+    """Every selected probe (``-k`` picks some), two at a time (the machine has 2 cores)."""
     work = Path(tempfile.mkdtemp(prefix="opsim-hostile-"))
+    wanted = {item.callspec.params["name"] for item in request.session.items
+              if getattr(item, "originalname", "") == "test_probe" and hasattr(item, "callspec")}
 
     def one(case: probe.Case) -> probe.Outcome:
         folder = work / case.name
@@ -29,7 +31,7 @@ def outcomes() -> dict[str, probe.Outcome]:
         return probe.run(case, folder)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return {o.case.name: o for o in pool.map(one, CASES)}
+        return {o.case.name: o for o in pool.map(one, [c for c in CASES if c.name in wanted])}
 
 
 def test_there_is_a_probe_for_every_row() -> None:
