@@ -43,8 +43,10 @@ class Limits:
     #: bytes of one audio file, and of its audio decoded to 32-bit samples (what it takes
     #: in memory): 256 MB is 70 minutes of 16 kHz mono, 11 minutes of 48 kHz stereo
     audio_bytes: int = 256_000_000
-    #: seconds one regular expression (an intent's ``re:`` phrase) may take on one reply
-    regex_seconds: float = 0.25
+    #: seconds one regular expression (an intent's ``re:`` phrase) may take on one reply;
+    #: catastrophic backtracking takes hours on a long reply, a sound pattern milliseconds
+    #: (a busy machine must not turn one into the other)
+    regex_seconds: float = 1.0
     #: characters in one ``compute:`` expression
     compute_chars: int = 500
     #: problems listed per file by ``opsim validate`` (the rest are counted)
