@@ -380,7 +380,7 @@ class Call:
         st = sc.states[dest]
         missing = self.missing()
         farewell = self._farewell(u.text)
-        if not moved and farewell and not self._question_pending():
+        if farewell and st.end is None and not self._question_pending():
             # the trainee says goodbye where the scenario has no rule for it: the call ends
             # (unless the customer's own question is still unanswered: they ask again)
             end = self._goodbye_state()
