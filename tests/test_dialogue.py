@@ -298,3 +298,15 @@ def test_bad_pin_on_the_command_line_exits_cleanly(tmp_path: Path) -> None:
     assert res.exit_code == 3 and "Traceback" not in res.output
     assert "--var quantity=abc:" in res.output
     assert Utterance  # (imported for the reader: replies are Utterances)
+
+
+def test_the_customer_does_not_ask_for_what_the_same_reply_already_told() -> None:
+    call = order()
+    call.reply("恐れ入りますが、お色とサイズ、枚数をお伺いしてもよろしいでしょうか？")
+    call.reply("ネイビーのMサイズを7枚ですね。恐れ入りますが、お名前とご住所、お電話番号をお願いいたします。")
+    call.reply("佐藤花子様、東京都千代田区丸の内1丁目2番3号、お電話番号090-1234-1762ですね。"
+               "お支払い方法はいかがなさいますか？")
+    line = call.reply("代金引換ですね。確認いたします。リネンシャツでお間違いないでしょうか。"
+                      "合計は送料550円込みで21410円でございます。キャンセルは発送前まで承ります。")
+    assert "合計" not in line.text and "いくら" not in line.text  # not asked again
+    assert line.state == "wrap_up"
