@@ -397,9 +397,11 @@ class Call:
                     line = line.replace(" ", "")
             return self._customer_says(dest, text=line)
         customer = self.slots.customer
-        # details asked are answered when the call moved, or by a customer who is not
-        # angry (an angry one insists on their point: a state that waits for an apology)
-        answers_now = moved or band(self.mood) != "angry"
+        # details asked are answered by a customer who is not angry, or when the call moved
+        # to a state that tells one of them (an angry one insists on their point: a state
+        # that waits for an apology, one that refuses to give details yet)
+        answers_now = band(self.mood) != "angry" or (moved and bool(set(st.gives)
+                                                                   & set(decision.asked)))
         ask = [sid for sid in decision.asked if sid in customer] if answers_now else []
         wrong = [sid for sid, m in decision.read_back.items() if m.status == "mismatch"]
         right = [sid for sid, m in decision.read_back.items() if m.status == "match"]
@@ -421,13 +423,14 @@ class Call:
         base: str | None = None
         gives: list[str] = []
         single = len(ask) == 1 and not wrong and not untold and ask[0] not in self.given
-        if moved and (single or not set(st.gives) & set(ask)) and not (untold and not wrong):
+        if moved and single and ask[0] in st.gives and not volunteered:
+            return self._customer_says(dest)  # the state's line answers the one detail asked
+        if moved and not set(st.gives) & set(ask) and not (untold and not wrong):
             base = self._state_line(dest)
             gives += list(st.gives)
         parts: list[str] = []
-        if base is not None and single and not volunteered:
-            return self._customer_says(dest, text=base, gives=gives)
-        if base is not None and not single:
+        answers_first = base is not None and not (wrong or untold)
+        if base is not None and not answers_first:
             parts.append(base)
         if untold and right:
             parts.append(dialogue.partial_confirmation(sc, right))
@@ -449,6 +452,8 @@ class Call:
             gives.append(sid)
         if answers:
             parts.append(dialogue.join(lang, answers))
+        if base is not None and answers_first:
+            parts.append(base)  # the answer, then what the state says (a question back)
         text = " ".join(p for p in parts if p) if lang == "en" else "".join(p for p in parts if p)
         return self._customer_says(dest, text=text, gives=gives)
 
