@@ -21,6 +21,7 @@ docs/benchmarks.md (unless ``--no-record``).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -176,7 +177,8 @@ def main(argv: list[str]) -> int:
         *var_lines,
         "",
         f"Speed: {per_s:.0f} sessions re-scored per second ({ms:.1f} ms each; one core, "
-        f"{args.rounds} rounds over the {len(cases)} records, event logs already loaded).",
+        f"{args.rounds} rounds over the {len(cases)} records, event logs already loaded; "
+        f"load average {os.getloadavg()[0]:.1f} on the machine while it ran).",
         "",
         machine,
     ])

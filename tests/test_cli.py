@@ -181,11 +181,21 @@ def test_run_json_contract(tmp_path: Path) -> None:
     assert 0 <= out["score"] <= 100 and isinstance(out["passed"], bool)
     assert [t["speaker"] for t in out["transcript"]] == ["trainee", "customer"] * 4
     for t in out["transcript"]:
-        assert set(t) >= {"speaker", "text", "state", "intents", "mood"}
+        assert set(t) >= {"speaker", "text", "state", "intents", "mood", "asked", "read_back",
+                          "gives"}
     assert out["transcript"][-1]["state"] == "what_now"
+    # the one read-back decision, stored in the turns: asked, then told, then read back
+    assert out["transcript"][4]["asked"] == ["order_number"]
+    assert out["transcript"][5]["gives"] == ["order_number"]
+    assert out["transcript"][6]["read_back"] == {"order_number": {"status": "match",
+                                                                  "heard": None}}
     assert isinstance(out["checks"], list) and isinstance(out["numbers"], list)
     for c in out["checks"]:
         assert set(c) >= {"id", "category", "passed", "points", "max_points"}
+    # an unfinished call cannot pass: the outcome comes first among the reasons
+    assert out["passed"] is False and out["fail_reasons"][0].startswith("outcome incomplete")
+    typed = next(c for c in out["checks"] if c["id"] == "etiquette.speaking_rate")
+    assert (typed["passed"], typed["max_points"]) == (None, 0)  # a typed call
 
 
 def test_run_is_reproducible_with_seed(tmp_path: Path) -> None:
