@@ -1,9 +1,10 @@
 """``readback.<slot>``: every captured detail read back with the right value.
 
-A slot is *captured* once the customer has told it (a customer turn ``gives`` it).  Each
-trainee turn after that is compared with the true value by the slot's kind
-(:func:`simulator.matching.find`):
+Every slot to read back is on every card.  A slot is *captured* once the customer has
+told it (a customer turn ``gives`` it); what each trainee turn read back is the engine's
+own decision (:func:`simulator.readback.decide`, re-made over the recorded turns):
 
+- never told: failed, no points, with the reason (never asked / asked but not read back);
 - the right value read back, never a wrong one: passed, full points;
 - a wrong value read back and never put right: failed, ``wrong`` (negative points and a
   hard fail by default), with expected vs heard;
