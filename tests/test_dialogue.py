@@ -310,3 +310,13 @@ def test_the_customer_does_not_ask_for_what_the_same_reply_already_told() -> Non
                       "合計は送料550円込みで21410円でございます。キャンセルは発送前まで承ります。")
     assert "合計" not in line.text and "いくら" not in line.text  # not asked again
     assert line.state == "wrap_up"
+
+
+def test_a_customer_who_volunteers_tells_the_next_detail_unasked() -> None:
+    sc = find_scenario("order_with_sizes", "ja")
+    sc = sc.model_copy(update={"persona": sc.persona.model_copy(update={"volunteers": True})})
+    call = Call(sc, seed=1, pins=PINS)
+    call.reply(GREET)
+    line = call.reply("お色はいかがなさいますか？")
+    assert line.text == "色はネイビーで、サイズはMです。"
+    assert last_gives(call) == ["color", "size"]
