@@ -74,8 +74,6 @@ def typed_call(practice: PracticeCall, env: Environment,
 #: Measured on the demo's replies: pauses between sentences inside one reply reach 0.63 s,
 #: so a shorter pause would cut a reply in two.
 END_PAUSE_S = 0.7
-#: start recognising what was said so far after this much silence (before the turn is over)
-SPECULATE_AFTER_S = 0.1
 #: the pause that ends a turn while digits are being read in groups (default 1.8 s)
 DIGITS_PAUSE_S = 1.2
 
@@ -90,79 +88,23 @@ class TurnTimings:
     reply_start: list[float] = field(default_factory=list)  # engine's choice -> line playing
     total: list[float] = field(default_factory=list)  # last voiced frame -> reply playing
     speculated: list[bool] = field(default_factory=list)  # the early recognition was used
-
-
-class _Listening:
-    """One turn's microphone stream: keeps what was read and, once the trainee has been
-    silent for ``SPECULATE_AFTER_S``, starts recognising it in the background, so that
-    when the pause turns out to end the turn the transcript is (nearly) ready."""
-
-    def __init__(self, mic: Any, hear: Callable[[Any], Utterance], pool: Any) -> None:
-        self.mic = mic
-        self.sample_rate = mic.sample_rate
-        self._hear = hear
-        self._pool = pool
-        self._chunks: list[Any] = []
-        self.first_voiced: float | None = None
-        self.voiced_end = 0.0
-        self.speech_end_wall: float | None = None  # wall time the last voiced frame arrived
-        self._silent = 0.0
-        self.job: Any = None
-        self.job_span: tuple[float, float] | None = None
-        self.ended = False  # the stream ran out (a recording ended, the device died)
-
-    def read(self, frames: int) -> Any:
-        chunk = self.mic.read(frames)
-        if chunk is None:
-            self.ended = True
-        else:
-            self._chunks.append(chunk)
-        return chunk
-
-    def close(self) -> None:
-        self.mic.close()
-
-    def on_frame(self, t: float, speech: bool) -> None:
-        from simulator.hearing.vad import FRAME_S
-
-        if speech:
-            if self.first_voiced is None:
-                self.first_voiced = t
-            self.voiced_end = t + FRAME_S
-            self.speech_end_wall = time.perf_counter()
-            self._silent = 0.0
-            self.job, self.job_span = None, None  # the trainee went on: start again later
-            return
-        self._silent += FRAME_S
-        if self.first_voiced is not None and self.job is None and self._silent >= SPECULATE_AFTER_S:
-            import numpy as np
-
-            from simulator.hearing.audio import SAMPLE_RATE
-
-            start = max(0.0, self.first_voiced - 0.2)
-            audio = np.concatenate(self._chunks)
-            segment = audio[int(start * SAMPLE_RATE):int(self.voiced_end * SAMPLE_RATE)]
-            self.job_span = (start, self.voiced_end)
-            self.job = self._pool.submit(self._hear, segment)
-
-    def speculated(self, heard: Any) -> Any:
-        """The early recognition's future if it heard exactly the turn that was cut."""
-        if self.job is None or self.job_span is None or heard.started is None:
-            return None
-        start, end = self.job_span
-        if abs(max(0.0, heard.started - 0.2) - start) < 1e-3 and abs((heard.ended or 0) - end) < 1e-3:
-            return self.job
-        return None
+    verify: list[float] = field(default_factory=list)  # the verifier's share of recognition
 
 
 class SpokenCall:
-    """One spoken call: the customer's voice out, the trainee's turns in."""
+    """One spoken call: the customer's voice out, the trainee's turns in.
+
+    The trainee's audio is pushed into a :class:`~simulator.hearing.turns.TurnTaking`
+    (``feed(samples) -> event | None``); :meth:`turn` pulls it from a microphone, and a
+    browser stream can feed :attr:`taking` directly and call :meth:`answer` with the
+    :class:`~simulator.hearing.turns.Heard` it gets."""
 
     def __init__(self, call: Call, env: Environment, session_dir: Path, *,
                  writer: Any = None, device: bool | None = None,
                  end_pause_s: float = END_PAUSE_S, output: Any = None) -> None:
         """``output``: where the customer's lines go (an AudioOutput, e.g. a browser
         transport); default: the device and/or the session folder (``device``)."""
+        from simulator.hearing.vad import TurnConfig
         from simulator.spoken import Ear
         from simulator.voice.customer import CustomerVoice
         from simulator.voice.playback import open_output
@@ -176,14 +118,8 @@ class SpokenCall:
             call.scenario, output if output is not None else open_output(session_dir, device=device))
         self.timings = TurnTimings()
         self._playing: Any = None  # the customer's line being played
-        self._customer_until = 0.0  # stream time until which the customer is talking
-        from concurrent.futures import ThreadPoolExecutor
-
-        from simulator.hearing.vad import TurnConfig, TurnTaker
-
-        self.taker = TurnTaker(TurnConfig(end_pause_s=end_pause_s,
-                                          digits_pause_s=max(DIGITS_PAUSE_S, end_pause_s)))
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opsim-hear")
+        self.taking = self.ear.turn_taking(TurnConfig(
+            end_pause_s=end_pause_s, digits_pause_s=max(DIGITS_PAUSE_S, end_pause_s)))
 
     def load(self) -> None:
         """Load the recogniser and start rendering the customer's first lines."""
@@ -197,66 +133,91 @@ class SpokenCall:
         slots = self.call.scenario.slots
         return last is not None and any(slots[g].kind in DIGIT_KINDS for g in last.gives)
 
+    def prepare_turn(self) -> None:
+        """Tell the turn-taker what the engine knows before the trainee's next turn."""
+        self.taking.expect_digits(self.expect_digits())
+
     def turn(self, mic: Any, *, shown: str | None = None,
              customer_talking: bool = True) -> CustomerLine | None:
         """Take one trainee turn from ``mic``, answer it, and return the customer's line
         (None when the microphone stream ended before the trainee said anything).
         ``customer_talking=False``: the stream starts after the customer's line ended (a
         scripted trainee waits for the customer), so nothing in it is a barge-in."""
+        from simulator.hearing.vad import FRAME, BargeIn, TurnEnded
+
+        self.prepare_turn()
+        if not customer_talking:
+            self.taking.customer_done()
+        ended: TurnEnded | None = None
+        while ended is None:
+            chunk = mic.read(FRAME)
+            ev = self.taking.end_of_stream() if chunk is None else self.taking.feed(chunk)
+            while ev is not None:
+                if isinstance(ev, BargeIn) and self._playing is not None:
+                    self._playing.stop()  # the trainee talks over the customer
+                elif isinstance(ev, TurnEnded):
+                    ended = ev
+                    break
+                ev = self.taking.poll()
+            if chunk is None and ended is None:
+                return None
+        assert ended is not None
+        if ended.turn.silence and ended.turn.reason == "end_of_stream":
+            return None
+        return self.answer(ended, shown=shown)
+
+    def answer(self, ended: Any, *, shown: str | None = None) -> CustomerLine:
+        """The trainee's turn is over (``ended``: its TurnEnded event): hear it, let the
+        engine answer, start the customer's reply and store both turns."""
         from simulator.hearing.audio import SAMPLE_RATE, is_silent, save_wav
 
+        decided = time.perf_counter()
         call, say = self.call, self.env.say
         customer, heard_label, _ = _labels(call.language)
         index = len(call.record.turns)
         wav = self.session_dir / f"{index:03d}-trainee.wav"
-        listening = _Listening(mic, self.ear.hear_samples, self._pool)
-        until = self._customer_until if customer_talking else 0.0
-        heard = self.taker.listen(listening, customer_until=until,
-                                  expect_digits=self.expect_digits(), on_frame=listening.on_frame)
-        decided = time.perf_counter()
-        if heard.silence and (heard.reason == "end_of_stream" or listening.ended):
-            return None
-        if heard.barge_in and self._playing is not None:
-            self._playing.stop()
+        heard = ended.turn
         if shown is not None:
             say(shown)
         started = call.elapsed()
-        if not heard.silence and (len(heard.samples) < SAMPLE_RATE // 10 or is_silent(heard.samples)):
-            # the detector fired on a noise too quiet or short to be a reply: no answer
-            heard = dataclasses.replace(heard, silence=True)
-        if heard.silence:
+        silence = heard.silence or len(heard.samples) < SAMPLE_RATE // 10 or is_silent(heard.samples)
+        verify_s = 0.0
+        if silence:
+            # no answer, or the detector fired on a noise too quiet or short to be a reply
+            if not heard.silence:
+                self.taking.wait_heard()  # its transcript is not used
             utterance = Utterance("", silence=True, started=started)
             say(heard_label + ("（無言）" if call.language == "ja" else "(no answer)"))
             audio: Path | None = None
         else:
-            early = listening.speculated(heard)
             save_wav(wav, heard.samples)  # the recording kept for the supervisor
-            heard_now: Utterance = early.result() if early is not None else self.ear.hear_file(wav)
-            utterance = dataclasses.replace(
-                heard_now, audio=str(wav), started=started, ended=started + heard.duration_s,
-                barge_in=heard.barge_in)
-            self.timings.speculated.append(early is not None)
+            got = self.taking.wait_heard()
+            verify_s = float(got.transcript.details.get("verify_s", 0.0))
+            utterance = self.ear.utterance(got.transcript, str(wav), started, heard.barge_in)
+            utterance = dataclasses.replace(utterance, ended=started + heard.duration_s)
+            self.timings.speculated.append(got.speculated)
             audio = wav
         ready = time.perf_counter()
         line = call.reply(utterance)
         chosen = time.perf_counter()
         spoken = self.voice.say(line.text, line.mood, label=f"{index + 1:03d}-customer")
         playing = time.perf_counter()
-        if not heard.silence:
+        self.taking.customer_speaking(spoken.rendered.audio.duration)
+        if not silence:
             say(heard_label + utterance.text)
             for n in utterance.numbers:
                 if n.ok is False:
                     say(f"    ! {n.value} ({n.reading}): {n.advice}")
-            speech_end = listening.speech_end_wall or decided
+            speech_end = ended.speech_end_wall or decided
             self.timings.end_of_speech.append(decided - speech_end)
             self.timings.recognition.append(ready - decided)
+            self.timings.verify.append(verify_s)
             self.timings.engine.append(chosen - ready)
             self.timings.reply_start.append(playing - chosen)
             self.timings.total.append(playing - speech_end)
         if self.writer is not None:
             self.writer.add_turn(call.record.turns[index], audio)
         self._playing = spoken.playback
-        self._customer_until = spoken.rendered.audio.duration
         customer_turn = call.record.turns[-1]
         if spoken.playback.path is not None:
             customer_turn.audio = str(spoken.playback.path)
@@ -274,7 +235,7 @@ class SpokenCall:
     def close(self) -> None:
         if not self.call.ended:
             self.call.abandon()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.taking.close()
         self.voice.close()
 
 

@@ -1,19 +1,28 @@
 """Spoken replies into the engine: the trainee's audio -> an :class:`Utterance`.
 
-One :class:`Ear` per call loads the recogniser once and turns each recorded reply into
-the engine's input: the transcript, numbers as digits, the reading of every number judged
-from the audio, and the timings.  ``opsim run`` ({audio: path} replies), ``opsim demo``
-and spoken practice all hear through it, so a reply is heard the same way everywhere.
+An :class:`Ear` holds what one call's recognition needs (the language, the call's
+vocabulary as the prompt, the values the trainee should say) and hears through the
+process's one shared recogniser (:func:`simulator.hearing.recogniser.shared_recogniser`):
+one Whisper model per process, requests queued.  ``opsim run`` ({audio: path} replies),
+``opsim demo``, spoken practice and the web server all hear through it, so a reply is heard
+the same way everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.engine import Call, Utterance
 from simulator.schema import Scenario
+
+if TYPE_CHECKING:
+    from simulator.hearing.recogniser import QueuedRecogniser
+    from simulator.hearing.transcribe import Transcript
+    from simulator.hearing.turns import TurnTaking
+    from simulator.hearing.vad import TurnConfig
+    from simulator.hearing.verify import Expectation
 
 #: words every call of the language uses that the recogniser tends to mishear without a hint
 COMMON_WORDS = {"ja": ["復唱", "承ります", "送料", "返品", "合計金額"], "en": []}
@@ -36,7 +45,7 @@ def vocabulary(scenario: Scenario, values: Mapping[str, str]) -> list[str]:
 
 
 class Ear:
-    """The recogniser for one call (loaded once, reused for every reply)."""
+    """What one call's recognition needs, over the process's shared recogniser."""
 
     def __init__(self, language: str, prompt_words: Sequence[str] = (), *,
                  transcriber: str = "whisper", model: str = "base") -> None:
@@ -44,36 +53,48 @@ class Ear:
         self.prompt_words = list(prompt_words)
         self.transcriber_name = transcriber
         self.model = model
-        self._transcriber: Any = None
+        #: the values the trainee should say in the coming reply (verified in the audio)
+        self.expected: tuple[Expectation, ...] = ()
 
     @classmethod
     def for_call(cls, call: Call, **kwargs: Any) -> Ear:
         return cls(call.language, vocabulary(call.scenario, call.variables), **kwargs)
 
-    def load(self) -> None:
-        if self._transcriber is None:
-            from simulator.hearing.transcribe import get_transcriber
+    @property
+    def recogniser(self) -> QueuedRecogniser:
+        from simulator.hearing.recogniser import shared_recogniser
 
-            self._transcriber = get_transcriber(self.transcriber_name, self.model)
+        return shared_recogniser(self.transcriber_name, self.model)
+
+    def load(self) -> None:
+        """Load the shared model now (the first call in the process pays for it)."""
+        self.recogniser  # noqa: B018 - loads on first use
+
+    def turn_taking(self, config: TurnConfig | None = None) -> TurnTaking:
+        """A pushed turn-taker (``feed(samples) -> event | None``) hearing with this ear."""
+        from simulator.hearing.turns import TurnTaking
+        from simulator.hearing.vad import TurnConfig
+
+        return TurnTaking(self.recogniser, self.language, tuple(self.prompt_words),
+                          config or TurnConfig())
 
     def hear_file(self, path: Path | str, *, started: float | None = None,
                   barge_in: bool = False) -> Utterance:
         """Transcribe one recorded reply; AudioError for silent/corrupt files."""
-        return self._hear(Path(path), str(path), started, barge_in)
+        from simulator.hearing.audio import load_audio
+        from simulator.hearing.recogniser import Request
 
-    def hear_samples(self, samples: Any) -> Utterance:
-        """Transcribe 16 kHz mono samples already in memory (a turn cut from the
-        microphone); the caller keeps the recording."""
-        from simulator.hearing.audio import SAMPLE_RATE, Audio
+        audio = load_audio(path)
+        transcript = self.recogniser.hear(Request(audio, self.language,
+                                                  tuple(self.prompt_words), self.expected))
+        return self.utterance(transcript, str(path), started, barge_in)
 
-        return self._hear(Audio(samples, SAMPLE_RATE, 1, None), None, None, False)
-
-    def _hear(self, reply: Any, audio: str | None, started: float | None,
-              barge_in: bool) -> Utterance:
-        self.load()
-        tr = self._transcriber.transcribe(reply, language=self.language,
-                                          prompt=self.prompt_words or None)
-        ended = None if started is None or tr.duration_s is None else started + tr.duration_s
-        return Utterance(text=tr.text, audio=audio, started=started, ended=ended,
-                         numbers=tuple(tr.numbers), barge_in=barge_in,
-                         normalized=tr.normalized)
+    @staticmethod
+    def utterance(transcript: Transcript, audio: str | None, started: float | None,
+                  barge_in: bool) -> Utterance:
+        """The engine's input for a transcript."""
+        d = transcript.duration_s
+        ended = None if started is None or d is None else started + d
+        return Utterance(text=transcript.text, audio=audio, started=started, ended=ended,
+                         numbers=tuple(transcript.numbers), barge_in=barge_in,
+                         normalized=transcript.normalized)

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import torch
     import whisper
 
+    from simulator.hearing.verify import Expectation
+
 LANGUAGES = ("ja", "en")
 #: Whisper's temperature fallback schedule
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -84,7 +86,7 @@ class Transcriber(Protocol):
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True) -> Transcript: ...
+                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript: ...
 
 
 def check_language(language: str) -> str:
@@ -315,7 +317,7 @@ class WhisperTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
         from simulator.hearing.readings import judge_numbers
 
         audio = _as_audio(reply)
@@ -371,7 +373,7 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
         audio = _as_audio(reply)
         check_language(language)
         t0 = time.perf_counter()
@@ -407,7 +409,7 @@ class TextTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
         from simulator.hearing.readings import readings_from_text
 
         if not isinstance(reply, str):

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -152,15 +152,15 @@ class TurnConfig:
     run_gap_s: float = 0.25  # silence that separates two bursts (shorter gaps are within words)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity (it holds the samples)
 class HeardTurn:
-    """One trainee turn as cut from the microphone stream (times: seconds since listening
-    started)."""
+    """One trainee turn as cut from the microphone stream (times: seconds of the stream
+    fed to the detector since it was created)."""
 
     samples: Samples
     started: float | None
     ended: float | None
-    reason: str  # "pause", "max_length", "no_answer", "end_of_stream"
+    reason: str  # "pause", "max_length", "no_answer", "end_of_stream", "cue" (end-of-turn cue)
     barge_in: bool = False
     silence: bool = False
     backchannels: tuple[tuple[float, float], ...] = ()
@@ -175,6 +175,224 @@ class HeardTurn:
 class _Segment:
     start: float
     end: float
+
+
+# ----------------------------------------------------------------------------- detector events
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The trainee started a turn (voiced long enough to be speech, the customer silent)."""
+
+    t: float  # stream time of the first voiced frame
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """The trainee started a turn while the customer was talking: stop the customer."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class Backchannel:
+    """A short acknowledgement during the customer's line (はい, mm-hmm): not a turn."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The turn is over: its audio (``turn.samples``) is ready to be heard.
+    ``speech_end_wall``: ``time.perf_counter()`` when the last voiced frame arrived (None
+    for no answer), so callers can measure the end-of-turn wait."""
+
+    turn: HeardTurn
+    speech_end_wall: float | None = None
+
+
+DetectorEvent = SpeechStarted | BargeIn | Backchannel | TurnEnded
+
+
+class TurnDetector:
+    """Turn-taking pushed frame by frame: :meth:`feed` any number of 16 kHz samples, get the
+    event they caused (None mostly).  The detector runs on without end: after a
+    :class:`TurnEnded` it listens for the next turn on the same stream.
+
+    The caller tells it what the engine knows: :meth:`customer_speaking` when the
+    customer's line starts playing (backchannels / barge-in meanwhile),
+    :meth:`expect_digits` when a number is about to be read back (the longer pause)."""
+
+    def __init__(self, taker: TurnTaker) -> None:
+        self.taker = taker
+        self.config = taker.config
+        self.t = 0.0  # stream time (s) of the frames fed so far
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._events: list[DetectorEvent] = []
+        self.customer_until = 0.0
+        self.frame_speech: bool = False  # the last frame was voiced
+        self._new_turn(expect_digits=False)
+
+    # -- what the engine knows
+
+    def customer_speaking(self, seconds: float) -> None:
+        """The customer's line starts now and lasts ``seconds``."""
+        self.customer_until = self.t + max(0.0, seconds)
+
+    def customer_done(self) -> None:
+        self.customer_until = min(self.customer_until, self.t)
+
+    def expect_digits(self, on: bool = True) -> None:
+        """The trainee will likely read digits (a longer pause ends the turn)."""
+        self.digits_mode: bool = (on or self.digits_mode) if self.turn_start is not None else on
+
+    # -- state
+
+    @property
+    def in_turn(self) -> bool:
+        return self.turn_start is not None
+
+    @property
+    def silent_s(self) -> float:
+        """Silence since the last voiced frame of the current turn."""
+        return self.silent_run
+
+    @property
+    def voiced_end(self) -> float:
+        """Stream time of the end of the last voiced frame."""
+        return self._voiced_end
+
+    def audio(self, start: float, end: float) -> Samples:
+        """The samples between two stream times (within the current turn's buffer)."""
+        if not self._frames:
+            return np.zeros(0, dtype=np.float32)
+        buf = np.concatenate(self._frames)
+        a = max(0, round((start - self._frames_t0) * SAMPLE_RATE))
+        b = max(a, round((end - self._frames_t0) * SAMPLE_RATE))
+        return buf[a:b]
+
+    def _new_turn(self, expect_digits: bool) -> None:
+        self._frames: list[Samples] = []
+        self._frames_t0 = self.t
+        self.turn_begin = self.t
+        self.voiced_run = 0.0
+        self.silent_run = 0.0
+        self.run_start = self.t
+        self.turn_start: float | None = None
+        self.barge_in = False
+        self.backchannels: list[tuple[float, float]] = []
+        self.bursts: list[_Segment] = []
+        self.digits_mode = expect_digits
+        self.in_run = False
+        self._voiced_end = self.t
+        self.speech_end_wall: float | None = None
+
+    # -- pushing audio
+
+    def feed(self, samples: Samples) -> DetectorEvent | None:
+        """Push samples (any length); the first event they caused (later ones are kept for
+        :meth:`poll`)."""
+        pending = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
+        n = len(pending) // FRAME
+        for i in range(n):
+            self._frame(pending[i * FRAME:(i + 1) * FRAME])
+        self._pending = pending[n * FRAME:]
+        return self.poll()
+
+    def poll(self) -> DetectorEvent | None:
+        return self._events.pop(0) if self._events else None
+
+    def end_of_stream(self) -> TurnEnded | None:
+        """The stream ended (a recording ran out, the device died): the turn in progress
+        ends here; None when nobody was talking."""
+        if self.turn_start is None:
+            return None
+        return self._end("end_of_stream", self.t)
+
+    def end_now(self, reason: str = "cue") -> TurnEnded | None:
+        """End the current turn at its last voiced frame (an end-of-turn cue said the
+        trainee has finished); None unless a turn is in progress and paused."""
+        if self.turn_start is None or self.in_run:
+            return None
+        return self._end(reason, self.t - self.silent_run)
+
+    def _end(self, reason: str, end: float | None) -> TurnEnded:
+        if self.turn_start is None:
+            turn = HeardTurn(np.zeros(0, dtype=np.float32), None, None, reason, silence=True,
+                             backchannels=tuple(self.backchannels))
+        else:
+            b = end if end is not None else self.t
+            turn = HeardTurn(self.audio(max(self._frames_t0, self.turn_start - 0.2), b),
+                             self.turn_start, end, reason, self.barge_in, False,
+                             tuple(self.backchannels), self.digits_mode)
+        ev = TurnEnded(turn, self.speech_end_wall)
+        # what was fed after the end belongs to the next turn
+        tail = self.audio(end if end is not None else self.t, self.t)
+        self._new_turn(expect_digits=False)
+        if len(tail):
+            self._frames, self._frames_t0 = [tail], self.t - len(tail) / SAMPLE_RATE
+        return ev
+
+    def _frame(self, frame: Samples) -> None:
+        c = self.config
+        self._frames.append(frame)
+        speech = self.frame_speech = self.taker.is_speech(frame)
+        self.t += FRAME_S
+        t = self.t
+        customer = t <= self.customer_until
+        if speech:
+            if not self.in_run:
+                self.in_run, self.run_start, self.voiced_run = True, t - FRAME_S, 0.0
+            self.voiced_run += FRAME_S
+            self.silent_run = 0.0
+            self._voiced_end = t
+            self.speech_end_wall = time.perf_counter()
+            if self.turn_start is None and self.voiced_run >= c.min_speech_s and (
+                    not customer or self.voiced_run > c.backchannel_max_s):
+                self.turn_start = self.run_start
+                self.barge_in = customer
+                self._events.append(BargeIn(self.run_start) if customer
+                                    else SpeechStarted(self.run_start))
+        else:
+            self.silent_run += FRAME_S
+            if self.in_run and self.silent_run >= c.run_gap_s - 1e-9:
+                self.in_run = False
+                end = t - self.silent_run
+                if self.turn_start is None and self.run_start < self.customer_until and (
+                        end - self.run_start) <= c.backchannel_max_s \
+                        and self.voiced_run >= c.min_speech_s:
+                    bc = (round(self.run_start, 2), round(end, 2))
+                    self.backchannels.append(bc)
+                    self._events.append(Backchannel(*bc))
+                elif self.turn_start is not None:
+                    self.bursts.append(_Segment(self.run_start, end))
+                    if self.taker._digit_rhythm(self.bursts):
+                        self.digits_mode = True
+        if self.turn_start is None and not self.in_run:
+            # nobody is talking: keep only the last half second (the onset of the next turn)
+            keep = int(0.5 / FRAME_S)
+            if len(self._frames) > keep:
+                drop = len(self._frames) - keep
+                self._frames_t0 += sum(len(f) for f in self._frames[:drop]) / SAMPLE_RATE
+                self._frames = self._frames[drop:]
+        if self.turn_start is not None:
+            if not self.in_run and self.silent_run >= self.pause_s() - 1e-9:
+                self._events.append(self._end("pause", t - self.silent_run))
+            elif t - self.turn_start >= c.max_turn_s - 1e-9:
+                self._events.append(self._end("max_length", t))
+        elif t - max(self.customer_until, self.turn_begin) >= c.no_answer_s - 1e-9 \
+                and not self.in_run:
+            self._events.append(self._end("no_answer", None))
+
+    def pause_s(self) -> float:
+        """The pause that ends the current turn (adapts to digits and short bursts)."""
+        c = self.config
+        if self.digits_mode:
+            return c.digits_pause_s
+        if len(self.bursts) <= 1 and all(b.end - b.start <= c.burst_max_s for b in self.bursts):
+            return max(c.end_pause_s, c.short_turn_pause_s)
+        return c.end_pause_s
 
 
 @dataclass
@@ -199,89 +417,34 @@ class TurnTaker:
         pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
         return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
 
+    def detector(self) -> TurnDetector:
+        """A pushed detector (``feed(samples) -> event | None``) over this configuration."""
+        return TurnDetector(self)
+
     def listen(self, mic: Microphone, *, customer_until: float = 0.0,
-               expect_digits: bool = False,
-               on_frame: Callable[[float, bool], Any] | None = None) -> HeardTurn:
-        """Read ``mic`` until one trainee turn is complete and return it.
+               expect_digits: bool = False) -> HeardTurn:
+        """Read ``mic`` until one trainee turn is complete and return it (a pulled loop over
+        :class:`TurnDetector`).
 
         ``customer_until``: the customer is talking for this many seconds from now (their
         line is playing): short bursts meanwhile are backchannels, longer speech barges in.
         ``expect_digits``: the customer just asked for a number or an address (longer pause).
         """
-        c = self.config
-        t = 0.0
-        frames: list[Samples] = []  # everything since listening started
-        pending = np.zeros(0, dtype=np.float32)
-        voiced_run = 0.0  # current voiced run (s)
-        silent_run = 0.0
-        run_start = 0.0
-        turn_start: float | None = None
-        barge_in = False
-        backchannels: list[tuple[float, float]] = []
-        bursts: list[_Segment] = []
-        digits_mode = expect_digits
-        in_run = False
-
-        def result(reason: str, end: float | None) -> HeardTurn:
-            audio = np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
-            if turn_start is None:
-                return HeardTurn(np.zeros(0, dtype=np.float32), None, None, reason,
-                                 silence=True, backchannels=tuple(backchannels))
-            a = max(0, int((turn_start - 0.2) * SAMPLE_RATE))  # keep 200 ms of onset
-            b = int((end if end is not None else t) * SAMPLE_RATE)
-            return HeardTurn(audio[a:b], turn_start, end, reason, barge_in, False,
-                             tuple(backchannels), digits_mode)
-
+        det = self.detector()
+        det.customer_speaking(customer_until)
+        det.expect_digits(expect_digits)
         while True:
-            chunk = mic.read(FRAME - len(pending))
+            chunk = mic.read(FRAME)
             if chunk is None:
-                if turn_start is not None:
-                    return result("end_of_stream", t)
-                return result("no_answer", None)
-            pending = np.concatenate([pending, chunk])
-            if len(pending) < FRAME:
-                continue
-            frame, pending = pending[:FRAME], pending[FRAME:]
-            frames.append(frame)
-            speech = self.is_speech(frame)
-            if on_frame is not None:
-                on_frame(t, speech)
-            t += FRAME_S
-            customer = t <= customer_until
-            if speech:
-                if not in_run:
-                    in_run, run_start, voiced_run = True, t - FRAME_S, 0.0
-                voiced_run += FRAME_S
-                silent_run = 0.0
-                if turn_start is None and voiced_run >= c.min_speech_s and (
-                        not customer or voiced_run > c.backchannel_max_s):
-                    turn_start = run_start
-                    barge_in = customer
-            else:
-                silent_run += FRAME_S
-                if in_run and silent_run >= c.run_gap_s - 1e-9:
-                    in_run = False
-                    end = t - silent_run
-                    if turn_start is None and run_start < customer_until and (
-                            end - run_start) <= c.backchannel_max_s and voiced_run >= c.min_speech_s:
-                        backchannels.append((round(run_start, 2), round(end, 2)))
-                    elif turn_start is not None:
-                        bursts.append(_Segment(run_start, end))
-                        if self._digit_rhythm(bursts):
-                            digits_mode = True
-            if turn_start is not None:
-                if digits_mode:
-                    pause = c.digits_pause_s
-                elif len(bursts) <= 1 and all(b.end - b.start <= c.burst_max_s for b in bursts):
-                    pause = max(c.end_pause_s, c.short_turn_pause_s)
-                else:
-                    pause = c.end_pause_s
-                if not in_run and silent_run >= pause:
-                    return result("pause", t - silent_run)
-                if t - turn_start >= c.max_turn_s:
-                    return result("max_length", t)
-            elif t - max(customer_until, 0.0) >= c.no_answer_s and not in_run:
-                return result("no_answer", None)
+                ended = det.end_of_stream()
+                if ended is None:
+                    ended = det._end("no_answer", None)
+                return ended.turn
+            ev = det.feed(chunk)
+            while ev is not None:
+                if isinstance(ev, TurnEnded):
+                    return ev.turn
+                ev = det.poll()
 
     def _digit_rhythm(self, bursts: list[_Segment]) -> bool:
         """Several short bursts separated by short gaps: someone reading digit groups."""

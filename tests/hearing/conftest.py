@@ -24,9 +24,13 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def whisper_tr(model_cache: Path):  # type: ignore[no-untyped-def]
+    """The process's one Whisper model (the one spoken calls hear through)."""
+    from simulator.hearing.recogniser import shared_recogniser
     from simulator.hearing.transcribe import WhisperTranscriber
 
-    return WhisperTranscriber("base")
+    tr = shared_recogniser().transcriber
+    assert isinstance(tr, WhisperTranscriber)
+    return tr
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,251 @@
+"""Turn-taking pushed frame by frame, with the trainee's turns heard as they end.
+
+:class:`TurnTaking` is what a microphone thread, a recording or a browser stream drives:
+
+    taking = TurnTaking(shared_recogniser(), language="ja", prompt=words)
+    for chunk in stream:                      # 16 kHz mono float32, any length (20-100 ms)
+        event = taking.feed(chunk)
+        while event is not None:
+            handle(event)                     # SpeechStarted, BargeIn, Backchannel,
+            event = taking.poll()             # TurnEnded, Heard, NumberWarning
+
+``feed(samples) -> event | None`` returns the first event the samples caused and keeps the
+others for :meth:`TurnTaking.poll`;
+(:class:`NotHeard` if recognition failed) the recognition of an ended turn finishes in the
+background, and its :class:`Heard` (then one :class:`NumberWarning` per confusable
+reading or wrong value) comes out of the next ``feed``/``poll`` once ready, or at once from
+:meth:`TurnTaking.wait_heard`.  Tell it what the engine knows: :meth:`customer_speaking`
+when the customer's line starts playing, :meth:`expect_digits` when digits will be read back,
+:meth:`expect` with the values the trainee should say (they are verified in the audio).
+
+Recognition starts early: once the trainee has paused for :data:`SPECULATE_AFTER_S`, the turn
+so far is submitted (speculatively) to the shared recogniser; if the pause turns out to end
+the turn, that transcript is the turn's; if the trainee goes on, it is cancelled.  Heavy
+work never runs inside ``feed``: it only cuts frames and submits requests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from simulator.hearing.audio import SAMPLE_RATE, Audio, Samples
+from simulator.hearing.recogniser import Recogniser, Request
+from simulator.hearing.transcribe import Transcript
+from simulator.hearing.vad import (
+    Backchannel,
+    BargeIn,
+    HeardTurn,
+    SpeechStarted,
+    TurnConfig,
+    TurnEnded,
+    TurnTaker,
+)
+from simulator.hearing.verify import Expectation
+from simulator.readings import NumberReading
+
+#: start recognising what was said so far after this much silence (before the turn is over)
+SPECULATE_AFTER_S = 0.1
+#: audio kept before the first voiced frame of a turn (the onset)
+ONSET_S = 0.2
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The transcript of an ended turn (numbers judged and verified)."""
+
+    turn: HeardTurn
+    transcript: Transcript
+    speculated: bool  # the early (speculative) recognition was the turn's
+    ready_wall: float  # time.perf_counter() when the transcript was handed out
+
+
+@dataclass(frozen=True)
+class NumberWarning:
+    """A number said in a confusable reading (``kind="reading"``: しち, し, く; fifteen
+    unconfirmed) or a value other than the one expected (``kind="value"``)."""
+
+    turn: HeardTurn
+    number: NumberReading
+    kind: str
+
+
+@dataclass(frozen=True)
+class NotHeard:
+    """Recognition of an ended turn failed (the reason is in ``error``)."""
+
+    turn: HeardTurn
+    error: str
+
+
+Event = SpeechStarted | BargeIn | Backchannel | TurnEnded | Heard | NumberWarning | NotHeard
+
+
+@dataclass
+class _Job:
+    span: tuple[float, float]  # stream time of the audio submitted
+    future: Future[Transcript]
+
+
+@dataclass
+class _Pending:
+    ended: TurnEnded
+    job: _Job
+    speculated: bool
+
+
+@dataclass
+class TurnTaking:
+    """One trainee's stream: turns cut by the detector, heard by the shared recogniser."""
+
+    recogniser: Recogniser
+    language: str
+    prompt: Sequence[str] = ()
+    config: TurnConfig = field(default_factory=TurnConfig)
+    speculate_after_s: float = SPECULATE_AFTER_S
+
+    def __post_init__(self) -> None:
+        self.detector = TurnTaker(self.config).detector()
+        self._expect: tuple[Expectation, ...] = ()
+        self._events: list[Event] = []
+        self._job: _Job | None = None  # the speculative recognition of the turn so far
+        self._pending: list[_Pending] = []  # ended turns waiting for their transcript
+
+    # -- what the engine knows
+
+    def customer_speaking(self, seconds: float) -> None:
+        """The customer's line starts now and lasts ``seconds`` (barge-in / backchannels)."""
+        self.detector.customer_speaking(seconds)
+
+    def customer_done(self) -> None:
+        self.detector.customer_done()
+
+    def expect_digits(self, on: bool = True) -> None:
+        self.detector.expect_digits(on)
+
+    def expect(self, values: Sequence[Expectation]) -> None:
+        """The values the trainee should say in the coming turn (verified in the audio)."""
+        self._expect = tuple(values)
+
+    @property
+    def t(self) -> float:
+        """Stream time: seconds of audio fed so far."""
+        return self.detector.t
+
+    # -- pushing audio
+
+    def feed(self, samples: Samples) -> Event | None:
+        """Push samples (16 kHz mono float32, any length); the first event they caused."""
+        ev = self.detector.feed(samples)
+        while ev is not None:
+            self._on_detector(ev)
+            ev = self.detector.poll()
+        self._speculate()
+        return self.poll()
+
+    def end_of_stream(self) -> Event | None:
+        """The stream ended: a turn in progress ends here."""
+        ended = self.detector.end_of_stream()
+        if ended is not None:
+            self._on_detector(ended)
+        return self.poll()
+
+    def poll(self) -> Event | None:
+        """The next event: kept ones first, then transcripts that have become ready."""
+        self._collect(block=False)
+        return self._events.pop(0) if self._events else None
+
+    def wait_heard(self, timeout: float | None = None) -> Heard:
+        """Block until the oldest ended turn is heard; its Heard (its number warnings are
+        dropped from the queue: the caller has the transcript).  Other events stay."""
+        if not self._pending:
+            for i, e in enumerate(self._events):
+                if isinstance(e, Heard):
+                    del self._events[i]
+                    self._drop_warnings(e.turn)
+                    return e
+            raise RuntimeError("no ended turn is waiting to be heard")
+        p = self._pending.pop(0)
+        transcript = p.job.future.result(timeout=timeout)
+        return Heard(p.ended.turn, transcript, p.speculated, time.perf_counter())
+
+    def close(self) -> None:
+        """Cancel what is still queued for this stream."""
+        if self._job is not None:
+            self._job.future.cancel()
+        for p in self._pending:
+            p.job.future.cancel()
+        self._pending.clear()
+
+    # -- internals
+
+    def _request(self, samples: Samples, speculative: bool) -> Request:
+        return Request(Audio(samples, SAMPLE_RATE, 1, None), self.language,
+                       tuple(self.prompt), self._expect, True, speculative)
+
+    def _on_detector(self, ev: SpeechStarted | BargeIn | Backchannel | TurnEnded) -> None:
+        self._events.append(ev)
+        if not isinstance(ev, TurnEnded):
+            return
+        turn, job = ev.turn, self._job
+        self._job = None
+        if turn.silence:
+            if job is not None:
+                job.future.cancel()
+            return
+        span = (max(0.0, (turn.started or 0.0) - ONSET_S), turn.ended or self.t)
+        if job is not None and _same(job.span, span) and not job.future.cancelled():
+            self._pending.append(_Pending(ev, job, True))
+            return
+        if job is not None:
+            job.future.cancel()
+        final = _Job(span, self.recogniser.submit(self._request(turn.samples, False)))
+        self._pending.append(_Pending(ev, final, False))
+
+    def _speculate(self) -> None:
+        det = self.detector
+        if not det.in_turn or det.in_run:
+            if self._job is not None and det.in_run:
+                self._job.future.cancel()  # the trainee went on: start again later
+                self._job = None
+            return
+        if det.silent_s + 1e-9 < self.speculate_after_s or det.turn_start is None:
+            return
+        span = (max(0.0, det.turn_start - ONSET_S), det.voiced_end)
+        if self._job is not None and _same(self._job.span, span):
+            return
+        if self._job is not None:
+            self._job.future.cancel()
+        samples = det.audio(*span)
+        self._job = _Job(span, self.recogniser.submit(self._request(samples, True)))
+
+    @property
+    def speculative(self) -> Future[Transcript] | None:
+        """The speculative recognition of the turn in progress (None when none runs)."""
+        return None if self._job is None else self._job.future
+
+    def _collect(self, block: bool) -> None:
+        while self._pending and (block or self._pending[0].job.future.done()):
+            p = self._pending.pop(0)
+            try:
+                transcript = p.job.future.result()
+            except Exception as e:
+                self._events.append(NotHeard(p.ended.turn, str(e) or type(e).__name__))
+                continue
+            heard = Heard(p.ended.turn, transcript, p.speculated, time.perf_counter())
+            self._events.append(heard)
+            for n in transcript.numbers:
+                if n.ok is False:
+                    self._events.append(NumberWarning(p.ended.turn, n, "reading"))
+                if n.value_ok is False:
+                    self._events.append(NumberWarning(p.ended.turn, n, "value"))
+
+    def _drop_warnings(self, turn: HeardTurn) -> None:
+        self._events = [e for e in self._events
+                        if not (isinstance(e, NumberWarning) and e.turn is turn)]
+
+
+def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return abs(a[0] - b[0]) < 1e-3 and abs(a[1] - b[1]) < 1e-3
