@@ -101,7 +101,7 @@ def test_transcript_fields_and_json(whisper_tr: WhisperTranscriber) -> None:
     d = t.to_dict()
     assert set(d) >= {"file", "text", "normalized", "numbers", "duration_s", "elapsed_s"}
     assert d["duration_s"] == pytest.approx(11.0, abs=0.01)
-    assert 0 < d["elapsed_s"] < 10
+    assert d["elapsed_s"] > 0  # how long it takes is bench/recognition.py's business
     assert "fellow americans" in t.text.lower()
 
 
