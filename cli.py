@@ -709,11 +709,13 @@ def restore_cmd(file: Annotated[Path, typer.Argument(help="A file written by ops
 @app.command("transcribe")
 def transcribe_cmd(files: Annotated[list[Path], typer.Argument(help="Audio files (WAV/FLAC/MP3/OGG).")],
                    lang: LangOpt = None, as_json: JsonOpt = False,
-                   model: Annotated[str, typer.Option("--model", help="base (offline), small/medium/large-v3/turbo (network) or a .pt path.")] = "base") -> None:
+                   model: Annotated[str, typer.Option("--model", help="base (offline), small/medium/large-v3/turbo (network) or a .pt path.")] = "base",
+                   expect: Annotated[list[str] | None, typer.Option("--expect", help="A value the replies should contain (repeatable; applies to every file): verified in the audio.")] = None) -> None:
     """Transcribe recorded replies; numbers with the reading judged from the audio."""
     from simulator.hearing.commands import format_text, transcribe_files
 
-    results = transcribe_files(files, language=_check_lang(lang) or "ja", model=model)
+    results = transcribe_files(files, language=_check_lang(lang) or "ja", model=model,
+                               expect=expect or ())
     _echo_json(results) if as_json else _echo(format_text(results))
     failed = [Path(r["file"]) for r in results if "error" in r]
     if failed:  # a missing file is "not found" here as everywhere

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scoring import custom, deescalation, desk, etiquette, readback, readings
+from scoring import custom, deescalation, desk, etiquette, number_readings, readback
 from scoring.context import CallView, build
 from scoring.rubric import SPOKEN, ResolvedRubric, category, resolve
 from scoring.scorecard import CheckResult, Scorecard
@@ -81,14 +81,14 @@ def verdicts(scenario: Scenario, view: CallView, rubric: ResolvedRubric
     """Every check of the rubric, each with a verdict (``passed: None`` when the call gave
     no chance to do it)."""
     out: list[Verdict] = [v for v in readback.checks(view) if rubric.applies(v.id)]
-    numbers = readings.numbers_list(view, rubric.zero_reading)
+    numbers = number_readings.numbers_list(view, rubric.zero_reading)
     for cid, fn in CHECKS.items():
         if not rubric.applies(cid):
             continue
         v = fn(view)
         out.append(v if v is not None else _no_chance(cid, view))
     if rubric.applies("etiquette.number_readings"):
-        v = readings.check(view, numbers)
+        v = number_readings.check(view, numbers)
         out.append(v if v is not None else _no_chance("etiquette.number_readings", view))
     out += [v for v in custom.checks(view) if rubric.applies(v.id)]
     return out, [dict(n) for n in numbers]

@@ -69,7 +69,7 @@ class _EarCache:
 
     def __call__(self, path: Path, scenario: Scenario, variables: Mapping[str, str]) -> Utterance:
         try:
-            from simulator.spoken import Ear, vocabulary
+            from simulator.spoken import Ear, expectations, vocabulary
         except ImportError as e:  # pragma: no cover - the speech extra is part of the set-up
             raise OpsimError(f"{path}: spoken replies need the speech packages "
                              f"(./run.sh installs them): {e}", ExitCode.UNAVAILABLE) from None
@@ -77,6 +77,7 @@ class _EarCache:
         if ear is None:
             ear = self._ears[scenario.language] = Ear(scenario.language,
                                                       vocabulary(scenario, variables))
+            ear.expected = expectations(scenario, variables)
         if not path.is_file():
             raise OpsimError(f"{path}: no such audio file", ExitCode.NOT_FOUND)
         result: Utterance = ear.hear_file(path)

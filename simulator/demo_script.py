@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.numbers import DIGIT_KANA, DIGIT_WORDS
+
 
 @dataclass(frozen=True)
 class DemoScript:
@@ -28,10 +30,8 @@ class DemoScript:
 
 
 # katakana digit readings, as a careful operator says them; the demo's mistake is one シチ
-_KANA = {"0": "ゼロ", "1": "イチ", "2": "ニー", "3": "サン", "4": "ヨン", "5": "ゴー",
-         "6": "ロク", "7": "ナナ", "8": "ハチ", "9": "キュー"}
-_EN = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
-       "6": "six", "7": "seven", "8": "eight", "9": "nine"}
+_KANA = {d: r[0] for d, r in DIGIT_KANA.items()}
+_EN = {d: w[0] for d, w in DIGIT_WORDS.items()}
 
 
 def spoken_phone(phone: str, language: str, *, shichi: bool = False) -> str:

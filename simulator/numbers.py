@@ -30,9 +30,40 @@ KANA_DIGITS: dict[str, str] = {
     "はち": "8",
     "きゅう": "9", "きゅー": "9", "きゅ": "9", "く": "9",
 }
-#: the reading operators should use for each digit, and the confusable ones
-RECOMMENDED = {"7": "なな", "4": "よん", "9": "きゅう", "0": "ぜろ"}
+#: each digit's readings in katakana when digits are read one by one (phone style), the
+#: one operators should use first: 0 ゼロ (not まる / れい), 4 ヨン, 7 ナナ, 9 キュー
+DIGIT_KANA: dict[str, tuple[str, ...]] = {
+    "0": ("ゼロ", "マル", "レイ"), "1": ("イチ",), "2": ("ニー",), "3": ("サン",),
+    "4": ("ヨン", "シ"), "5": ("ゴー",), "6": ("ロク",), "7": ("ナナ", "シチ"), "8": ("ハチ",),
+    "9": ("キュー", "ク"),
+}
+#: each digit's English words, the one to use first ("oh" can be taken for the letter O)
+DIGIT_WORDS: dict[str, tuple[str, ...]] = {
+    "0": ("zero", "oh"), "1": ("one",), "2": ("two",), "3": ("three",), "4": ("four",),
+    "5": ("five",), "6": ("six",), "7": ("seven",), "8": ("eight",), "9": ("nine",),
+}
+#: the reading operators should use for each digit (hiragana), and the confusable ones
+RECOMMENDED = {d: jaconv.kata2hira(DIGIT_KANA[d][0]) for d in "7490"}
 CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}
+#: zero readings this training does not use when the rubric wants ゼロ
+ZERO_OTHER = {"れい", "まる"}
+#: the advice for a confusable reading, per digit
+ADVICE_JA = {
+    "7": "7 は「なな」と読みましょう（「しち」は「いち」と聞き違えられます）",
+    "4": "4 は「よん」と読みましょう（「し」は「しち」と聞き違えられます）",
+    "9": "9 は「きゅう」と読みましょう（「く」は聞き取りにくい読み方です）",
+    "0": "0 は「ゼロ」と読みましょう（この研修では「まる」「れい」を使いません）",
+}
+
+
+def digit_kana(digits: str) -> str:
+    """Digits read one by one in the recommended katakana: 090 -> ゼロキューゼロ."""
+    return "".join(DIGIT_KANA[d][0] for d in digits if d in DIGIT_KANA)
+
+
+def digit_words(digits: str) -> str:
+    """Digits read one by one in English: 090 -> zero nine zero."""
+    return " ".join(DIGIT_WORDS[d][0] for d in digits if d in DIGIT_WORDS)
 _KANA_ALT = "|".join(sorted(KANA_DIGITS, key=len, reverse=True))
 # a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
 _KANA_RUN = re.compile(rf"(?:(?:{_KANA_ALT})[\s・ー-]*){{2,}}(?:(?:の)(?:(?:{_KANA_ALT})[\s・ー-]*)+)*")

@@ -44,6 +44,29 @@ def vocabulary(scenario: Scenario, values: Mapping[str, str]) -> list[str]:
     return [w for w in dict.fromkeys(words) if w]
 
 
+#: slot kinds whose value the trainee reads back as a number (verified in the audio)
+VERIFIED_KINDS = ("phone", "code", "quantity", "money")
+
+
+def expectations(scenario: Scenario, values: Mapping[str, str]) -> tuple[Expectation, ...]:
+    """The numbers a trainee of this call may say: every phone, code, quantity and money
+    slot's value, and every computed amount (the total), once per value."""
+    from simulator import template
+    from simulator.hearing.verify import Expectation
+
+    out: dict[str, Expectation] = {}
+    for sid, slot in scenario.slots.items():
+        if slot.kind in VERIFIED_KINDS:
+            value = template.render(slot.value, values)
+            if any(c.isdigit() for c in value):
+                out.setdefault(value, Expectation(value, sid, slot.kind))
+    for name, var in scenario.variables.items():
+        value = values.get(name, "")
+        if var.compute is not None and value.isdigit():
+            out.setdefault(value, Expectation(value, name, "money"))
+    return tuple(out.values())
+
+
 class Ear:
     """What one call's recognition needs, over the process's shared recogniser."""
 
@@ -58,7 +81,9 @@ class Ear:
 
     @classmethod
     def for_call(cls, call: Call, **kwargs: Any) -> Ear:
-        return cls(call.language, vocabulary(call.scenario, call.variables), **kwargs)
+        ear = cls(call.language, vocabulary(call.scenario, call.variables), **kwargs)
+        ear.expected = expectations(call.scenario, call.variables)
+        return ear
 
     @property
     def recogniser(self) -> QueuedRecogniser:
@@ -75,8 +100,10 @@ class Ear:
         from simulator.hearing.turns import TurnTaking
         from simulator.hearing.vad import TurnConfig
 
-        return TurnTaking(self.recogniser, self.language, tuple(self.prompt_words),
-                          config or TurnConfig())
+        taking = TurnTaking(self.recogniser, self.language, tuple(self.prompt_words),
+                            config or TurnConfig())
+        taking.expect(self.expected)
+        return taking
 
     def hear_file(self, path: Path | str, *, started: float | None = None,
                   barge_in: bool = False) -> Utterance:

@@ -14,11 +14,21 @@ from simulator.hearing.transcribe import check_language, get_transcriber
 
 def transcribe_files(files: Sequence[str | Path], *, language: str = "ja", model: str = "base",
                      transcriber: str = "whisper",
-                     prompt: str | Sequence[str] | None = None) -> list[dict[str, Any]]:
+                     prompt: str | Sequence[str] | None = None,
+                     expect: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One JSON-ready object per file (``file``, ``text``, ``normalized``, ``numbers``,
     ``duration_s``, ``elapsed_s``); a file that cannot be read gets ``error`` instead and
-    the others continue.  The model is loaded once, and only when some file is readable."""
+    the others continue.  The model is loaded once, and only when some file is readable.
+    ``expect``: values every file may contain (``--expect``), verified in the audio: their
+    ``numbers`` entries gain ``expected`` and ``value_ok``."""
     from simulator.hearing.audio import load_audio
+    from simulator.hearing.verify import Expectation
+
+    expected = [Expectation(v.strip()) for v in expect if v.strip()]
+    for e in expected:
+        if not e.digits:
+            raise OpsimError(f"--expect {e.value!r}: a number is expected (digits, e.g. "
+                             "090-1234-5678 or 2980)")
 
     check_language(language)
     out: list[dict[str, Any]] = []
@@ -28,7 +38,7 @@ def transcribe_files(files: Sequence[str | Path], *, language: str = "ja", model
             audio = load_audio(f)
             if engine is None:
                 engine = get_transcriber(transcriber, model)
-            t = engine.transcribe(audio, language=language, prompt=prompt)
+            t = engine.transcribe(audio, language=language, prompt=prompt, expect=expected)
             d = t.to_dict()
             d["file"] = str(f)  # elapsed_s: end of speech (audio in memory) -> result
             out.append(d)
@@ -50,7 +60,13 @@ def format_text(results: Sequence[dict[str, Any]]) -> str:
         for n in r["numbers"]:
             verdict = {True: "ok", False: "confusable", None: "unknown"}[n["ok"]]
             margin = "" if n["margin"] is None else f", margin {n['margin']:.1f}"
-            lines.append(f"  {n['value']}: {n['reading'] or '-'} ({verdict}{margin}) {n['advice']}".rstrip())
+            said = ""
+            if n.get("expected") is not None:
+                said = {True: f"expected {n['expected']}: said", None:
+                        f"expected {n['expected']}: not sure", False:
+                        f"expected {n['expected']}: NOT said"}[n["value_ok"]] + "; "
+            lines.append(f"  {n['value']}: {said}{n['reading'] or '-'} ({verdict}{margin}) "
+                         f"{n['advice']}".rstrip())
     return "\n".join(lines)
 
 

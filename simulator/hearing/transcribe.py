@@ -8,7 +8,7 @@
   whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding; decoding is greedy with a
   temperature fallback, a token budget proportional to the duration, and repetition loops cut.
   The same encoder pass is reused to judge how each number was read
-  (:mod:`simulator.hearing.readings`).
+  (:mod:`simulator.hearing.reading_judge`).
 * ``faster-whisper`` (optional): CTranslate2 on the packaged base model, loaded from memory.
 * ``text``: typed replies; the text passes through (numbers normalised, kana readings kept).
 """
@@ -70,12 +70,20 @@ class Transcript:
             "file": self.file,
             "text": self.text,
             "normalized": self.normalized,
-            "numbers": [{k: n.to_dict()[k] for k in ("value", "reading", "margin", "ok", "advice")}
-                        for n in self.numbers],
+            "numbers": [_number_entry(n) for n in self.numbers],
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
             "elapsed_s": round(self.elapsed_s, 3),
             "language": self.language,
         }
+
+
+def _number_entry(n: NumberReading) -> dict[str, Any]:
+    """A ``numbers`` entry: ``expected`` and ``value_ok`` when an expectation applied."""
+    keys: tuple[str, ...] = ("value", "reading", "margin", "ok", "advice")
+    if n.expected is not None:
+        keys += ("expected", "value_ok")
+    d = n.to_dict()
+    return {k: d[k] for k in keys}
 
 
 @runtime_checkable
@@ -304,7 +312,14 @@ class WhisperTranscriber:
         for i, s in enumerate(seqs):
             batch[i, : len(s)] = torch.tensor(s)
         with torch.inference_mode():
-            logits = self.model.decoder(batch, features.expand(len(seqs), -1, -1))
+            dec = self.model.decoder
+            kv = self._cross_kv(features, len(seqs))
+            xa = features.expand(len(seqs), -1, -1)
+            x = (dec.token_embedding(batch) + dec.positional_embedding[:width]).to(xa.dtype)
+            for block in dec.blocks:  # whisper's TextDecoder.forward, cross K/V shared
+                x = block(x, xa, mask=dec.mask, kv_cache=kv)
+            x = dec.ln(x)
+            logits = x @ dec.token_embedding.weight.to(x.dtype).T
             logp = torch.log_softmax(logits.float(), dim=-1)
         out: list[float] = []
         for i, s in enumerate(seqs):
@@ -313,12 +328,29 @@ class WhisperTranscriber:
             out.append(float(logp[i, pos, target].sum()))
         return out
 
+    def _cross_kv(self, features: torch.Tensor, batch: int) -> dict[Any, torch.Tensor]:
+        """The decoder's cross-attention keys and values over ``features``, computed once
+        per reply (not once per candidate) and shared by the batch as views: scoring many
+        candidate transcripts then costs little more than their tokens."""
+        import torch
+
+        cached = getattr(self, "_xkv", None)
+        if cached is None or cached[0] is not features:
+            kv: dict[Any, torch.Tensor] = {}
+            with torch.inference_mode():
+                for block in self.model.decoder.blocks:
+                    attn = block.cross_attn
+                    kv[attn.key] = attn.key(features)
+                    kv[attn.value] = attn.value(features)
+            self._xkv = cached = (features, kv)
+        return {m: t.expand(batch, -1, -1) for m, t in cached[1].items()}
+
     # -- the Transcriber protocol
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
                    readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
-        from simulator.hearing.readings import judge_numbers
+        from simulator.hearing.reading_judge import judge_numbers
 
         audio = _as_audio(reply)
         check_language(language)
@@ -331,13 +363,19 @@ class WhisperTranscriber:
         normalized = normalize(decoded.text, language)
         numbers = (judge_numbers(self, features, normalized, language)
                    if readings and decoded.text else [])
+        verified: dict[str, Any] = {}
+        if expect and readings and decoded.text:
+            from simulator.hearing.verify import timed_verify
+
+            numbers, verified = timed_verify(self, features, normalized, language, numbers,
+                                             expect)
         t_end = time.perf_counter()
         return Transcript(
             decoded.text, normalized, numbers, language, audio.duration_s, t_end - t0,
             audio.path, self.name,
             {"encode_s": t_enc - t0, "decode_s": t_dec - t_enc, "readings_s": t_end - t_dec,
              "temperature": decoded.temperature, "avg_logprob": decoded.avg_logprob,
-             "repetition_cut": decoded.repetition_cut, "trim": self.trim})
+             "repetition_cut": decoded.repetition_cut, "trim": self.trim, **verified})
 
 
 # ----------------------------------------------------------------------------- faster-whisper
@@ -392,7 +430,7 @@ class FasterWhisperTranscriber:
 
 
 def _numbers_from_text(normalized: str, language: str, *, source: str) -> list[NumberReading]:
-    from simulator.hearing.readings import numbers_in_text
+    from simulator.hearing.reading_judge import numbers_in_text
 
     return [NumberReading(n.value, None, None, None, "", source=source)
             for n in numbers_in_text(normalized, language)]
@@ -410,7 +448,7 @@ class TextTranscriber:
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
                    readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
-        from simulator.hearing.readings import readings_from_text
+        from simulator.hearing.reading_judge import readings_from_text
 
         if not isinstance(reply, str):
             raise OpsimError("the text transcriber takes typed text, not audio")

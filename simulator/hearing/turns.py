@@ -26,6 +26,7 @@ work never runs inside ``feed``: it only cuts frames and submits requests.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -50,6 +51,28 @@ from simulator.readings import NumberReading
 SPECULATE_AFTER_S = 0.1
 #: audio kept before the first voiced frame of a turn (the onset)
 ONSET_S = 0.2
+#: a turn whose speculative transcript ends the way a finished reply ends (a question, a
+#: confirmation) is over after this much silence instead of the full pause
+CUE_PAUSE_S = 0.25
+
+# Sentence-final forms that hand the turn to the customer: a question or a confirmation
+# (でしょうか, ですね, ございますね, ですか, ませんか, くださいませ).  A bare statement ending
+# (ございます, ます) is not one: an operator's greeting goes on after it
+# (お電話ありがとうございます。[pause] ○○の山田でございます).
+_JA_FINAL = re.compile(r"(?:でしょうか|ですね|ますね|ですか|ますか|ませんか|ございますね|"
+                       r"でございますね|くださいませ|ください|よろしいですか|か[?？]|ね[?？])"
+                       r"[。．.!！?？\s]*$")
+#: an unfinished digit group (a digit or の/、 after one at the end) keeps the turn open
+_OPEN_DIGITS = re.compile(r"[\d０-９][\d０-９\s\-、,の]*[、,の\-\s]*$")
+_EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|thank you|please)[.!]?)\s*$", re.IGNORECASE)
+
+
+def sounds_finished(text: str, language: str) -> bool:
+    """Does the (speculative) transcript end the way a finished reply ends?"""
+    t = text.strip()
+    if not t or _OPEN_DIGITS.search(t.rstrip("。.")):
+        return False
+    return (_JA_FINAL if language == "ja" else _EN_FINAL).search(t) is not None
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,8 @@ class TurnTaking:
     prompt: Sequence[str] = ()
     config: TurnConfig = field(default_factory=TurnConfig)
     speculate_after_s: float = SPECULATE_AFTER_S
+    #: end a turn early when its speculative transcript sounds finished (None: never)
+    cue_pause_s: float | None = CUE_PAUSE_S
 
     def __post_init__(self) -> None:
         self.detector = TurnTaker(self.config).detector()
@@ -143,7 +168,24 @@ class TurnTaking:
             self._on_detector(ev)
             ev = self.detector.poll()
         self._speculate()
+        self._cue()
         return self.poll()
+
+    def _cue(self) -> None:
+        """End the turn now if it paused and what was said so far sounds finished."""
+        det, job = self.detector, self._job
+        if (self.cue_pause_s is None or job is None or not det.in_turn or det.in_run
+                or det.digits_mode or det.silent_s + 1e-9 < self.cue_pause_s
+                or not job.future.done() or job.future.cancelled()):
+            return
+        try:
+            text = job.future.result().text
+        except Exception:  # a failed early transcript is no cue
+            return
+        if sounds_finished(text, self.language):
+            ended = det.end_now("cue")
+            if ended is not None:
+                self._on_detector(ended)
 
     def end_of_stream(self) -> Event | None:
         """The stream ended: a turn in progress ends here."""

@@ -7,15 +7,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-DIGIT_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
-               "6": "six", "7": "seven", "8": "eight", "9": "nine"}
+from simulator.numbers import digit_words
 
 _HYPHENATED = re.compile(r"(?<![\w$.,])(\(?\d{2,}\)?(?:[-. ]\d{2,}){1,4})(?![\w])")
 _LONG_DIGITS = re.compile(r"(?<![\w$.,])(\d{5,})(?![\w.,]\d)")
 
 
 def read_digits(digits: str) -> str:
-    return " ".join(DIGIT_WORDS[d] for d in digits if d in DIGIT_WORDS)
+    return digit_words(digits)
 
 
 def _groups(m: re.Match[str]) -> str:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: how a caller reads single digits in a phone or order number
-DIGIT_KANA = {"0": "ゼロ", "1": "イチ", "2": "ニー", "3": "サン", "4": "ヨン", "5": "ゴー",
-              "6": "ロク", "7": "ナナ", "8": "ハチ", "9": "キュー"}
+from simulator.numbers import DIGIT_KANA as NUMBER_KANA
+
+#: how a caller reads single digits in a phone or order number (simulator.numbers owns it)
+DIGIT_KANA = {d: r[0] for d, r in NUMBER_KANA.items()}
 
 LETTER_KANA = {
     "A": "エー", "B": "ビー", "C": "シー", "D": "ディー", "E": "イー", "F": "エフ", "G": "ジー",

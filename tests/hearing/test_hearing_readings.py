@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.hearing.audio import load_audio
-from simulator.hearing.readings import (
+from simulator.hearing.reading_judge import (
     MARGIN_MIN,
     judge_numbers,
     numbers_in_text,
@@ -48,7 +48,7 @@ def test_japanese_7_and_4_are_decided(whisper_tr: WhisperTranscriber, espeak: Ca
         assert n.advice == ""
     else:
         digit = text[text.index("1") + 1] if text.startswith("17") else text[0]
-        assert n.advice.startswith(f"{digit} は『")
+        assert n.advice.startswith(f"{digit} は「")
 
 
 @pytest.mark.parametrize(("spoken", "reading"), [("きゅうまいです", "きゅう"), ("くまいです", "く")])
@@ -71,7 +71,7 @@ def test_phone_number_digits_judged_one_at_a_time(whisper_tr: WhisperTranscriber
     assert n.value == "090-1234-5678"
     assert n.ok is False  # し and しち were said
     assert n.reading is not None and "さんし、" in n.reading and "ろくしちはち" in n.reading
-    assert "7 は『なな』" in n.advice and "4 は『よん』" in n.advice
+    assert "7 は「なな」" in n.advice and "4 は「よん」" in n.advice
     wav = espeak("ぜろきゅうぜろ の いちにいさんよん の ごうろくななはち です", "ja")
     n = judge(whisper_tr, wav, "090-1234-5678です", "ja")
     assert n.reading is not None and "さんよん、" in n.reading and "ろくななはち" in n.reading
@@ -149,7 +149,7 @@ def test_typed_kana_readings() -> None:
     (n,) = readings_from_text("ゼロキューゼロのイチニーサンヨン", "ja")
     assert (n.value, n.ok, n.advice, n.source) == ("090-1234", True, "", "text")
     (n,) = readings_from_text("ゼロキューゼロのシチハチ", "ja")
-    assert n.ok is False and "7 は『なな』" in n.advice
+    assert n.ok is False and "7 は「なな」" in n.advice
     (n,) = readings_from_text("7枚です", "ja")
     assert (n.value, n.reading, n.ok) == ("7", None, None)
     (n,) = readings_from_text("That is fifteen items.", "en")

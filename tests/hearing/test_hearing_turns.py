@@ -154,3 +154,57 @@ def test_two_calls_share_one_model_and_take_turns(model_cache: Path, sentence: n
         assert order == ["final", "speculative"]
     finally:
         rec.close()
+
+
+def _realtime(taking: TurnTaking, stream: np.ndarray) -> list[Any]:
+    import time
+
+    events: list[Any] = []
+    start = time.perf_counter()
+    for i in range(0, len(stream), 480):
+        wait = start + (i + 480) / SAMPLE_RATE - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        ev = taking.feed(stream[i:i + 480])
+        while ev is not None:
+            events.append(ev)
+            ev = taking.poll()
+    return events
+
+
+def test_a_finished_question_ends_the_turn_early_an_open_digit_group_does_not(
+        model_cache: Path) -> None:
+    from simulator.hearing.turns import sounds_finished
+    from simulator.voice.cache import TtsCache
+    from simulator.voice.delivery import Delivery
+    from simulator.voice.dsp import resample
+
+    assert sounds_finished("お電話番号は090-1234-5678でよろしいでしょうか。", "ja")
+    assert not sounds_finished("お電話番号は090の", "ja")
+    assert not sounds_finished("お電話ありがとうございます。", "ja")  # the greeting goes on
+    assert sounds_finished("So that's fifteen, right?", "en")
+    d = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
+
+    def say(text: str) -> np.ndarray:
+        x = resample(TtsCache().render(text, d).audio, SAMPLE_RATE).samples
+        loud = np.flatnonzero(np.abs(x) > 0.01)
+        return x[loud[0]:loud[-1] + 1]
+
+    # an open digit group: a 0.6 s pause after の does not end the turn
+    taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=0.7))
+    events = _realtime(taking, np.concatenate([
+        silence(0.5), say("お電話番号は、ゼロキューゼロの"), silence(0.6),
+        say("イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか"), silence(2.0)]))
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1, [(e.turn.started, e.turn.ended) for e in ended]
+    taking.close()
+    # a finished question: over once its early transcript is in, long before the full
+    # pause (6 s here, so that even a loaded machine has the transcript first)
+    taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=6.0,
+                                                                      short_turn_pause_s=6.0))
+    events = _realtime(taking, np.concatenate([
+        silence(0.5), say("お色はネイビーでよろしいでしょうか"), silence(6.5)]))
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1 and ended[0].turn.reason == "cue"
+    heard = next(e for e in events if isinstance(e, Heard))
+    assert heard.speculated and "よろしい" in heard.transcript.text

@@ -27,24 +27,14 @@ import jaconv
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import matching
-from simulator.numbers import KANA_DIGITS
+from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_WORDS, KANA_DIGITS, ZERO_OTHER
 
-CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}
-ZERO_OTHER = {"れい", "まる"}
-RECOMMENDED = {"7": "なな", "4": "よん", "9": "きゅう", "0": "ゼロ"}
-ADVICE_JA = {
-    "7": "7 は「なな」と読みましょう（「しち」は「いち」と聞き違えられます）",
-    "4": "4 は「よん」と読みましょう（「し」は「しち」と聞き違えられます）",
-    "9": "9 は「きゅう」と読みましょう（「く」は聞き取りにくい読み方です）",
-    "0": "0 は「ゼロ」と読みましょう（この研修では「まる」「れい」を使いません）",
-}
 _TOKENS = sorted(KANA_DIGITS, key=len, reverse=True)
 _KATA_CHUNK = re.compile(r"[\u30a1-\u30fa\u30fc・](?:[\u30a1-\u30fa\u30fc・\s、]|の(?=[\u30a1-\u30fa]))*")
 _COUNTER = re.compile(r"(なな|しち|よん|きゅう|きゅー|ナナ|シチ|ヨン|キュウ|キュー)"
                       r"(?=枚|個|点|着|足|本|セット|箱|冊|組|台|部)")
 
-_EN_DIGIT = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3",
-             "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_EN_DIGIT = {**{w: d for d, ws in DIGIT_WORDS.items() for w in ws}, "o": "0"}
 _EN_TEEN = {"thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16",
             "seventeen": "17", "eighteen": "18", "nineteen": "19"}
 _EN_TY = {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
@@ -191,7 +181,10 @@ def _audio(tv: TurnView, zero: str, language: str) -> list[dict[str, Any]]:
         if zero == "zero" and reading and any(z in jaconv.kata2hira(str(reading))
                                               for z in ZERO_OTHER):
             ok, advice = False, ADVICE_JA["0"]
-        out.append(_entry(tv.index, str(n.get("value", "")), reading, ok, advice, "audio"))
+        entry = _entry(tv.index, str(n.get("value", "")), reading, ok, advice, "audio")
+        if n.get("expected") is not None:  # verified against the value it should be
+            entry["expected"], entry["value_ok"] = n["expected"], n.get("value_ok")
+        out.append(entry)
     return out
 
 

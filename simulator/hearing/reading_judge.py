@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import jaconv
 
-from simulator.numbers import kana_runs
+from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_KANA, DIGIT_WORDS, kana_runs
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -48,13 +48,9 @@ class Scorer(Protocol):
 # ----------------------------------------------------------------------------- readings
 
 #: Japanese digit-string readings (katakana, phone style); the first option is recommended
-JA_DIGIT: dict[str, tuple[str, ...]] = {
-    "0": ("ゼロ", "マル", "レイ"), "1": ("イチ",), "2": ("ニー",), "3": ("サン",),
-    "4": ("ヨン", "シ"), "5": ("ゴー",), "6": ("ロク",), "7": ("ナナ", "シチ"), "8": ("ハチ",),
-    "9": ("キュー", "ク"),
-}
+JA_DIGIT = DIGIT_KANA
 #: readings that can be misheard (7 しち ~ 1 いち, 4 し ~ 7 しち, 9 く)
-JA_CONFUSABLE = {"シチ", "シ", "ク"}
+JA_CONFUSABLE = {str(jaconv.hira2kata(k)) for k in CONFUSABLE}
 _JA_ONES: dict[int, tuple[str, ...]] = {
     1: ("イチ",), 2: ("ニ",), 3: ("サン",), 4: ("ヨン", "シ"), 5: ("ゴ",), 6: ("ロク",),
     7: ("ナナ", "シチ"), 8: ("ハチ",), 9: ("キュウ", "ク")}
@@ -71,15 +67,9 @@ _JA_THOUSANDS: dict[int, tuple[str, ...]] = {
 #: counters after which a digit has a fixed reading (4時 よじ, 7月 しちがつ, 9月 くがつ…):
 #: those digits are not judged
 _JA_FIXED = {"時": "479", "月": "479", "日": "0123456789", "人": "4", "年": "4"}
-_JA_ADVICE = {
-    "7": "7 は『なな』と読みましょう（『しち』は『いち』と聞き違えられます）",
-    "4": "4 は『よん』と読みましょう（『し』は『しち』と聞き違えられます）",
-    "9": "9 は『きゅう』と読みましょう（『く』は聞き取りにくい読み方です）",
-}
+_JA_ADVICE = ADVICE_JA
 
-_EN_DIGIT = {"0": ("zero", "oh"), "1": ("one",), "2": ("two",), "3": ("three",),
-             "4": ("four",), "5": ("five",), "6": ("six",), "7": ("seven",), "8": ("eight",),
-             "9": ("nine",)}
+_EN_DIGIT = DIGIT_WORDS
 _EN_TEEN = {13: "thirteen", 14: "fourteen", 15: "fifteen", 16: "sixteen", 17: "seventeen",
             18: "eighteen", 19: "nineteen"}
 _EN_TY = {30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty",
@@ -160,7 +150,28 @@ def numbers_in_text(normalized: str, language: str) -> list[NumberSpan]:
         else:
             _en_parts(span)
         out.append(span)
-    return sorted(out, key=lambda x: x.start)
+    out = sorted(out, key=lambda x: x.start)
+    return _merge_confirmations(out, normalized) if language == "en" else out
+
+
+#: between a number and its digit-by-digit confirmation ("fifteen, that's one-five")
+_CONFIRMATION = re.compile(r"[\s,;:.—–-]*(?:(?:that's|that is|so|i\.e\.)[\s,;:.—–-]*)?",
+                           re.IGNORECASE)
+
+
+def _merge_confirmations(spans: list[NumberSpan], normalized: str) -> list[NumberSpan]:
+    """"Fifteen, one-five" is one number (15), not two, nor 1515."""
+    out: list[NumberSpan] = []
+    for s in spans:
+        prev = out[-1] if out else None
+        between = normalized[prev.end:s.start] if prev is not None else ""
+        if (prev is not None and prev.value == s.value and not prev.fixed
+                and _CONFIRMATION.fullmatch(between)):
+            out[-1] = NumberSpan(prev.value, prev.start, s.end, prev.kind,
+                                 [*prev.parts, between, *s.parts])
+            continue
+        out.append(s)
+    return out
 
 
 def _digit_parts(span: NumberSpan, groups: list[str], language: str) -> None:
@@ -355,7 +366,7 @@ def judge_numbers(scorer: Scorer, features: torch.Tensor, normalized: str,
 def readings_from_text(text: str, language: str) -> list[NumberReading]:
     """Digit readings typed in kana (しちまい is not a run; ゼロキューゼロ… is), judged from the
     text itself (``source="text"``); other numbers are listed without a reading."""
-    from simulator.numbers import CONFUSABLE, normalize
+    from simulator.numbers import normalize
 
     out: list[NumberReading] = []
     if language == "ja":
