@@ -178,6 +178,10 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
         return None
     import unicodedata
 
+    from simulator.voice.backends import prepare_openjtalk_thread
+
+    prepare_openjtalk_thread()  # the recogniser's thread gets its own tokenizer
+
     words: list[tuple[int, int, str]] = []
     pos = 0
     for w in pyopenjtalk.run_frontend(normalized):
