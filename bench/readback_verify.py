@@ -159,6 +159,8 @@ def main(argv: list[str]) -> int:
                 " wrong-digit" if clip.said != clip.expected else "")
             if voice != HELD_OUT:
                 by_kind[label][v] += 1
+            print(f"{voice}\t{label}\t{v}\t{clip.expected}\t{t.text}\t"
+                  f"{[(n.value, n.reading, n.ok, n.value_ok) for n in t.numbers]}", flush=True)
             if v == "wrong":
                 wrongs.append(f"{voice}: {clip.text} -> {t.text} {[(n.value, n.ok, n.value_ok) for n in t.numbers]}")
     def row(name: str, v: dict[str, int]) -> list[object]:

@@ -137,7 +137,17 @@ def _digit_regions(normalized: str, language: str) -> list[_Region]:
         digits = _cluster_digits(text) if language == "ja" else re.sub(r"\D", "", text)
         if digits and any(c.isdigit() for c in text):
             out.append(_Region(m.start(), m.start() + len(text), digits))
-    return out
+    # a misheard word can split one number (「080の575号の2658」): neighbours with at
+    # most two other characters between them are also tried as one
+    merged: list[_Region] = []
+    for i in range(len(out)):
+        for j in range(i + 1, min(len(out), i + 4)):
+            gap = re.sub(_SEP, "", normalized[out[j - 1].end:out[j].start])
+            if len(gap) > 2:
+                break
+            merged.append(_Region(out[i].start, out[j].end,
+                                  "".join(r.heard for r in out[i:j + 1])))
+    return out + merged
 
 
 def _confirmed_once(digits: str) -> str:
@@ -148,11 +158,11 @@ def _confirmed_once(digits: str) -> str:
     return digits
 
 
-def _pick_region(regions: list[_Region], want: str, taken: set[int],
+def _pick_region(regions: list[_Region], want: str, taken: list[tuple[int, int]],
                  language: str) -> _Region | None:
     best: tuple[int, int] | None = None
     for i, r in enumerate(regions):
-        if i in taken:
+        if any(a < r.end and r.start < b for a, b in taken):
             continue
         heard = _confirmed_once(r.heard) if language == "en" else r.heard
         d = _edit(heard, want)
@@ -161,8 +171,8 @@ def _pick_region(regions: list[_Region], want: str, taken: set[int],
             best = (d, i)
     if best is None:
         return None
-    taken.add(best[1])
     r = regions[best[1]]
+    taken.append((r.start, r.end))
     if language == "en":
         r = replace(r, heard=_confirmed_once(r.heard))
     return r
@@ -308,7 +318,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
 
     out: list[Verified] = []
     regions = _digit_regions(normalized, language)
-    taken: set[int] = set()
+    taken: list[tuple[int, int]] = []
     for exp in expectations:
         groups = exp.groups
         if not groups:
