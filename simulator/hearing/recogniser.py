@@ -14,6 +14,7 @@ implement; :func:`shared_recogniser` returns the process's one instance per engi
 
 from __future__ import annotations
 
+import atexit
 import heapq
 import itertools
 import threading
@@ -127,6 +128,7 @@ def shared_recogniser(transcriber: str = "whisper", model: str = "base") -> Queu
         rec = _SHARED.get(key)
         if rec is None:
             rec = _SHARED[key] = QueuedRecogniser(get_transcriber(transcriber, model))
+            atexit.register(rec.close)  # stop the worker before the interpreter goes
         return rec
 
 

@@ -128,8 +128,9 @@ class TurnTaking:
     prompt: Sequence[str] = ()
     config: TurnConfig = field(default_factory=TurnConfig)
     speculate_after_s: float = SPECULATE_AFTER_S
-    #: end a turn early when its speculative transcript sounds finished (None: never)
-    cue_pause_s: float | None = CUE_PAUSE_S
+    #: end a turn early when its speculative transcript sounds finished, after this much
+    #: silence (None: never; off by default until bench/turn_pauses.py shows it wins)
+    cue_pause_s: float | None = None
 
     def __post_init__(self) -> None:
         self.detector = TurnTaker(self.config).detector()
