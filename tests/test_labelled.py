@@ -42,29 +42,28 @@ def test_scorer_agrees_with_the_labels(case: Case) -> None:
                        f"{transcript(outcome.record)}\n{card}")
 
 
-def test_the_variation_set_agrees_at_least_as_reported() -> None:
+def _agreement(cases: list[Case]) -> tuple[int, int, int, int]:
+    """(labels agreed, labels, call verdicts agreed, call verdicts) over a measured set."""
     labels = agree = calls = calls_agree = 0
-    for case in VARIATION:
+    for case in cases:
         wrong = {d[0] for d in run(case).disagreements()}
         labels += len(case.labels)
         agree += sum(1 for cid in case.labels if cid not in wrong)
         if case.call is not None:
             calls += 1
             calls_agree += "call" not in wrong
+    return agree, labels, calls_agree, calls
+
+
+def test_the_variation_set_agrees_at_least_as_reported() -> None:
+    agree, labels, calls_agree, calls = _agreement(VARIATION)
     assert len(VARIATION) >= 150 and {c.scenario.language for c in VARIATION} == {"ja", "en"}
     assert agree / labels >= VARIATION_LABELS_AT_LEAST, (agree, labels)
     assert calls_agree / calls >= VARIATION_CALLS_AT_LEAST, (calls_agree, calls)
 
 
 def test_the_held_out_set_agrees_at_least_as_reported() -> None:
-    labels = agree = calls = calls_agree = 0
-    for case in HELDOUT2:
-        wrong = {d[0] for d in run(case).disagreements()}
-        labels += len(case.labels)
-        agree += sum(1 for cid in case.labels if cid not in wrong)
-        if case.call is not None:
-            calls += 1
-            calls_agree += "call" not in wrong
+    agree, labels, calls_agree, calls = _agreement(HELDOUT2)
     assert len(HELDOUT2) >= 30 and {c.scenario.language for c in HELDOUT2} == {"ja", "en"}
     assert agree / labels >= HELDOUT2_LABELS_AT_LEAST, (agree, labels)
     assert calls_agree / calls >= HELDOUT2_CALLS_AT_LEAST, (calls_agree, calls)
