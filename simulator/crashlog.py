@@ -31,11 +31,11 @@ def _folders() -> list[Path]:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("opsim")
-    except Exception:
+    except PackageNotFoundError:
         return "unknown"
 
 

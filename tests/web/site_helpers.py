@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from required import missing
 
 
 @dataclass
@@ -98,7 +98,7 @@ def chromium_args(mic_wav: Path | None = None) -> list[str]:
 @contextmanager
 def browser(mic_wav: Path | None = None) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (./run.sh installs it)")
+        missing(f"chromium ({CHROMIUM}; ./run.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
