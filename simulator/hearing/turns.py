@@ -22,15 +22,30 @@ Recognition starts early: once the trainee has paused for :data:`SPECULATE_AFTER
 so far is submitted (speculatively) to the shared recogniser; if the pause turns out to end
 the turn, that transcript is the turn's; if the trainee goes on, it is cancelled.  Heavy
 work never runs inside ``feed``: it only cuts frames and submits requests.
+
+What ends a turn (:class:`~simulator.hearing.vad.TurnConfig` chooses; its defaults are the
+policy ``bench/turn_pauses.py`` measured best):
+
+* the pause (always: the fallback), longer while digits are read;
+* with ``text_cues``: after ``cue_pause_s`` of silence, the speculative transcript of the turn
+  so far ends it when it ends like a handed-over reply (:func:`sounds_finished`: a question
+  or a confirmation), and keeps it open when it ends in an unfinished digit group
+  (:func:`open_digits`: then only the pause ends it, whatever the audio model says);
+* with an analyser that ``judges_end`` (Smart Turn v3.2): after ``cue_pause_s`` of silence,
+  the model's probability that the turn is finished, computed off the feeding thread on
+  the turn so far, ends it at ``end_threshold`` -- except while digits are read, where only
+  the text or the pause can.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.hearing.audio import SAMPLE_RATE, Audio, Samples
 from simulator.hearing.recogniser import Recogniser, Request
@@ -51,10 +66,6 @@ from simulator.readings import NumberReading
 SPECULATE_AFTER_S = 0.1
 #: audio kept before the first voiced frame of a turn (the onset)
 ONSET_S = 0.2
-#: a turn whose speculative transcript ends the way a finished reply ends (a question, a
-#: confirmation) is over after this much silence instead of the full pause
-CUE_PAUSE_S = 0.25
-
 # Sentence-final forms that hand the turn to the customer: a question or a confirmation
 # (でしょうか, ですね, ございますね, ですか, ませんか, くださいませ).  A bare statement ending
 # (ございます, ます) is not one: an operator's greeting goes on after it
@@ -67,12 +78,31 @@ _OPEN_DIGITS = re.compile(r"[\d０-９][\d０-９\s\-、,の]*[、,の\-\s]*$")
 _EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|thank you|please)[.!]?)\s*$", re.IGNORECASE)
 
 
+def open_digits(text: str) -> bool:
+    """Does the (speculative) transcript end inside a digit group (``090の``, ``1234、``)?"""
+    return _OPEN_DIGITS.search(text.strip().rstrip("。.")) is not None
+
+
 def sounds_finished(text: str, language: str) -> bool:
     """Does the (speculative) transcript end the way a finished reply ends?"""
     t = text.strip()
-    if not t or _OPEN_DIGITS.search(t.rstrip("。.")):
+    if not t or open_digits(t):
         return False
     return (_JA_FINAL if language == "ja" else _EN_FINAL).search(t) is not None
+
+
+_JUDGE_POOL: ThreadPoolExecutor | None = None
+_JUDGE_LOCK = threading.Lock()
+
+
+def _judge_pool() -> ThreadPoolExecutor:
+    """One worker for every stream of the process: the audio end-of-turn model's requests
+    queue like the recogniser's instead of taking more cores."""
+    global _JUDGE_POOL
+    with _JUDGE_LOCK:
+        if _JUDGE_POOL is None:
+            _JUDGE_POOL = ThreadPoolExecutor(1, thread_name_prefix="opsim-turn-end")
+        return _JUDGE_POOL
 
 
 @dataclass(frozen=True)
@@ -113,6 +143,12 @@ class _Job:
 
 
 @dataclass
+class _Judgement:
+    span: tuple[float, float]  # stream time of the audio judged
+    future: Future[float | None]
+
+
+@dataclass
 class _Pending:
     ended: TurnEnded
     job: _Job
@@ -128,15 +164,15 @@ class TurnTaking:
     prompt: Sequence[str] = ()
     config: TurnConfig = field(default_factory=TurnConfig)
     speculate_after_s: float = SPECULATE_AFTER_S
-    #: end a turn early when its speculative transcript sounds finished, after this much
-    #: silence (None: never; off by default until bench/turn_pauses.py shows it wins)
-    cue_pause_s: float | None = None
 
     def __post_init__(self) -> None:
-        self.detector = TurnTaker(self.config).detector()
+        taker = TurnTaker(self.config)
+        self.analyser = taker.analyser
+        self.detector = taker.detector()
         self._expect: tuple[Expectation, ...] = ()
         self._events: list[Event] = []
         self._job: _Job | None = None  # the speculative recognition of the turn so far
+        self._judgement: _Judgement | None = None  # the audio model on the turn so far
         self._pending: list[_Pending] = []  # ended turns waiting for their transcript
 
     # -- what the engine knows
@@ -169,24 +205,64 @@ class TurnTaking:
             self._on_detector(ev)
             ev = self.detector.poll()
         self._speculate()
-        self._cue()
+        self._judge()
+        self._decide()
         return self.poll()
 
-    def _cue(self) -> None:
-        """End the turn now if it paused and what was said so far sounds finished."""
-        det, job = self.detector, self._job
-        if (self.cue_pause_s is None or job is None or not det.in_turn or det.in_run
-                or det.digits_mode or det.silent_s + 1e-9 < self.cue_pause_s
-                or not job.future.done() or job.future.cancelled()):
+    def _span(self) -> tuple[float, float] | None:
+        """The stream times of the turn so far (onset to its last voiced frame), while it
+        pauses long enough to be looked at early; None otherwise."""
+        det = self.detector
+        if (not det.in_turn or det.in_run or det.turn_start is None
+                or det.silent_s + 1e-9 < self.speculate_after_s):
+            return None
+        return (max(0.0, det.turn_start - ONSET_S), det.voiced_end)
+
+    def _decide(self) -> None:
+        """End the turn now if a cue says the paused trainee has finished."""
+        det, c = self.detector, self.config
+        span = self._span()
+        if span is None or det.silent_s + 1e-9 < c.cue_pause_s:
             return
-        try:
-            text = job.future.result().text
-        except Exception:  # a failed early transcript is no cue
+        if c.text_cues and self._job is not None and _same(self._job.span, span):
+            text = _result(self._job.future)
+            if text is not None:
+                if open_digits(text.text):
+                    return  # an unfinished digit group: only the pause ends the turn
+                if sounds_finished(text.text, self.language):
+                    self._end_now("cue")
+                    return
+        j = self._judgement
+        if j is None or det.digits_mode or not _same(j.span, span):
             return
-        if sounds_finished(text, self.language):
-            ended = det.end_now("cue")
-            if ended is not None:
-                self._on_detector(ended)
+        p = _result(j.future)
+        if p is not None and p >= c.end_threshold:
+            self._end_now("model")
+
+    def _end_now(self, reason: str) -> None:
+        ended = self.detector.end_now(reason)
+        if ended is not None:
+            self._on_detector(ended)
+
+    def _judge(self) -> None:
+        """Ask the audio end-of-turn model about the turn so far, once per pause."""
+        if not self.analyser.judges_end:
+            return
+        span = self._span()
+        j = self._judgement
+        if j is not None and (span is None or not _same(j.span, span)):
+            j.future.cancel()  # the trainee went on: this pause is not the end
+            self._judgement = None
+        if span is None or self._judgement is not None:
+            return
+        samples = self.detector.audio(*span)
+        self._judgement = _Judgement(span, _judge_pool().submit(
+            self.analyser.end_probability, samples))
+
+    @property
+    def judging(self) -> Future[float | None] | None:
+        """The audio model's judgement of the current pause (None when none runs)."""
+        return None if self._judgement is None else self._judgement.future
 
     def end_of_stream(self) -> Event | None:
         """The stream ended: a turn in progress ends here."""
@@ -218,6 +294,8 @@ class TurnTaking:
         """Cancel what is still queued for this stream."""
         if self._job is not None:
             self._job.future.cancel()
+        if self._judgement is not None:
+            self._judgement.future.cancel()
         for p in self._pending:
             p.job.future.cancel()
         self._pending.clear()
@@ -234,6 +312,9 @@ class TurnTaking:
             return
         turn, job = ev.turn, self._job
         self._job = None
+        if self._judgement is not None:
+            self._judgement.future.cancel()
+            self._judgement = None
         if turn.silence:
             if job is not None:
                 job.future.cancel()
@@ -288,6 +369,17 @@ class TurnTaking:
     def _drop_warnings(self, turn: HeardTurn) -> None:
         self._events = [e for e in self._events
                         if not (isinstance(e, NumberWarning) and e.turn is turn)]
+
+
+def _result(future: Future[Any]) -> Any:
+    """A finished future's result; None while it runs, or when it failed or was cancelled
+    (a failed early look is no cue)."""
+    if not future.done() or future.cancelled():
+        return None
+    try:
+        return future.result()
+    except Exception:
+        return None
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:

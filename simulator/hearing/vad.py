@@ -1,4 +1,5 @@
-"""Turn-taking at the microphone: voice-activity detection (webrtcvad) on 30 ms frames.
+"""Turn-taking at the microphone: voice-activity detection on 30 ms frames (webrtcvad, or
+Silero VAD with the Smart Turn end-of-turn model: :data:`TURN_ANALYSERS`).
 
 * The trainee's turn ends after a pause; the pause adapts: longer while digits or an address
   are being read (the engine says so with ``expect_digits``, and the rhythm of short bursts
@@ -138,7 +139,14 @@ def open_microphone(source: str | Path | None = None, *, realtime: bool = True) 
 
 @dataclass(frozen=True)
 class TurnConfig:
+    # What ends a turn besides the pause (the default is the policy bench/turn_pauses.py
+    # measured best; this is the one place it is chosen):
+    analyser: str = "webrtcvad"  # TURN_ANALYSERS key: the frame VAD (+ an audio end-of-turn model)
+    text_cues: bool = False  # the speculative transcript ends a paused turn / keeps it open
+    cue_pause_s: float = 0.25  # silence after which a cue (text or audio model) may end a turn
+    end_threshold: float = 0.5  # audio model: a paused turn this likely finished is over
     aggressiveness: int = 2  # webrtcvad 0 (lenient) .. 3 (strict)
+    silero_threshold: float = 0.5  # Silero VAD: a window scoring this is speech
     end_pause_s: float = 0.8  # pause that ends an ordinary turn
     short_turn_pause_s: float = 1.3  # ... when all so far is one short burst (a digit group?)
     digits_pause_s: float = 1.8  # pause that ends a turn while digits/an address are read
@@ -160,7 +168,7 @@ class HeardTurn:
     samples: Samples
     started: float | None
     ended: float | None
-    reason: str  # "pause", "max_length", "no_answer", "end_of_stream", "cue" (end-of-turn cue)
+    reason: str  # "pause", "max_length", "no_answer", "end_of_stream", "cue" (text cue), "model" (audio end-of-turn model)
     barge_in: bool = False
     silence: bool = False
     backchannels: tuple[tuple[float, float], ...] = ()
@@ -395,27 +403,104 @@ class TurnDetector:
         return c.end_pause_s
 
 
+# ----------------------------------------------------------------------------- analysers
+
+
+@runtime_checkable
+class TurnAnalyser(Protocol):
+    """A turn detector's backend, asked about the pushed audio: is each 30 ms frame speech,
+    and (when it has an audio end-of-turn model) how likely a paused turn is finished."""
+
+    #: it has an audio end-of-turn model (:meth:`end_probability` gives a number)
+    judges_end: bool
+
+    def is_speech(self, frame: Samples) -> bool:
+        """One frame of :data:`FRAME` samples (called on the feeding thread: cheap)."""
+        ...
+
+    def end_probability(self, turn: Samples) -> float | None:
+        """How likely the turn whose audio this is (up to its pause) is finished; None: no
+        opinion.  Tens of milliseconds: called off the feeding thread."""
+        ...
+
+
+def _loud_enough(frame: Samples, config: TurnConfig) -> bool:
+    rms = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64))))
+    return rms > 0 and 20 * np.log10(rms) >= config.min_rms_dbfs
+
+
+class WebRtcVad:
+    """webrtcvad on each frame (no audio end-of-turn model: only the pause and text cues)."""
+
+    judges_end = False
+
+    def __init__(self, config: TurnConfig) -> None:
+        import webrtcvad
+
+        if not 0 <= config.aggressiveness <= 3:
+            raise OpsimError("VAD aggressiveness must be 0..3")
+        self.config = config
+        self._vad = webrtcvad.Vad(config.aggressiveness)
+
+    def is_speech(self, frame: Samples) -> bool:
+        if len(frame) != FRAME or not _loud_enough(frame, self.config):
+            return False
+        pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
+        return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
+
+    def end_probability(self, turn: Samples) -> float | None:
+        return None
+
+
+class SileroAnalyser:
+    """Silero VAD on each frame; with ``model``, Smart Turn v3.2 judges each pause (both
+    from the pipecat-ai wheel, see :mod:`simulator.hearing.turn_models`)."""
+
+    def __init__(self, config: TurnConfig, *, model: bool) -> None:
+        from simulator.hearing import turn_models
+
+        self.config = config
+        self._vad = turn_models.SileroVad(config.silero_threshold)
+        self._model = turn_models.smart_turn() if model else None
+        self.judges_end = model
+
+    def is_speech(self, frame: Samples) -> bool:
+        speech = self._vad.is_speech(frame)  # every frame: the model's state follows the stream
+        return speech and len(frame) == FRAME and _loud_enough(frame, self.config)
+
+    def end_probability(self, turn: Samples) -> float | None:
+        return None if self._model is None else self._model.probability(turn)
+
+
+#: the turn-detection backends (TurnConfig.analyser)
+TURN_ANALYSERS: dict[str, Callable[[TurnConfig], TurnAnalyser]] = {
+    "webrtcvad": WebRtcVad,
+    "silero": lambda c: SileroAnalyser(c, model=False),  # Silero VAD, the pause alone
+    "smart_turn": lambda c: SileroAnalyser(c, model=True),  # Silero VAD + Smart Turn v3.2
+}
+
+
+def turn_analyser(config: TurnConfig) -> TurnAnalyser:
+    try:
+        make = TURN_ANALYSERS[config.analyser]
+    except KeyError:
+        raise OpsimError(f"unknown turn analyser {config.analyser!r} "
+                         f"(known: {', '.join(TURN_ANALYSERS)})") from None
+    return make(config)
+
+
 @dataclass
 class TurnTaker:
-    """Cuts the trainee's turns out of a microphone stream with webrtcvad."""
+    """Cuts the trainee's turns out of a microphone stream (the VAD of ``config.analyser``;
+    one TurnTaker per stream: the analyser may keep state)."""
 
     config: TurnConfig = field(default_factory=TurnConfig)
 
     def __post_init__(self) -> None:
-        import webrtcvad
-
-        if not 0 <= self.config.aggressiveness <= 3:
-            raise OpsimError("VAD aggressiveness must be 0..3")
-        self._vad = webrtcvad.Vad(self.config.aggressiveness)
+        self.analyser = turn_analyser(self.config)
 
     def is_speech(self, frame: Samples) -> bool:
-        if len(frame) != FRAME:
-            return False
-        rms = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64))))
-        if rms <= 0 or 20 * np.log10(rms) < self.config.min_rms_dbfs:
-            return False
-        pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
-        return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
+        return self.analyser.is_speech(frame)
 
     def detector(self) -> TurnDetector:
         """A pushed detector (``feed(samples) -> event | None``) over this configuration."""

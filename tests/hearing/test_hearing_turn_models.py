@@ -1,0 +1,146 @@
+"""Silero VAD and Smart Turn v3.2 (the ONNX files of the pipecat-ai wheel) behind the turn
+detector: real synthesized speech through the real models, and through TurnTaking with the
+real recogniser for the text cues."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+
+from simulator.hearing.audio import SAMPLE_RATE
+from simulator.hearing.vad import TURN_ANALYSERS, TurnConfig, TurnEnded, TurnTaker, WavMicrophone
+
+pytest.importorskip("onnxruntime")
+
+
+def silence(s: float) -> np.ndarray:
+    return np.zeros(int(s * SAMPLE_RATE), dtype=np.float32)
+
+
+@cache
+def say(text: str, voice: str = "kokoro:jf_alpha") -> np.ndarray:
+    """Japanese speech (16 kHz, leading/trailing silence cut) from a voice the benchmark's
+    held-out voices are not."""
+    from simulator.voice.cache import TtsCache
+    from simulator.voice.delivery import Delivery
+    from simulator.voice.dsp import resample
+
+    backend, name = voice.split(":", 1)
+    x = resample(TtsCache().render(text, Delivery(language="ja", backend=backend, voice=name)
+                                   ).audio, SAMPLE_RATE).samples
+    loud = np.flatnonzero(np.abs(x) > 0.01)
+    return np.asarray(x[loud[0]:loud[-1] + 1], dtype=np.float32)
+
+
+def test_the_models_come_from_the_installed_wheel() -> None:
+    from simulator.hearing.turn_models import SILERO_FILE, SMART_TURN_FILE, model_file
+
+    assert model_file(SMART_TURN_FILE).stat().st_size > 8_000_000  # Smart Turn v3.2 (8.7 MB)
+    assert model_file(SILERO_FILE).stat().st_size > 1_000_000
+    assert set(TURN_ANALYSERS) >= {"webrtcvad", "silero", "smart_turn"}
+
+
+def test_an_unknown_analyser_is_a_clear_error() -> None:
+    from simulator.errors import OpsimError
+
+    with pytest.raises(OpsimError, match="unknown turn analyser 'nope'.*webrtcvad"):
+        TurnTaker(TurnConfig(analyser="nope"))
+
+
+def test_silero_cuts_a_sentence_then_a_pause(model_cache: Any) -> None:
+    s = say("ネイビーのMサイズを二点お願いします。")
+    taker = TurnTaker(TurnConfig(analyser="silero"))
+    turn = taker.listen(WavMicrophone(np.concatenate([silence(1.0), s, silence(2.0)]),
+                                      realtime=False))
+    assert turn.reason == "pause" and not turn.silence
+    assert turn.started == pytest.approx(1.0, abs=0.15)
+    assert turn.ended == pytest.approx(1.0 + len(s) / SAMPLE_RATE, abs=0.25)
+    quiet = TurnTaker(TurnConfig(analyser="silero", no_answer_s=2.0)).listen(
+        WavMicrophone(silence(3.0) + 1e-3 * np.random.default_rng(0).standard_normal(
+            3 * SAMPLE_RATE).astype(np.float32), realtime=False))
+    assert quiet.silence and quiet.reason == "no_answer"
+
+
+def test_smart_turn_features_are_the_reference_ones(model_cache: Any) -> None:
+    """Our features (openai-whisper's spectrogram) equal the numpy reference pipecat ships
+    beside the model (its file is read directly: the pipecat package is never imported)."""
+    from simulator.hearing.turn_models import smart_turn_features
+
+    path = model_file_path("pipecat/audio/turn/smart_turn/_whisper_features.py")
+    spec = importlib.util.spec_from_file_location("pipecat_whisper_features", path)
+    assert spec is not None and spec.loader is not None
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    x = np.concatenate([silence(0.5), say("お色はいかがなさいますか。")])
+    padded = np.pad(x, (8 * SAMPLE_RATE - len(x), 0))
+    assert np.abs(smart_turn_features(x) - ref.compute_whisper_log_mel_features(padded)).max() < 1e-3
+
+
+def model_file_path(name: str) -> str:
+    from simulator.hearing.turn_models import model_file
+
+    return str(model_file(name))
+
+
+def test_smart_turn_hears_a_finished_question(model_cache: Any) -> None:
+    """The model runs on real speech and calls a finished question finished.  (It also calls
+    an open digit group said in this voice finished, 0.97: that is why, while digits are
+    read, only the text cues or the pause end a turn.)"""
+    from simulator.hearing.turn_models import smart_turn
+
+    done = smart_turn().probability(np.concatenate([silence(0.3), say(
+        "お電話番号、ゼロキューゼロの、イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか。"),
+        silence(0.2)]))
+    assert done > 0.5, done
+
+
+def settled(taking: Any, stream: np.ndarray) -> list[Any]:
+    """Push 30 ms chunks, letting every early look (transcript, audio model) finish before
+    the next chunk: the decisions a fast machine makes, whatever the load here."""
+    events: list[Any] = []
+    for i in range(0, len(stream), 480):
+        ev = taking.feed(stream[i:i + 480])
+        while ev is not None:
+            events.append(ev)
+            ev = taking.poll()
+        looks = [f for f in (taking.speculative, taking.judging) if f is not None]
+        concurrent.futures.wait(looks, timeout=120)
+    return events
+
+
+POLICY = TurnConfig(analyser="smart_turn", text_cues=True, end_pause_s=0.7, digits_pause_s=1.2)
+
+
+def test_a_pause_between_digit_groups_does_not_end_the_turn(model_cache: Any) -> None:
+    from simulator.hearing.recogniser import shared_recogniser
+    from simulator.hearing.turns import TurnTaking
+
+    taking = TurnTaking(shared_recogniser(), "ja", config=POLICY)
+    taking.expect_digits(True)  # the customer has just told the number: it is read back
+    first = say("お電話番号、ゼロキューゼロの、")
+    rest = say("イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか。")
+    events = settled(taking, np.concatenate([silence(0.5), first, silence(0.7), rest,
+                                             silence(2.0)]))
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1, [(e.turn.started, e.turn.ended, e.turn.reason) for e in ended]
+    end = 0.5 + (len(first) + len(rest)) / SAMPLE_RATE + 0.7
+    assert ended[0].turn.ended == pytest.approx(end, abs=0.2)
+    taking.close()
+
+
+def test_a_finished_reply_ends_before_the_pause(model_cache: Any) -> None:
+    from simulator.hearing.recogniser import shared_recogniser
+    from simulator.hearing.turns import TurnTaking
+
+    taking = TurnTaking(shared_recogniser(), "ja", config=POLICY)
+    events = settled(taking, np.concatenate([silence(0.5), say("お色はいかがなさいますか。"),
+                                             silence(1.5)]))
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1 and ended[0].turn.reason in ("cue", "model"), \
+        [(e.turn.reason, e.turn.ended) for e in ended]
+    taking.close()
