@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
     rec = shared_recogniser()
     cache = TtsCache()
     load = os.getloadavg()[0]
-    policies = {"pause": None, "pause + text cues": CUE_PAUSE_S}
+    policies = {"pause": False, "pause + text cues": True}
     stats = {p: {"wait": [], "heard": [], "total": [], "cut": 0, "turns": 0, "cued": 0}
              for p in policies}
     n_pauses = 0
@@ -118,7 +118,7 @@ def main(argv: list[str]) -> int:
             digits = "の、|" in reply
             for name, cue in policies.items():
                 taking = TurnTaking(rec, "ja", config=TurnConfig(
-                    end_pause_s=END_PAUSE_S, digits_pause_s=DIGITS_PAUSE_S), cue_pause_s=cue)
+                    end_pause_s=END_PAUSE_S, digits_pause_s=DIGITS_PAUSE_S, text_cues=cue))
                 events = stream(samples, taking, digits)
                 s = stats[name]
                 ended = [(e, w) for e, w in events if isinstance(e, TurnEnded) and not e.turn.silence]
