@@ -48,7 +48,7 @@ def test_the_models_come_from_the_installed_wheel() -> None:
 def test_an_unknown_analyser_is_a_clear_error() -> None:
     from simulator.errors import OpsimError
 
-    with pytest.raises(OpsimError, match="unknown turn analyser 'nope'.*webrtcvad"):
+    with pytest.raises(OpsimError, match=r"unknown turn analyser 'nope'.*webrtcvad"):
         TurnTaker(TurnConfig(analyser="nope"))
 
 
