@@ -206,7 +206,7 @@ def show_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or path to
     _echo("")
     _echo(call.brief().rstrip())
     _echo("")
-    _echo(f"customer: {call.render(sc.persona.name)} - {sc.persona.description}")
+    _echo(f"customer: {call.render(sc.persona.name)} - {call.description()}")
     _echo(f"starting mood: {sc.persona.mood:g}/10")
     if sc.slots:
         _echo("details to capture and read back:")

@@ -108,12 +108,13 @@ def build(scenario: Scenario, record: CallRecord) -> CallView:
     views: list[TurnView] = []
     key_fact = FACT_QUESTIONS.get(lang, ())
     lex = lexicon.lexicon(lang)
+    phrases = scenario.phrases(record.variables)
     for t in record.turns:
         if t.speaker != "trainee":
             mood = t.mood
             continue
         found = [] if t.silence or not t.text.strip() else lexicon.recognise(
-            t.text, lang, scenario.intents)
+            t.text, lang, phrases)
         told = {g for g, at in given.items() if at < t.index}
         numbers = [NumberReading.from_dict(n) for n in t.numbers]
         d = readback.decide(scenario, slots, t.text, found, given=told, numbers=numbers)

@@ -25,13 +25,15 @@ from simulator.schema import CustomCheck, Event
 PREFIX = "custom."
 
 
-def _says(tv: TurnView, ev: Event, language: str) -> bool:
+def _says(view: CallView, tv: TurnView, ev: Event) -> bool:
+    language = view.language
     if ev.intent is not None:
         return ev.intent in tv.intents
     if ev.read_back is not None:
         m = tv.matches.get(ev.read_back)
         return m is not None and m.status == "match"
-    return "_phrase" in lexicon.recognise(tv.text, language, {"_phrase": list(ev.phrase or [])})
+    phrases = [view.scenario.text(p, view.record.variables) for p in ev.phrase or []]
+    return "_phrase" in lexicon.recognise(tv.text, language, {"_phrase": phrases})
 
 
 def _what(ev: Event, language: str) -> str:
@@ -57,7 +59,7 @@ def _advice(view: CallView, cc: CustomCheck) -> str:
 def _said(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
     assert cc.said is not None
     lang = view.language
-    hits = [tv for tv in view.trainee if _says(tv, cc.said, lang)]
+    hits = [tv for tv in view.trainee if _says(view, tv, cc.said)]
     n = len(hits)
     lo, hi = cc.at_least, cc.at_most
     if lo is not None and hi is not None:
@@ -79,31 +81,40 @@ def _said(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
     return Verdict(cid, False, expected, heard, evidence, _advice(view, cc), turn)
 
 
-def _stated(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
-    assert cc.stated is not None
+def stated(view: CallView, cid: str, kind: str, value: str, label: str, advice: str, *,
+           wrong: bool = False) -> Verdict:
+    """A value the trainee must say correctly (compared by ``kind``, any spoken form): passed
+    at the first reply that says it; else failed with a different value heard, or "never
+    stated".  Shared by ``stated`` checks and ``told.<slot>``; ``wrong``: a wrong value
+    never put right is a wrong value (negative points, a hard fail where the rubric says).
+    """
     lang = view.language
-    value = template.render(cc.stated.value, view.record.variables)
-    wrong: tuple[TurnView, str | None] | None = None
+    first_wrong: tuple[TurnView, str | None] | None = None
     for tv in view.trainee:
-        m = matching.find(cc.stated.kind, value, tv.text, lang)
+        m = matching.find(kind, value, tv.text, lang)
         if m.status == "match":
             return Verdict(cid, True, value, value, view.quote(tv), None, tv.index)
-        if m.status == "mismatch" and wrong is None:
-            wrong = (tv, m.heard)
-    lab = cc.stated.label or value
-    if wrong is not None:
-        tv, heard = wrong
-        return Verdict(cid, False, value, heard, view.quote(tv), _advice(view, cc), tv.index)
+        if m.status == "mismatch" and first_wrong is None:
+            first_wrong = (tv, m.heard)
+    if first_wrong is not None:
+        tv, heard = first_wrong
+        return Verdict(cid, False, value, heard, view.quote(tv), advice, tv.index, wrong=wrong)
     return Verdict(cid, False, value, None,
-                   pick(lang, f"never stated: {lab}をお伝えしていません",
-                        f"never stated: the {lab} was not told"), _advice(view, cc), None)
+                   pick(lang, f"never stated: {label}をお伝えしていません",
+                        f"never stated: the {label} was not told"), advice, None)
+
+
+def _stated(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
+    assert cc.stated is not None
+    value = template.render(cc.stated.value, view.record.variables)
+    return stated(view, cid, cc.stated.kind, value, cc.stated.label or value, _advice(view, cc))
 
 
 def _order(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
     assert cc.order is not None
     lang = view.language
-    first = next((tv for tv in view.trainee if _says(tv, cc.order.first, lang)), None)
-    then = next((tv for tv in view.trainee if _says(tv, cc.order.then, lang)), None)
+    first = next((tv for tv in view.trainee if _says(view, tv, cc.order.first)), None)
+    then = next((tv for tv in view.trainee if _says(view, tv, cc.order.then)), None)
     a, b = _what(cc.order.first, lang), _what(cc.order.then, lang)
     expected = pick(lang, f"{a} → {b}", f"{a} before {b}")
     if then is None:
@@ -132,4 +143,4 @@ def checks(view: CallView) -> list[Verdict]:
     return out
 
 
-__all__ = ["PREFIX", "checks"]
+__all__ = ["PREFIX", "checks", "stated"]

@@ -128,7 +128,7 @@ def blames_customer(view: CallView, tv: TurnView) -> bool:
     m = lex.matchers["blame"]
     hits = [lit for lit in m.literals if lit and lit in key]
     hits += [x.group(0) for p in m.patterns for x in [p.search(key)] if x]
-    for phrase in view.scenario.intents.get("blame", []):
+    for phrase in view.scenario.phrases(view.record.variables).get("blame", []):
         if phrase.startswith("re:"):
             found = re.search(phrase[3:], key)
             if found:

@@ -115,7 +115,7 @@ def checks(view: CallView) -> list[Verdict]:
     its reason (never asked / asked but not read back)."""
     out: list[Verdict] = []
     for sid, slot in view.scenario.slots.items():
-        if not slot.readback:
+        if not slot.readback or slot.told:  # a detail the trainee tells: told.<slot>
             continue
         customer_tells = any(sid in st.gives for st in view.scenario.states.values())
         if customer_tells and sid not in view.given:

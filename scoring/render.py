@@ -19,12 +19,12 @@ CATEGORY_TITLES = {
            "etiquette": "電話応対マナー", "order": "注文受付", "reservation": "予約受付",
            "inquiry": "問い合わせ", "return": "返品・交換", "complaint": "クレーム",
            "delivery": "配送の問い合わせ", "cancellation": "解約受付",
-           "custom": "この窓口の確認項目"},
+           "custom": "この窓口の確認項目", "told": "お伝えする内容"},
     "en": {"readback": "Read-back", "numbers": "Numbers", "deescalation": "De-escalation",
            "etiquette": "Telephone manners", "order": "Order desk", "reservation": "Reservations",
            "inquiry": "Inquiries", "return": "Returns", "complaint": "Complaints",
            "delivery": "Delivery inquiries", "cancellation": "Cancellations",
-           "custom": "This desk's checks"},
+           "custom": "This desk's checks", "told": "Details to tell"},
 }
 CHECK_TITLES = {
     "ja": {"deescalation.listen_first": "傾聴（怒りが収まるまで質問しない）",

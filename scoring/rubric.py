@@ -9,7 +9,8 @@ scenario's ``rubric:`` overrides them:
 - ``disable``: check ids, categories or ``category.*`` patterns that do not apply.
 - ``hard_fail``: replaces the desk's hard-fail list (ids, categories or patterns).  A
   hard-failed check fails the whole call whatever the total.  For ``readback.*`` only a
-  *wrong* value read back hard-fails (a value left out loses its points).
+  *wrong* value read back hard-fails (a value left out loses its points); likewise for
+  ``told.*`` (format 2: a detail the trainee tells, stated with a wrong value).
 - ``pass_mark`` (0-100), ``zero_reading`` (``zero``: まる / れい are flagged), ``version``.
 """
 
@@ -56,10 +57,11 @@ class DeskDefaults:
     pass_mark: float = DEFAULT_PASS_MARK
 
 
-_BASE_WEIGHTS = {"readback": 2.0, "etiquette": 1.0, "deescalation": 2.0,
+_BASE_WEIGHTS = {"readback": 2.0, "told": 2.0, "etiquette": 1.0, "deescalation": 2.0,
                  "deescalation.no_blame": 3.0, "order": 2.0, "reservation": 2.0,
                  "inquiry": 3.0, "return": 2.0}
-_HARD = ("readback.*", "deescalation.no_blame")
+#: a wrong value read back or told fails the call (for these only a wrong value hard-fails)
+_HARD = ("readback.*", "told.*", "deescalation.no_blame")
 
 DESK_DEFAULTS: dict[str, DeskDefaults] = {
     "order": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.no_blame",
@@ -113,7 +115,7 @@ class ResolvedRubric:
     def applies(self, check_id: str) -> bool:
         if _matches(check_id, self.disable):
             return False
-        if category(check_id) in ("readback", "custom"):
+        if category(check_id) in ("readback", "told", "custom"):
             return True
         return check_id in self.checks or check_id in self.extra
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scoring import custom, deescalation, desk, etiquette, number_readings, readback
+from scoring import custom, deescalation, desk, etiquette, number_readings, readback, told
 from scoring.context import CallView, build
 from scoring.rubric import SPOKEN, ResolvedRubric, category, resolve
 from scoring.scorecard import CheckResult, Scorecard
@@ -45,7 +45,7 @@ def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
     else:
         points = 0.0
     hard = (not v.passed and rubric.is_hard(v.id)
-            and (v.wrong or category(v.id) != "readback"))
+            and (v.wrong or category(v.id) not in ("readback", "told")))
     return CheckResult(v.id, category(v.id), v.passed, points, w, v.expected, v.heard,
                        v.evidence, v.advice, v.turn, hard_fail=hard)
 
@@ -80,7 +80,8 @@ def verdicts(scenario: Scenario, view: CallView, rubric: ResolvedRubric
              ) -> tuple[list[Verdict], list[dict[str, object]]]:
     """Every check of the rubric, each with a verdict (``passed: None`` when the call gave
     no chance to do it)."""
-    out: list[Verdict] = [v for v in readback.checks(view) if rubric.applies(v.id)]
+    out: list[Verdict] = [v for v in [*readback.checks(view), *told.checks(view)]
+                          if rubric.applies(v.id)]
     numbers = number_readings.numbers_list(view, rubric.zero_reading)
     for cid, fn in CHECKS.items():
         if not rubric.applies(cid):
@@ -114,7 +115,9 @@ def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResul
     for c in checks:
         if c.hard_fail:
             what = (pick(lang, "誤った内容を復唱", "a wrong value read back")
-                    if c.category == "readback" else pick(lang, "必須項目の不合格", "a must-pass check failed"))
+                    if c.category == "readback" else
+                    pick(lang, "誤った内容をお伝え", "a wrong value told")
+                    if c.category == "told" else pick(lang, "必須項目の不合格", "a must-pass check failed"))
             out.append(f"{c.id}: {what}")
     if score < rubric.pass_mark:
         out.append(pick(lang, f"得点 {score:g} が合格点 {rubric.pass_mark:g} に届きません",

@@ -25,7 +25,7 @@ from transitions import Machine
 from simulator import dialogue, matching, numbers, readback, template, variables
 from simulator import intents as lexicon
 from simulator.readings import NumberReading
-from simulator.schema import MOOD_BANDS, Rule, Scenario
+from simulator.schema import MOOD_BANDS, Condition, Rule, Scenario
 
 OUTCOMES = ("completed", "escalated", "hung_up", "incomplete")
 #: intents whose presence means the reply engaged with the customer (no "ignored" penalty)
@@ -165,6 +165,12 @@ class Call:
         self._reactions = 0  # reaction lines said (picks the next variant)
         self.asked: set[str] = set()
         self.read_back: dict[str, matching.Match] = {}
+        #: ``direction: told`` slots the trainee stated (right or wrong; the last said)
+        self.told: dict[str, matching.Match] = {}
+        self._told_now: dict[str, matching.Match] = {}
+        #: the scenario's intent phrases for this call (format 2 fills in the variables)
+        self.phrases = scenario.phrases(self.variables)
+        self._intent_moods = scenario.intent_moods()
         self.given: list[str] = []
         self.slots = readback.SlotValues.of(scenario, self.variables)
         self.slot_values = self.slots.values
@@ -181,7 +187,7 @@ class Call:
             for rule in [*scenario.anywhere, *st.on]:
                 self.machine.add_transition(
                     "reply_rule", source=name, dest=rule.goto,
-                    conditions=[functools.partial(self._holds, rule)])
+                    conditions=[functools.partial(self._holds, rule)], after=self._entered)
 
     # ------------------------------------------------------------------ state
 
@@ -202,6 +208,10 @@ class Call:
     def brief(self) -> str:
         return self.render(self.scenario.brief)
 
+    def description(self) -> str:
+        """Who the customer is (a template in format 2, filled in with this call's details)."""
+        return self.scenario.text(self.scenario.persona.description, self.variables)
+
     def candidate_lines(self, limit: int = 12) -> list[str]:
         """The lines the customer may say after the next reply, most likely first: the
         current state's targets, then a repeat of the current state (for pre-rendering)."""
@@ -215,7 +225,7 @@ class Call:
         else:
             candidates = [line for name in dict.fromkeys(r.goto for r in [*st.on, *sc.anywhere])
                           for line in sc.states[name].lines(b)]
-            candidates += st.repeat or st.lines(b)
+            candidates += st.repeats(b) or st.lines(b)
         out: list[str] = []
         for line in candidates:
             text = self.render(line)
@@ -225,32 +235,62 @@ class Call:
 
     # ------------------------------------------------------------------ rules
 
-    def _holds(self, rule: Rule) -> bool:
+    def _condition(self, c: Condition) -> bool:
         u = self._utterance
-        if rule.intent is not None:
-            ok = rule.intent in self._intents
-        elif rule.asked is not None:
-            ok = rule.asked in self._asked_now
-        elif rule.read_back is not None:
-            ok = rule.read_back in self._read_now
-        elif rule.misread is not None:
-            ok = any(v["status"] == "mismatch" for v in self._read_now.values()) == rule.misread
-        elif rule.read_back_all is not None:
-            need = [s for s, slot in self.scenario.slots.items() if slot.readback]
-            ok = all(s in self.read_back for s in need) == rule.read_back_all
-        elif rule.mood_at_least is not None:  # the mood as recorded (8.3 + 0.7 is 9.0)
-            ok = round(self.mood, 2) >= rule.mood_at_least
-        elif rule.mood_below is not None:
-            ok = round(self.mood, 2) < rule.mood_below
-        elif rule.silence is not None:
-            ok = bool(u and u.silence) == rule.silence
-        else:  # pragma: no cover - the schema requires one condition
-            ok = False
+        if c.all is not None:
+            return all(self._condition(x) for x in c.all)
+        if c.any is not None:
+            return any(self._condition(x) for x in c.any)
+        if c.intent is not None:
+            return c.intent in self._intents
+        if c.asked is not None:
+            return c.asked in self._asked_now
+        if c.read_back is not None:
+            return c.read_back in self._read_now
+        if c.told is not None:
+            return c.told in self._told_now
+        if isinstance(c.misread, str):  # format 2: that slot said with a wrong value
+            m = self._told_now.get(c.misread)
+            status = m.status if m is not None else self._read_now.get(
+                c.misread, {}).get("status")
+            return status == "mismatch"
+        if c.misread is not None:
+            return any(v["status"] == "mismatch" for v in self._read_now.values()) == c.misread
+        if c.read_back_all is not None:
+            need = self.scenario.needs_readback()
+            return all(s in self.read_back for s in need) == c.read_back_all
+        if c.mood_at_least is not None:  # the mood as recorded (8.3 + 0.7 is 9.0)
+            return round(self.mood, 2) >= c.mood_at_least
+        if c.mood_below is not None:
+            return round(self.mood, 2) < c.mood_below
+        if c.silence is not None:
+            return bool(u and u.silence) == c.silence
+        return False  # pragma: no cover - the schema requires one condition
+
+    def _holds(self, rule: Rule) -> bool:
+        ok = self._condition(rule)
         if ok and rule.also is not None:
             ok = rule.also in self._intents
         if ok:
             self._fired = rule
         return ok
+
+    def _change_mood(self, delta: float) -> None:
+        """Move the mood by ``delta`` (before temperament), kept within 0-10."""
+        temper = self.scenario.persona.temperament
+        d = delta * (temper.rise if delta > 0 else temper.fall)
+        self.mood = min(10.0, max(0.0, self.mood + d))
+
+    def _entered(self) -> None:
+        """The call came to a state: its ``mood_change`` (format 2) moves the mood."""
+        change = self.scenario.states[self.state].mood_change
+        if change:
+            self._change_mood(change)
+
+    def _go(self, state: str) -> None:
+        """Move to ``state`` outside the rules (a goodbye, a question already answered)."""
+        self.machine.set_state(state)
+        self._entered()
 
     # ------------------------------------------------------------------ turns
 
@@ -258,10 +298,11 @@ class Call:
         """One of the state's lines for the mood band (a rephrasing when ``repeat``)."""
         st = self.scenario.states[state]
         lines: list[str] = []
-        if repeat and st.repeat:
+        rephrasings = st.repeats(band(self.mood)) if repeat else []
+        if rephrasings:
             i = self._repeat_index.get(state, 0)
             self._repeat_index[state] = i + 1
-            lines = [st.repeat[i % len(st.repeat)]]
+            lines = [rephrasings[i % len(rephrasings)]]
         if not lines:
             lines = st.lines(band(self.mood))
         return self.render(self._rng.choice(lines)) if lines else ""
@@ -306,14 +347,14 @@ class Call:
                 x.rstrip().endswith(("?", "？")) for x in lines):
             return
         fired = self._fired
-        used = {fired.intent, fired.also} if fired is not None else set()
+        used = fired.intent_names() if fired is not None else set()
         builtin = set(lexicon.INTENTS)
         for rule in st.on:
             informing = rule.intent is not None and (
                 rule.intent in _INFORMING or rule.intent not in builtin)
             if informing and rule.intent not in used and rule.goto != self.state \
                     and self._holds(rule):
-                self.machine.set_state(rule.goto)
+                self._go(rule.goto)
                 return
 
     def _question_pending(self) -> bool:
@@ -339,10 +380,11 @@ class Call:
         waits = {r.intent for r in rules if r.intent
                  and (r.intent in _INFORMING or r.intent not in builtin)}
         tells = {r.read_back for r in rules if r.read_back
-                 and r.read_back not in self.slots.customer}
+                 and r.read_back not in self.slots.customer} | {r.told for r in rules if r.told}
         before = [t for t in turns[:entered] if t.speaker == "trainee"][-1:]
         said = set(before[0].intents) if before else set()
-        answered = bool(said & waits) or any(s in self.read_back for s in tells)
+        answered = bool(said & waits) or any(s in self.read_back or s in self.told
+                                             for s in tells)
         return bool(waits or tells) and not answered
 
     def _goodbye_state(self) -> str | None:
@@ -385,7 +427,7 @@ class Call:
             # (unless the customer's own question is still unanswered: they ask again)
             end = self._goodbye_state()
             if end is not None:
-                self.machine.set_state(end)
+                self._go(end)
                 dest, st = end, sc.states[end]
         if st.end is not None:
             line = self._state_line(dest)
@@ -473,7 +515,7 @@ class Call:
             raise RuntimeError("the call is over")
         sc = self.scenario
         state_before = self.state
-        found = [] if u.silence else lexicon.recognise(u.text, self.language, sc.intents)
+        found = [] if u.silence else lexicon.recognise(u.text, self.language, self.phrases)
         self._intents = found
         self._utterance = u
         normalized = u.normalized if u.normalized is not None else numbers.normalize(u.text, self.language)
@@ -492,6 +534,14 @@ class Call:
             if sid in self.given:
                 repeated_question = True
             self.asked.add(sid)
+        # details the trainee tells (direction: told): any value of the slot's kind said
+        said = readback.without_shop_name(u.text, self.slots.shop)
+        self._told_now = {}
+        for sid, slot in sc.slots.items():
+            if slot.told and said.strip():
+                m = readback.says(slot.kind, self.slot_values[sid], said, self.language)
+                if m.status != "absent":
+                    self._told_now[sid] = self.told[sid] = m
         if "push_offer" in found:
             self._offers += 1
 
@@ -500,7 +550,7 @@ class Call:
         temper = sc.persona.temperament
         delta = 0.0
         for name in found:
-            d = lex.mood.get(name, 0.0)
+            d = self._intent_moods.get(name, lex.mood.get(name, 0.0))
             delta += d * (temper.rise if d > 0 else temper.fall)
         if u.barge_in:
             delta += INTERRUPT_PENALTY * temper.rise
@@ -527,13 +577,14 @@ class Call:
 
         if not self._picked_up:
             self._picked_up = True
+            self._entered()
             return self._customer_says(self.state)
 
         self._fired = None
         moved = bool(self.trigger("reply_rule"))  # type: ignore[attr-defined]
         if moved:
             self._told_already()
-        heard = bool(read_now or decision.untold or asked_now)
+        heard = bool(read_now or decision.untold or asked_now or self._told_now)
         if not moved and not (set(found) & _ENGAGING) and not heard and not u.silence:
             self.mood = min(10.0, self.mood + IGNORED_PENALTY * temper.rise)
             turn.mood = round(self.mood, 2)

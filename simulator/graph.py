@@ -6,16 +6,22 @@ from __future__ import annotations
 import html
 from collections import deque
 
-from simulator.schema import Rule, Scenario
+from simulator.schema import Condition, Rule, Scenario
+
+
+def _condition(c: Condition) -> str:
+    key, value = c.key()
+    if key in ("all", "any"):
+        joined = (" + " if key == "all" else " or ").join(_condition(x) for x in value)
+        return f"({joined})" if len(value) > 1 else joined
+    return key if value is True else f"{key}: {value}"
 
 
 def _label(rule: Rule) -> str:
-    for key in Rule.conditions():
-        value = getattr(rule, key)
-        if value is not None:
-            text = key if value is True else f"{key}: {value}"
-            return text + (f" + {rule.also}" if rule.also else "")
-    return ""  # pragma: no cover
+    text = _condition(rule)
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    return text + (f" + {rule.also}" if rule.also else "")
 
 
 def _edges(sc: Scenario) -> list[tuple[str, str, str]]:

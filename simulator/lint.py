@@ -30,7 +30,7 @@ from typing import Literal
 
 from simulator import schema, template
 from simulator import variables as var_gen
-from simulator.schema import Rule, Scenario, scenario_from_document
+from simulator.schema import Condition, Rule, Scenario, scenario_from_document
 from simulator.yamlio import KeyPath, Located, YamlError, format_path, parse_yaml, read_yaml
 
 Severity = Literal["warning", "error"]
@@ -71,19 +71,36 @@ class _Collector:
 # ----------------------------------------------------------------------------- dead rules
 
 
+Clause = frozenset[Atom]
+#: at most this many alternatives per rule are compared (all: of any: multiplies them)
+MAX_CLAUSES = 64
+
+
+def _clauses(c: Condition) -> list[Clause]:
+    """A condition as alternatives (``any``) of conjunctions (``all``) of atoms."""
+    key, value = c.key()
+    if key == "any":
+        return [x for inner in value for x in _clauses(inner)][:MAX_CLAUSES]
+    if key == "all":
+        out: list[Clause] = [frozenset()]
+        for inner in value:
+            out = [a | b for a in out for b in _clauses(inner)][:MAX_CLAUSES]
+        return out
+    return [frozenset({(key, value)})]
+
+
+def clauses(rule: Rule) -> list[Clause]:
+    """The rule's condition as alternatives, each a conjunction of atoms (with ``also``)."""
+    extra: set[Atom] = {("intent", rule.also)} if rule.also is not None else set()
+    return [cl | extra for cl in _clauses(rule)]
+
+
 def atoms(rule: Rule) -> frozenset[Atom]:
-    """A rule's condition as a conjunction of atoms (the condition and its ``also``)."""
-    out: set[Atom] = set()
-    for key in Rule.conditions():
-        value = getattr(rule, key)
-        if value is not None:
-            out.add((key, value))
-    if rule.also is not None:
-        out.add(("intent", rule.also))
-    return frozenset(out)
+    """Every atom a rule tests (in any alternative)."""
+    return frozenset(a for cl in clauses(rule) for a in cl)
 
 
-def _implies(b: Atom, a: Atom) -> bool:
+def _implies(b: Atom, a: Atom, told: frozenset[str] = frozenset()) -> bool:
     """Whenever atom ``b`` holds, does atom ``a`` hold?"""
     if a == b:
         return True
@@ -92,6 +109,8 @@ def _implies(b: Atom, a: Atom) -> bool:
         return float(vb) >= float(va)  # type: ignore[arg-type]
     if ka == kb == "mood_below":
         return float(vb) <= float(va)  # type: ignore[arg-type]
+    if ka == kb == "misread":  # one slot read back wrong: some slot is
+        return va is True and isinstance(vb, str) and vb not in told
     return False
 
 
@@ -101,48 +120,93 @@ def _always(a: Atom) -> bool:
         key == "mood_below" and float(value) > 10)  # type: ignore[arg-type]
 
 
-def shadows(earlier: Rule, later: Rule) -> bool:
-    """Does ``earlier`` hold whenever ``later`` does (so ``later`` never fires)?"""
-    need = [a for a in atoms(earlier) if not _always(a)]
-    have = atoms(later)
-    return all(any(_implies(b, a) for b in have) for a in need)
+def contradiction(clause: Clause) -> tuple[Atom, Atom] | None:
+    """Two atoms of a conjunction that cannot hold together (mood at least 8 and below 5,
+    misread true and false...)."""
+    for a in clause:
+        for b in clause:
+            (ka, va), (kb, vb) = a, b
+            if ka == "mood_at_least" and kb == "mood_below" and \
+                    float(va) >= float(vb):  # type: ignore[arg-type]
+                return a, b
+            if ka == kb and va is True and vb is False:
+                return a, b
+            if ka == "misread" and isinstance(va, str) and kb == "misread" and vb is False:
+                return a, b
+    return None
+
+
+def _covers(e: Clause, later: Clause, told: frozenset[str]) -> bool:
+    need = [a for a in e if not _always(a)]
+    return all(any(_implies(b, a, told) for b in later) for a in need)
+
+
+def shadows(earlier: Rule, later: Rule, told: frozenset[str] = frozenset()) -> bool:
+    """Does ``earlier`` hold whenever ``later`` does (so ``later`` never fires)?  Every
+    alternative of ``later`` that can hold must imply one alternative of ``earlier``."""
+    mine = [cl for cl in clauses(later) if contradiction(cl) is None]
+    return bool(mine) and all(any(_covers(e, cl, told) for e in clauses(earlier))
+                              for cl in mine)
+
+
+def _value(v: object) -> str:
+    return str(v).lower() if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _describe_condition(c: Condition) -> str:
+    key, value = c.key()
+    if key in ("all", "any"):
+        return f"{key}: [" + ", ".join("{" + _describe_condition(x) + "}" for x in value) + "]"
+    return f"{key}: {_value(value)}"
 
 
 def _describe(rule: Rule) -> str:
-    parts = [f"{k}: {str(v).lower() if isinstance(v, bool) else f'{v:g}' if isinstance(v, float) else v}"
-             for k, v in sorted(atoms(rule)) if k != "intent" or v != rule.also or rule.intent == v]
+    if rule.all is not None or rule.any is not None:
+        return "{" + _describe_condition(rule) + "}"
+    parts = [f"{k}: {_value(v)}"
+             for k, v in sorted(atoms(rule), key=str)
+             if k != "intent" or v != rule.also or rule.intent == v]
     if rule.also is not None and rule.intent != rule.also:
         parts.append(f"also: {rule.also}")
     return "{" + ", ".join(dict.fromkeys(parts)) + "}"
 
 
 def _dead_rules(sc: Scenario, out: _Collector) -> None:
-    empty = {name for name, phrases in sc.intents.items() if not phrases}
+    empty = {name for name, phrases in sc.phrases().items() if not phrases}
     from simulator import intents as lexicon
 
     empty -= set(lexicon.INTENTS)  # a built-in intent keeps the lexicon's phrases
+    told = frozenset(sid for sid, slot in sc.slots.items() if slot.told)
     seen_anywhere: list[tuple[KeyPath, Rule]] = []
     for i, rule in enumerate(sc.anywhere):
         path: KeyPath = ("anywhere", i)
-        _check_one(rule, path, seen_anywhere, empty, out, "anywhere")
+        _check_one(rule, path, seen_anywhere, empty, told, out, "anywhere")
         seen_anywhere.append((path, rule))
     for name, st in sc.states.items():
         seen = list(seen_anywhere)
         for i, rule in enumerate(st.on):
             path = ("states", name, "on", i)
-            _check_one(rule, path, seen, empty, out, f"state '{name}'")
+            _check_one(rule, path, seen, empty, told, out, f"state '{name}'")
             seen.append((path, rule))
 
 
 def _check_one(rule: Rule, path: KeyPath, earlier: list[tuple[KeyPath, Rule]],
-               empty: set[str], out: _Collector, where: str) -> None:
-    for name in (rule.intent, rule.also):
-        if name is not None and name in empty:
-            out.add(path, "dead-rule", f"this rule can never fire: intent '{name}' has no "
-                    "phrases (add them under intents)")
-            return
+               empty: set[str], told: frozenset[str], out: _Collector, where: str) -> None:
+    alternatives = clauses(rule)
+    silent = [next((v for k, v in cl if k == "intent" and v in empty), None)
+              for cl in alternatives]
+    if all(silent):
+        out.add(path, "dead-rule", f"this rule can never fire: intent '{silent[0]}' has no "
+                "phrases (add them under intents)")
+        return
+    clashes = [contradiction(cl) for cl in alternatives]
+    if all(clashes):
+        a, b = clashes[0]  # type: ignore[misc]
+        out.add(path, "dead-rule", f"this rule can never fire: {{{a[0]}: {_value(a[1])}}} "
+                f"and {{{b[0]}: {_value(b[1])}}} never hold together")
+        return
     for epath, e in earlier:
-        if shadows(e, rule):
+        if shadows(e, rule, told):
             pos = out.doc.mark(epath)
             at = f" (line {pos.line})" if pos else ""
             place = "anywhere" if epath[0] == "anywhere" else where
@@ -151,6 +215,25 @@ def _check_one(rule: Rule, path: KeyPath, earlier: list[tuple[KeyPath, Rule]],
                     f"{_describe(e)} in {place} holds whenever {_describe(rule)} does, and "
                     "the first matching rule wins (move this one above it, or remove it)")
             return
+    # each alternative of an any: taken by a different earlier rule
+    possible = [cl for cl in alternatives if contradiction(cl) is None]
+    takers: list[tuple[KeyPath, Rule]] = []
+    for cl in possible:
+        taker = next(((ep, e) for ep, e in earlier
+                      if any(_covers(x, cl, told) for x in clauses(e))), None)
+        if taker is None:
+            return
+        if taker not in takers:
+            takers.append(taker)
+    if possible:
+        named = []
+        for ep, e in takers:
+            pos = out.doc.mark(ep)
+            named.append(f"{format_path(ep)}{f' (line {pos.line})' if pos else ''} {_describe(e)}")
+        out.add(path, "dead-rule",
+                f"this rule can never fire: each way {_describe(rule)} can hold, an earlier "
+                f"rule holds first ({'; '.join(named)}), and the first matching rule wins "
+                "(move this one above them, or remove it)")
 
 
 # ----------------------------------------------------------------------------- slots
@@ -158,10 +241,12 @@ def _check_one(rule: Rule, path: KeyPath, earlier: list[tuple[KeyPath, Rule]],
 
 def _slots(sc: Scenario, out: _Collector) -> None:
     given = {g for st in sc.states.values() for g in st.gives}
-    asked_rules = {r.asked for r in [*sc.anywhere, *(r for st in sc.states.values() for r in st.on)]
-                   if r.asked is not None}
+    asked_rules = {c.asked for r in [*sc.anywhere, *(r for st in sc.states.values() for r in st.on)]
+                   for c in r.leaves() if c.asked is not None}
     for sid, slot in sc.slots.items():
         path: KeyPath = ("slots", sid)
+        if slot.told:  # the trainee tells it: never given, never asked
+            continue
         if sid not in given and (sid in asked_rules or slot.ask):
             out.add(path, "slot-never-given",
                     f"slot '{sid}' is asked for but no state gives it: the customer can never "
@@ -204,13 +289,14 @@ def _literal_braces(text: str, path: KeyPath, known: list[str], out: _Collector,
 
 def _text(sc: Scenario, out: _Collector) -> None:
     known = known_variables(sc)
-    _literal_braces(sc.persona.description, ("persona", "description"), known, out,
-                    "persona.description")
-    for name, phrases in sc.intents.items():
+    if not sc.templated:  # format 2: these are templates, checked by the loader
+        _literal_braces(sc.persona.description, ("persona", "description"), known, out,
+                        "persona.description")
+    for name, phrases in sc.phrases().items():
         if not phrases:
             out.add(("intents", name), "empty-intent",
                     f"intent '{name}' has no phrases: nothing the trainee says can have it")
-        for i, phrase in enumerate(phrases):
+        for i, phrase in enumerate(phrases if not sc.templated else []):
             _literal_braces(phrase, ("intents", name, i), known, out, "an intent phrase")
 
 
@@ -291,5 +377,5 @@ def as_errors(findings: Iterable[Finding]) -> list[Finding]:
     return [replace(f, severity="error") for f in findings]
 
 
-__all__ = ["Finding", "as_errors", "atoms", "known_variables", "lint", "lint_file",
+__all__ = ["Finding", "as_errors", "atoms", "clauses", "contradiction", "known_variables", "lint", "lint_file",
            "lint_suites", "lint_text", "shadows"]

@@ -72,6 +72,8 @@ class SlotValues:
     customer: frozenset[str]  # slots the customer tells (the trainee tells the others)
     #: text slots drawn from a ``choices`` variable: the other choices (a wrong value said)
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: each slot's ``ask`` phrases for this call (format 2 fills in the variables)
+    asks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario, variables: Mapping[str, str]) -> SlotValues:
@@ -97,7 +99,9 @@ class SlotValues:
                                      if c != variables.get(used))
                           for sid, s in scenario.slots.items() if s.kind == "text"
                           for used in [companion_of(s.value)] if used in scenario.variables
-                          and scenario.variables[used].choices})
+                          and scenario.variables[used].choices},
+            asks={sid: tuple(scenario.text(p, variables) for p in s.ask)
+                  for sid, s in scenario.slots.items()})
 
 
 @dataclass(frozen=True)
@@ -229,11 +233,12 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
         if heard is not None:
             m = heard
         told = sid not in slots.customer or sid in given
-        at = lexicon.ask_position(text, lang, slot.kind, slot.ask) if question else None
+        ask = slots.asks.get(sid, tuple(slot.ask))
+        at = lexicon.ask_position(text, lang, slot.kind, ask) if question else None
         if at is not None and told and sid in slots.customer:
             # a detail already told is asked again only by a question naming it
             # (返品伝票にご注文番号をご記入ください names it, asks nothing)
-            at = _asked_in_a_question(text, lang, slot.kind, slot.ask)
+            at = _asked_in_a_question(text, lang, slot.kind, ask)
         if m.status != "absent" and not told and at is not None and "readback" not in intents:
             # offering choices before the customer said theirs asks for the detail
             # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back

@@ -1,9 +1,18 @@
-"""The scenario format (``format: 1``): frozen typed objects and their one loader.
+"""The scenario format (``format: 1`` and ``format: 2``): frozen typed objects and their
+one loader.
 
 ``load_scenario(path)`` parses strictly (see :mod:`simulator.yamlio`), validates the
 fields, then validates the whole call graph (targets, reachability, ways out, intents,
 slots, template variables), so that a broken scenario fails when it is loaded -- with
 ``file:line:col: key.path: what was expected`` -- and never in the middle of a call.
+
+One model reads both formats.  Format 2 adds rules with several conditions (``all:`` /
+``any:``), a per-slot ``misread: SLOT``, a ``told: SLOT`` condition and ``direction:
+told`` slots (details the trainee tells: checked as ``told.<slot>``, never read back),
+``repeat`` lines by mood band, ``mood_change`` per state (on entering it) and per intent,
+and templates in every text (``persona.description``, intent and ``ask`` phrases, the
+phrases of custom checks); it drops ``also`` (``all:`` says it).  A format 1 file that uses
+a format 2 key is told so (``opsim migrate FILE`` converts it, :mod:`simulator.migrate`).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import hashlib
 import json
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -21,8 +30,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     ValidationError,
+    Tag,
+    ValidationInfo,
     model_validator,
 )
 
@@ -32,7 +44,8 @@ from simulator.hints import close_match
 from simulator.limits import current, exceeded, names_hint
 from simulator.yamlio import KeyPath, Located, YamlError, format_path, quote_hint, read_yaml
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest format; every format from 1 up loads
+FORMATS = (1, 2)
 
 Language = Literal["ja", "en"]
 Desk = Literal["order", "return", "complaint", "inquiry", "reservation", "delivery",
@@ -126,71 +139,144 @@ class Slot(_Model):
     #: template: the customer's answer for this detail alone, used to compose one line when
     #: several details are asked together; default: the line of the state that gives it
     answer: Text | None = None
+    #: format 2: ``read_back`` (the customer tells it, the trainee reads it back) or ``told``
+    #: (the trainee tells it -- a cancellation date: checked as ``told.<slot>``, stated
+    #: correctly, never a missing read-back; no state gives it)
+    direction: Literal["read_back", "told"] = "read_back"
+
+    @property
+    def told(self) -> bool:
+        return self.direction == "told"
 
 
-class Rule(_Model):
-    """A transition: when its condition holds after a trainee turn, go to ``goto``.
+def _bool_or_slot(v: Any) -> Any:
+    """``misread``: true / false (any slot), or a slot id (format 2)."""
+    if v in ("true", "false"):
+        return v == "true"
+    return v
 
-    Exactly one condition: ``intent`` (the reply has that intent), ``asked`` (the
-    reply asks for that slot), ``read_back`` (the reply reads that slot back, right or
-    wrong), ``misread`` (the reply reads some slot back with a wrong value),
-    ``read_back_all`` (every slot that needs a read-back has been read back by now),
-    ``mood_at_least`` / ``mood_below`` (thresholds), ``silence`` (no answer).
-    ``also`` adds an intent that must be present too.
+
+class Condition(_Model):
+    """One condition of a rule: exactly one of the keys below.
+
+    ``intent`` (the reply has that intent), ``asked`` (the reply asks for that slot),
+    ``read_back`` (the reply reads that slot back, right or wrong), ``misread`` (the reply
+    reads some slot -- format 2: that slot -- back with a wrong value), ``read_back_all``
+    (every slot that needs a read-back has been read back by now), ``told`` (format 2: the
+    reply states a value for that ``direction: told`` slot, right or wrong), ``mood_at_least``
+    / ``mood_below`` (thresholds), ``silence`` (no answer), and in format 2 ``all`` (every
+    condition of the list holds) and ``any`` (at least one does).
     """
 
     intent: Identifier | None = None
     asked: Identifier | None = None
     read_back: Identifier | None = None
     read_back_all: StrictBool | None = None
-    misread: StrictBool | None = None
+    misread: Annotated[bool | Identifier, BeforeValidator(_bool_or_slot)] | None = None
+    told: Identifier | None = None
     mood_at_least: Annotated[float, Field(ge=0, le=10)] | None = None
     mood_below: Annotated[float, Field(ge=0, le=10.01)] | None = None
     silence: StrictBool | None = None
-    also: Identifier | None = None
-    goto: Identifier
+    all: Annotated[list[Condition], Field(min_length=1)] | None = None
+    any: Annotated[list[Condition], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
-    def _one_condition(self) -> Rule:
+    def _one_condition(self, info: ValidationInfo) -> Condition:
+        fmt = (info.context or {}).get("format", FORMAT_VERSION)
         given = [k for k in self.conditions() if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("expected exactly one condition of "
-                             + ", ".join(self.conditions())
+                             + ", ".join(self.conditions(fmt))
                              + (f" (got {', '.join(given)})" if given else ""))
         return self
 
     @staticmethod
-    def conditions() -> tuple[str, ...]:
-        return ("intent", "asked", "read_back", "read_back_all", "misread", "mood_at_least",
-                "mood_below", "silence")
+    def conditions(fmt: int = FORMAT_VERSION) -> tuple[str, ...]:
+        """The condition keys of a format (format 1 has no told, all, any)."""
+        keys = ("intent", "asked", "read_back", "read_back_all", "misread", "told",
+                "mood_at_least", "mood_below", "silence", "all", "any")
+        return keys if fmt >= 2 else tuple(k for k in keys if k not in ("told", "all", "any"))
+
+    def key(self) -> tuple[str, Any]:
+        """The condition as (key, value): ``("all", [...])`` for a combination."""
+        for k in self.conditions():
+            v = getattr(self, k)
+            if v is not None:
+                return k, v
+        raise AssertionError("a condition has one key")  # pragma: no cover
+
+    def leaves(self) -> list[Condition]:
+        """The single conditions inside (itself when it is one)."""
+        k, v = self.key()
+        if k in ("all", "any"):
+            return [leaf for c in v for leaf in c.leaves()]
+        return [self]
+
+    def intent_names(self) -> set[str]:
+        return {c.intent for c in self.leaves() if c.intent is not None}
+
+
+class Rule(Condition):
+    """A transition: when its condition holds after a trainee turn, go to ``goto``.
+
+    The condition is one of :meth:`Condition.conditions`; ``also`` (format 1) adds an
+    intent that must be present too (format 2 writes ``all: [{intent: a}, {intent: b}]``).
+    """
+
+    also: Identifier | None = None
+    goto: Identifier
+
+    def intent_names(self) -> set[str]:
+        return super().intent_names() | ({self.also} if self.also else set())
 
 
 Lines = list[Text] | dict[MoodBand, list[Text]]
+MoodChange = Annotated[float, Field(ge=-10, le=10)]
+
+
+def band_lines(lines: Lines | None, band: str) -> list[str]:
+    """The lines for a mood band: a list is for every band; a mapping without that band
+    uses the nearest band that has lines (on a tie, the angrier one)."""
+    if lines is None:
+        return []
+    if isinstance(lines, list):
+        return list(lines)
+    if band in lines:
+        return list(lines[band])  # type: ignore[index,unused-ignore]
+    order = ["calm", "upset", "angry"]
+    i = order.index(band)
+    for j in sorted(range(3), key=lambda j: (abs(j - i), -j)):
+        if order[j] in lines:
+            return list(lines[order[j]])  # type: ignore[index]
+    return []  # pragma: no cover - a mapping always has one band
+
+
+def all_lines(lines: Lines | None) -> list[str]:
+    """Every line of a list or of a mapping by mood band."""
+    if lines is None:
+        return []
+    return list(lines) if isinstance(lines, list) else [x for v in lines.values() for x in v]
 
 
 class State(_Model):
     """What the customer says in a state, and where the call goes next."""
 
     say: Lines | None = None  # lines (templates); a mapping picks variants by mood band
-    repeat: list[Text] = []  # said when the reply did not move the call (rephrasing)
+    #: said, in turn, when the reply did not move the call (rephrasing); format 2: also a
+    #: mapping by mood band, like ``say``
+    repeat: Lines = []
     on: list[Rule] = []  # checked in order after each trainee turn; first match wins
     gives: list[Identifier] = []  # slots whose value the customer tells in this state
     end: Ending | None = None  # an ending: the call is over once this state is reached
+    #: format 2: added to the mood each time the call enters this state (negative calms)
+    mood_change: MoodChange | None = None
 
     def lines(self, band: str) -> list[str]:
-        if self.say is None:
-            return []
-        if isinstance(self.say, list):
-            return list(self.say)
-        if band in self.say:
-            return list(self.say[band])  # type: ignore[index,unused-ignore]
-        order = ["calm", "upset", "angry"]
-        # the nearest band that has lines
-        i = order.index(band)
-        for j in sorted(range(3), key=lambda j: (abs(j - i), -j)):
-            if order[j] in self.say:
-                return list(self.say[order[j]])  # type: ignore[index]
-        return []  # pragma: no cover - a mapping always has one band
+        return band_lines(self.say, band)
+
+    def repeats(self, band: str) -> list[str]:
+        """The rephrasings for a mood band (empty: the ``say`` line is said again)."""
+        return band_lines(self.repeat, band)
 
 
 class Event(_Model):
@@ -272,8 +358,29 @@ class Rubric(_Model):
     checks: dict[Identifier, CustomCheck] = {}
 
 
+class Intent(_Model):
+    """Format 2: an intent written as a mapping -- its phrases and how it moves the mood."""
+
+    phrases: list[Text] = []  # templates (format 2), matched like the lexicon's phrases
+    #: the mood change of a reply with this intent (before temperament); for a built-in
+    #: intent it replaces the lexicon's; None: the lexicon's (a new intent: 0)
+    mood_change: MoodChange | None = None
+
+
+def _intent_form(v: Any) -> str:
+    return "mapping" if isinstance(v, dict) or isinstance(v, Intent) else "list"
+
+
+#: an intent's phrases (a list), or in format 2 a mapping (phrases, mood_change)
+IntentEntry = Annotated[Union[Annotated[list[Text], Tag("list")],  # noqa: UP007
+                              Annotated[Intent, Tag("mapping")]],
+                        Discriminator(_intent_form)]
+#: parts of a pydantic error location that name a union's branch, not a key
+_UNION_TAGS = {"list", "mapping"}
+
+
 class Scenario(_Model):
-    format: Annotated[int, Field(ge=1, le=1, json_schema_extra={"const": 1})]
+    format: Annotated[int, Field(ge=1, le=FORMAT_VERSION, json_schema_extra={"enum": [1, 2]})]
     id: Identifier
     language: Language
     title: Text
@@ -282,7 +389,8 @@ class Scenario(_Model):
     persona: Persona
     variables: dict[Identifier, Variable]
     slots: dict[Identifier, Slot] = {}
-    intents: dict[Identifier, list[Text]] = {}  # extra phrases (new intents or additions)
+    #: extra phrases (new intents or additions); format 2 also ``{phrases, mood_change}``
+    intents: dict[Identifier, IntentEntry] = {}
     start: Identifier | None = None  # first state; default: the first one written
     anywhere: list[Rule] = []  # rules checked in every state before its own
     states: dict[Identifier, State] = Field(min_length=2)
@@ -299,6 +407,34 @@ class Scenario(_Model):
 
     def endings(self) -> dict[str, str]:
         return {n: s.end for n, s in self.states.items() if s.end}
+
+    @property
+    def templated(self) -> bool:
+        """Format 2: every text is a template (descriptions, phrases too)."""
+        return self.format >= 2
+
+    def phrases(self, variables: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+        """The scenario's intent phrases; format 2 fills in the call's ``variables``."""
+        out: dict[str, list[str]] = {}
+        for name, x in self.intents.items():
+            ps = list(x.phrases) if isinstance(x, Intent) else list(x)
+            if self.templated and variables is not None:
+                ps = [template.render(p, variables) for p in ps]
+            out[name] = ps
+        return out
+
+    def intent_moods(self) -> dict[str, float]:
+        """Mood changes the scenario sets per intent (format 2)."""
+        return {n: x.mood_change for n, x in self.intents.items()
+                if isinstance(x, Intent) and x.mood_change is not None}
+
+    def text(self, value: str, variables: Mapping[str, str]) -> str:
+        """A text that is a template in format 2 only (``persona.description``, phrases)."""
+        return template.render(value, variables) if self.templated else value
+
+    def needs_readback(self) -> list[str]:
+        """Slots the trainee must read back (``readback: true``, not ``told``)."""
+        return [sid for sid, s in self.slots.items() if s.readback and not s.told]
 
 
 # --------------------------------------------------------------------------- errors
@@ -346,6 +482,8 @@ def _data_path(data: Any, loc: Iterable[Any]) -> KeyPath:
         elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
             out.append(part)
             cur = cur[part]
+        elif isinstance(cur, dict) and part in _UNION_TAGS:
+            continue  # a union's branch (an intent's list or mapping form)
         elif isinstance(cur, dict) and isinstance(part, str) and out[-1:] != [part]:
             # a missing key or an unknown key: keep it as the last part
             out.append(part)
@@ -363,7 +501,20 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _message(err: Any, path: KeyPath) -> str:
+#: keys that only format 2 has, and keys that only format 1 has, by the model that holds them
+FORMAT2_ONLY: dict[str, tuple[str, ...]] = {
+    "Condition": ("told", "all", "any"), "Rule": ("told", "all", "any"),
+    "State": ("mood_change",), "Slot": ("direction",)}
+FORMAT1_ONLY: dict[str, tuple[str, ...]] = {"Rule": ("also",)}
+
+
+def keys_of(model: type[BaseModel], fmt: int) -> list[str]:
+    """The keys a trainer may write in ``model`` in format ``fmt``."""
+    hidden = (FORMAT2_ONLY if fmt < 2 else FORMAT1_ONLY).get(model.__name__, ())
+    return [n for n, f in model.model_fields.items() if not f.exclude and n not in hidden]
+
+
+def _message(err: Any, path: KeyPath, fmt: int = FORMAT_VERSION) -> str:
     kind = err["type"]
     got = err.get("input")
     ctx = err.get("ctx") or {}
@@ -372,7 +523,7 @@ def _message(err: Any, path: KeyPath) -> str:
         return f"missing required key '{last}'"
     if kind == "extra_forbidden":
         model = _model_at(path[:-1])
-        allowed = [n for n, f in model.model_fields.items() if not f.exclude] if model else []
+        allowed = keys_of(model, fmt) if model else []
         close = close_match(str(last), allowed)
         hint = f" (did you mean '{close}'?)" if close else ""
         return f"unknown key '{last}'{hint}; expected one of: {', '.join(allowed)}"
@@ -414,7 +565,8 @@ def _misspelt(path: KeyPath, by_path: dict[KeyPath, list[Any]]) -> bool:
     return close_match(name, extra) is not None
 
 
-def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:
+def _pydantic_problems(e: ValidationError, doc: Located, fmt: int = FORMAT_VERSION
+                       ) -> list[str]:
     problems: dict[str, None] = {}
     # union members each report: keep the most specific report per path
     by_path: dict[KeyPath, list[Any]] = {}
@@ -428,8 +580,60 @@ def _pydantic_problems(e: ValidationError, doc: Located) -> list[str]:
         if err["type"] == "missing" and _misspelt(path, by_path):
             continue  # the unknown key's "did you mean" says it better
         key = err["type"] == "extra_forbidden"
-        problems[f"{doc.where(path, key=key)}: {format_path(path)}: {_message(err, path)}"] = None
+        problems[f"{doc.where(path, key=key)}: {format_path(path)}: {_message(err, path, fmt)}"] = None
     return list(problems)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _format_problems(sc: Scenario, doc: Located) -> list[str]:
+    """A format 2 key in a format 1 file (or ``also`` in format 2): say which format has it."""
+    found: list[tuple[tuple[int, int], str]] = []
+    v1 = sc.format < 2
+
+    def add(path: KeyPath, what: str) -> None:
+        if v1:
+            msg = (f"{what} is format 2: write 'format: 2' at the top (opsim migrate FILE "
+                   "converts a format 1 file)")
+        else:
+            msg = (f"{what} is format 1; format 2 writes both intents under all: "
+                   "[{intent: a}, {intent: b}] (opsim migrate FILE converts it)")
+        m = doc.mark(path, key=True)
+        found.append(((m.line, m.column) if m else (0, 0),
+                      f"{doc.where(path, key=True)}: {format_path(path)}: {msg}"))
+
+    def condition(c: Condition, path: KeyPath) -> None:
+        key, value = c.key()
+        if v1 and key in ("all", "any", "told"):
+            add((*path, key), f"'{key}'")
+        elif v1 and key == "misread" and isinstance(value, str):
+            add((*path, key), "'misread: SLOT' (one slot read back wrong)")
+        if key in ("all", "any"):
+            for i, inner in enumerate(value):
+                condition(inner, (*path, key, i))
+
+    rules: list[tuple[KeyPath, Rule]] = [(("anywhere", i), r) for i, r in enumerate(sc.anywhere)]
+    rules += [(("states", n, "on", i), r) for n, st in sc.states.items()
+              for i, r in enumerate(st.on)]
+    for path, rule in rules:
+        condition(rule, path)
+        if not v1 and rule.also is not None:
+            add((*path, "also"), "'also'")
+    if not v1:
+        return [p for _, p in sorted(found)]
+    for n, st in sc.states.items():
+        if isinstance(st.repeat, dict):
+            add(("states", n, "repeat"), "'repeat' by mood band")
+        if st.mood_change is not None:
+            add(("states", n, "mood_change"), "'mood_change'")
+    for sid, slot in sc.slots.items():
+        if "direction" in slot.model_fields_set:
+            add(("slots", sid, "direction"), "'direction'")
+    for name, x in sc.intents.items():
+        if isinstance(x, Intent):
+            add(("intents", name), "an intent written as a mapping (phrases, mood_change)")
+    return [p for _, p in sorted(found)]
 
 
 # --------------------------------------------------------------------------- graph
@@ -482,6 +686,17 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
 
     _check_template(sc.brief, ("brief",), known_vars, add)
     _check_template(sc.persona.name, ("persona", "name"), known_vars, add)
+    if sc.templated:  # format 2: every text is a template
+        _check_template(sc.persona.description, ("persona", "description"), known_vars, add)
+        for name, x in sc.intents.items():
+            listed = isinstance(x, list)
+            for i, p in enumerate(x if isinstance(x, list) else x.phrases):
+                _check_template(p, ("intents", name, i) if listed
+                                else ("intents", name, "phrases", i), known_vars, add)
+        for sid, slot in sc.slots.items():
+            for i, p in enumerate(slot.ask):
+                _check_template(p, ("slots", sid, "ask", i), known_vars, add)
+
     for sid, slot in sc.slots.items():
         _check_template(slot.value, ("slots", sid, "value"), known_vars, add)
         if slot.reading is not None:
@@ -491,7 +706,7 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
 
     # regular expressions: compile, no nested repeats, quick on a long reply
     phrases: list[tuple[KeyPath, str]] = [
-        (("intents", n, i), p) for n, ps in sc.intents.items() for i, p in enumerate(ps)]
+        (("intents", n, i), p) for n, ps in sc.phrases().items() for i, p in enumerate(ps)]
     phrases += [(("slots", n, "ask", i), p) for n, sl in sc.slots.items()
                 for i, p in enumerate(sl.ask)]
     for where, phrase in phrases:
@@ -501,6 +716,41 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
 
     known_intents = set(intent_lexicon.INTENTS) | set(sc.intents)
     slot_ids = list(sc.slots)
+    told_ids = [sid for sid, sl in sc.slots.items() if sl.told]
+
+    def slot_ref(name: str, path: KeyPath, *, told: bool | None) -> None:
+        """A slot named by a condition; ``told``: it must (True) / must not (False) be a
+        ``direction: told`` slot."""
+        if name not in sc.slots:
+            add(path, f"unknown slot '{name}'; expected one of: "
+                + (names_hint(slot_ids) or "(no slots declared)"))
+        elif told is True and not sc.slots[name].told:
+            add(path, f"slot '{name}' is read back, not told: 'told' tests a slot with "
+                "direction: told" + (f" ({names_hint(told_ids)})" if told_ids else ""))
+        elif told is False and sc.slots[name].told:
+            add(path, f"slot '{name}' has direction: told (the trainee tells it): test it "
+                f"with {{told: {name}}}")
+
+    def check_intent(name: str, path: KeyPath) -> None:
+        if name not in known_intents:
+            close = difflib.get_close_matches(name, sorted(known_intents), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            add(path, f"unknown intent '{name}'{hint}; expected a built-in intent "
+                f"({', '.join(intent_lexicon.INTENTS)}) or one declared under 'intents'")
+
+    def check_condition(c: Condition, path: KeyPath) -> None:
+        key, value = c.key()
+        if key in ("all", "any"):
+            for i, inner in enumerate(value):
+                check_condition(inner, (*path, key, i))
+        elif key == "intent":
+            check_intent(value, (*path, key))
+        elif key in ("asked", "read_back"):
+            slot_ref(value, (*path, key), told=False)
+        elif key == "told":
+            slot_ref(value, (*path, key), told=True)
+        elif key == "misread" and isinstance(value, str):
+            slot_ref(value, (*path, key), told=None)
 
     def check_rule(rule: Rule, path: KeyPath) -> None:
         if rule.goto not in sc.states:
@@ -508,20 +758,9 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             add((*path, "goto"), f"unknown state '{rule.goto}'{hint}; expected one of: "
                 + names_hint(states))
-        for key in ("intent", "also"):
-            name = getattr(rule, key)
-            if name is not None and name not in known_intents:
-                close = difflib.get_close_matches(name, sorted(known_intents), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                add((*path, key), f"unknown intent '{name}'{hint}; expected a built-in intent "
-                    f"({', '.join(intent_lexicon.INTENTS)}) or one declared under 'intents'")
-        for key in ("asked", "read_back"):
-            name = getattr(rule, key)
-            if name is not None and name not in sc.slots:
-                add((*path, key), f"unknown slot '{name}'; expected one of: "
-                    + (names_hint(slot_ids) or "(no slots declared)"))
-        if rule.mood_at_least is not None and rule.mood_below is not None:
-            add(path, "use one of mood_at_least / mood_below per rule")
+        check_condition(rule, path)
+        if rule.also is not None:
+            check_intent(rule.also, (*path, "also"))
 
     for i, rule in enumerate(sc.anywhere):
         check_rule(rule, ("anywhere", i))
@@ -539,6 +778,8 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             if ev.read_back is not None and ev.read_back not in sc.slots:
                 add((*base_c, *at, "read_back"), f"unknown slot '{ev.read_back}'; expected one "
                     "of: " + (", ".join(slot_ids) or "(no slots declared)"))
+            for i, phrase in enumerate(ev.phrase or [] if sc.templated else []):
+                _check_template(phrase, (*base_c, *at, "phrase", i), known_vars, add)
         for key in ("advice", "model"):
             text = getattr(cc, key)
             if text is not None:
@@ -553,9 +794,11 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
             if g not in sc.slots:
                 add((*base, "gives"), f"unknown slot '{g}'; expected one of: "
                     + (names_hint(slot_ids) or "(no slots declared)"))
-        say = st.say
-        lines = say if isinstance(say, list) else [x for v in (say or {}).values() for x in v]
-        for j, line in enumerate([*lines, *st.repeat]):
+            elif sc.slots[g].told:
+                add((*base, "gives"), f"slot '{g}' has direction: told: the trainee tells it, "
+                    "no state gives it")
+        lines = all_lines(st.say)
+        for j, line in enumerate([*lines, *all_lines(st.repeat)]):
             _check_template(line, (*base, "say" if j < len(lines) else "repeat"), known_vars, add)
         if st.end is not None:
             if st.on:
@@ -640,14 +883,15 @@ def scenario_from_document(doc: Located, raw: bytes) -> Scenario:
         raise ScenarioError([f"{doc.where(('states',))}: states: {len(states):,} states; "
                              + exceeded("a scenario has at most {n}", "states")])
     fmt = doc.data.get("format")
-    if fmt is not None and fmt != str(FORMAT_VERSION):
+    if fmt is not None and fmt not in [str(f) for f in FORMATS]:
         raise ScenarioError([f"{doc.where(('format',))}: format: this opsim reads scenario "
-                             f"format {FORMAT_VERSION}, the file says {fmt!r}"])
+                             f"format {' or '.join(map(str, FORMATS))}, the file says {fmt!r}"])
+    version = int(fmt) if fmt is not None else FORMAT_VERSION
     try:
-        sc = Scenario.model_validate(doc.data)
+        sc = Scenario.model_validate(doc.data, context={"format": version})
     except ValidationError as e:
-        raise ScenarioError(_capped(_pydantic_problems(e, doc), doc.source)) from None
-    problems = _graph_problems(sc, doc)
+        raise ScenarioError(_capped(_pydantic_problems(e, doc, version), doc.source)) from None
+    problems = _format_problems(sc, doc) or _graph_problems(sc, doc)
     if problems:
         raise ScenarioError(_capped(problems, doc.source))
     digest = hashlib.sha256(raw).hexdigest()

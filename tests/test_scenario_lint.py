@@ -29,13 +29,14 @@ def test_lint_fixture_warnings(path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert [str(f) for f in found] == expected
 
 
-def test_every_dead_rule_of_the_fixture_is_warned() -> None:
+@pytest.mark.parametrize("name", ["dead_rules.yaml", "dead_rules_v2.yaml"])
+def test_every_dead_rule_of_the_fixture_is_warned(name: str) -> None:
     """The fixture marks each dead rule with '# dead' (or 'everything after it is dead'):
-    exactly those lines get a dead-rule warning."""
-    path = FIXTURES / "lint" / "dead_rules.yaml"
+    exactly those lines get a dead-rule warning (format 1, and format 2 with all:/any:)."""
+    path = FIXTURES / "lint" / name
     lines = path.read_text("utf-8").splitlines()
     marked = {i + 1 for i, line in enumerate(lines)
-              if "# dead" in line and line.lstrip().startswith("- {")}
+              if "# dead" in line and line.lstrip().startswith("- ")}
     _, found = lint_file(path)
     assert {f.line for f in found if f.rule == "dead-rule"} == marked
     assert len(marked) >= 7
@@ -58,6 +59,13 @@ def test_shadowing() -> None:
     assert shadows(r(mood_at_least=7), r(mood_at_least=9))
     assert not shadows(r(mood_at_least=9), r(mood_at_least=7))
     assert shadows(r(mood_below=4), r(mood_below=2, also="thanks"))
+    # format 2: alternatives and conjunctions
+    assert shadows(r(any=[{"intent": "apology"}, {"intent": "empathy"}]), r(intent="empathy"))
+    assert not shadows(r(intent="empathy"), r(any=[{"intent": "apology"}, {"intent": "empathy"}]))
+    assert shadows(r(intent="apology"), r(all=[{"intent": "apology"}, {"mood_below": 3}]))
+    assert not shadows(r(all=[{"intent": "apology"}, {"mood_below": 3}]), r(intent="apology"))
+    assert shadows(r(misread=True), r(misread="phone"))
+    assert not shadows(r(misread="phone"), r(misread=True))
     assert not shadows(r(read_back="phone"), r(misread=True))
     assert shadows(r(mood_at_least=0), r(asked="phone"))  # always true
 

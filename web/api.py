@@ -140,7 +140,7 @@ def install(app: FastAPI, site: Site) -> None:
         call = practice.call
         return {"session_id": practice.session_id, "scenario": sc.id, "language": sc.language,
                 "title": sc.title, "brief": call.brief().rstrip(), "seed": seed,
-                "customer": call.render(sc.persona.name), "persona": sc.persona.description,
+                "customer": call.render(sc.persona.name), "persona": call.description(),
                 "mood": round(call.mood, 1), "band": band(call.mood),
                 "heartbeat_s": HEARTBEAT_S}
 

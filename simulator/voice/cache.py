@@ -212,7 +212,7 @@ def scenario_lines(scenario: object, values: Mapping[str, str] | None = None,
             candidates += [(b, x) for b in others for x in st.lines(b)]
         else:
             candidates += [(b, x) for b in all_bands for x in (st.say or [])]
-        candidates += [(b, x) for b in all_bands for x in st.repeat]
+        candidates += [(b, x) for b in all_bands for x in st.repeats(b)]
         for band, line in candidates:
             if not all(f in values for f in template.fields(line)):
                 continue
