@@ -32,8 +32,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    ValidationError,
     Tag,
+    ValidationError,
     ValidationInfo,
     model_validator,
 )
@@ -368,7 +368,7 @@ class Intent(_Model):
 
 
 def _intent_form(v: Any) -> str:
-    return "mapping" if isinstance(v, dict) or isinstance(v, Intent) else "list"
+    return "mapping" if isinstance(v, dict | Intent) else "list"
 
 
 #: an intent's phrases (a list), or in format 2 a mapping (phrases, mood_change)
