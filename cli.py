@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -701,6 +702,39 @@ def restore_cmd(file: Annotated[Path, typer.Argument(help="A file written by ops
         _echo(backup_text(restore(file, st), restored=True))
     finally:
         st.close()
+
+
+# ----------------------------------------------------------------------------- speech service
+
+
+SPEECH_HELP = ("The speech service (recognition and synthesis) for several machines: Ray "
+               "Serve replicas selected by OPSIM_SPEECH=ray://HOST:PORT.")
+speech_app = typer.Typer(help=SPEECH_HELP, no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(speech_app, name="speech", help=SPEECH_HELP)
+
+
+@speech_app.command("serve")
+def speech_serve_cmd(
+        join: Annotated[str | None, typer.Option("--join", help="HOST:PORT of the head to join (another machine's node); default: start the head here.")] = None,
+        host: Annotated[str, typer.Option("--host", help="This node's address (127.0.0.1: this machine only; the machine's network address for a cluster).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", help="The head's port: the service is ray://HOST:PORT.")] = 6379,
+        cpus: Annotated[int | None, typer.Option("--cpus", help="CPUs this node offers to replicas (default: every core).")] = None,
+        replicas: Annotated[int, typer.Option("--replicas", help="Recognition replicas in the cluster (one Whisper model, ~0.5 GB, each); head only.")] = 2,
+        voices: Annotated[int, typer.Option("--voices", help="Synthesis replicas in the cluster; head only.")] = 1,
+        nodes: Annotated[int, typer.Option("--nodes", help="The head deploys the replicas once this many nodes (itself included) are up.")] = 1,
+        replica_cpus: Annotated[float, typer.Option("--replica-cpus", callback=_finite, help="CPUs one recognition replica takes.")] = 1.0,
+        temp_dir: Annotated[Path | None, typer.Option("--temp-dir", help="Ray's folder for logs and sockets (default /tmp/ray); head only.")] = None,
+        timeout: Annotated[float, typer.Option("--timeout", callback=_finite, help="Seconds to wait for the node, the other nodes and the replicas.")] = 600.0) -> None:
+    """Start (or --join) the speech cluster on this machine and deploy the speech replicas;
+    runs until Ctrl-C or SIGTERM, which stop this node."""
+    from simulator.environment import data_home
+    from simulator.speech_ray import ServeOptions, serve_node
+
+    options = ServeOptions(join=join, host=host, port=port, cpus=cpus, replicas=replicas,
+                           voices=voices, nodes=nodes, replica_cpus=replica_cpus,
+                           temp_dir=temp_dir, timeout_s=timeout)
+    log = data_home() / "logs" / f"speech-node-{os.getpid()}.log"
+    serve_node(options, log, lambda line: _echo(line, err=True))
 
 
 # ----------------------------------------------------------------------------- hearing

@@ -47,7 +47,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
     # CPU build of torch: a plain 'torch' would pull several GB of CUDA packages.
     "${pip[@]}" "torch==2.13.0"
-    "${pip[@]}" -e ".[voice,speech,faster,turns,web,postgres,dev]"
+    "${pip[@]}" -e ".[voice,speech,faster,turns,web,postgres,cluster,dev]"
     # openai-whisper's metadata asks for triton (GPU compiler, ~1 GB): not needed on CPU,
     # so it goes in last, without its dependencies (pyproject's 'speech' extra has them).
     "${pip[@]}" --no-deps "openai-whisper==20250625"

@@ -2,8 +2,8 @@
 
 An :class:`Ear` holds what one call's recognition needs (the language, the call's
 vocabulary as the prompt, the values the trainee should say) and hears through the
-process's one shared recogniser (:func:`simulator.hearing.recogniser.shared_recogniser`):
-one Whisper model per process, requests queued.  ``opsim run`` ({audio: path} replies),
+process's speech service (:func:`simulator.speech.speech_service`): by default one Whisper
+model per process, requests queued; or replicas on a Ray Serve cluster.  ``opsim run`` ({audio: path} replies),
 ``opsim demo``, spoken practice and the web server all hear through it, so a reply is heard
 the same way everywhere.
 """
@@ -18,7 +18,7 @@ from simulator.engine import Call, Utterance
 from simulator.schema import Scenario
 
 if TYPE_CHECKING:
-    from simulator.hearing.recogniser import QueuedRecogniser
+    from simulator.hearing.recogniser import Recogniser
     from simulator.hearing.transcribe import Transcript
     from simulator.hearing.turns import TurnTaking
     from simulator.hearing.vad import TurnConfig
@@ -68,7 +68,7 @@ def expectations(scenario: Scenario, values: Mapping[str, str]) -> tuple[Expecta
 
 
 class Ear:
-    """What one call's recognition needs, over the process's shared recogniser."""
+    """What one call's recognition needs, over the process's speech service."""
 
     def __init__(self, language: str, prompt_words: Sequence[str] = (), *,
                  transcriber: str = "whisper", model: str = "base") -> None:
@@ -86,13 +86,14 @@ class Ear:
         return ear
 
     @property
-    def recogniser(self) -> QueuedRecogniser:
-        from simulator.hearing.recogniser import shared_recogniser
+    def recogniser(self) -> Recogniser:
+        from simulator.speech import speech_service
 
-        return shared_recogniser(self.transcriber_name, self.model)
+        return speech_service().recogniser(self.transcriber_name, self.model)
 
     def load(self) -> None:
-        """Load the shared model now (the first call in the process pays for it)."""
+        """Load the model (or connect to the speech service) now: the first call in the
+        process pays for it."""
         self.recogniser  # noqa: B018 - loads on first use
 
     def turn_taking(self, config: TurnConfig | None = None) -> TurnTaking:
@@ -112,8 +113,9 @@ class Ear:
         from simulator.hearing.recogniser import Request
 
         audio = load_audio(path)
-        transcript = self.recogniser.hear(Request(audio, self.language,
-                                                  tuple(self.prompt_words), self.expected))
+        transcript = self.recogniser.submit(Request(audio, self.language,
+                                                    tuple(self.prompt_words),
+                                                    self.expected)).result()
         return self.utterance(transcript, str(path), started, barge_in)
 
     @staticmethod

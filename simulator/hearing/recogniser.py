@@ -8,8 +8,9 @@ One worker thread serves the queue in order, final requests before speculative o
 take turns on the model instead of thrashing two copies of it; a speculative request that
 is superseded (the trainee went on talking) is cancelled before it costs anything.
 
-:class:`Recogniser` is the Protocol a replica pool (another process, another machine) can
-implement; :func:`shared_recogniser` returns the process's one instance per engine/model.
+:class:`Recogniser` is the Protocol of recognition as a service (:mod:`simulator.speech`):
+the embedded service hands out :func:`shared_recogniser` (the process's one instance per
+engine/model), the Ray backend (:mod:`simulator.speech_ray`) replicas of it.
 """
 
 from __future__ import annotations

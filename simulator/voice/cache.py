@@ -110,7 +110,9 @@ class TtsCache:
         found = self.get(key)
         if found is not None:
             return Rendered(found[0], key, p.text, found[1], time.perf_counter() - t)
-        audio = synthesize(p)
+        from simulator.speech import speech_service
+
+        audio = speech_service().synthesiser.synthesize(p)  # here or on a replica
         self.put(key, audio)
         return Rendered(audio, key, p.text, "synthesized", time.perf_counter() - t)
 
