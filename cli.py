@@ -259,6 +259,27 @@ def validate_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario file
         raise _fail(f"{bad} of {len(files)} file(s) invalid", int(ExitCode.INVALID_INPUT))
 
 
+@app.command("migrate")
+def migrate_cmd(file: Annotated[Path, typer.Argument(help="A scenario file in format 1.")],
+                in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite the file instead of printing it.")] = False) -> None:
+    """Print the format 2 version of a format 1 scenario file (comments, key order and
+    layout kept; 'also' becomes all:, braces in texts that format 2 fills in are doubled).
+    --in-place rewrites the file.  An invalid file prints its problems (exit 3); a file
+    already in format 2 is printed unchanged."""
+    from simulator.migrate import migrate_file
+    from simulator.schema import FORMAT_VERSION
+
+    result = migrate_file(file, in_place=in_place)
+    for note in result.notes:
+        _echo(f"note: {note}", err=True)
+    if not result.changed:
+        _echo(f"{file}: already format {FORMAT_VERSION}, nothing to change", err=True)
+    elif in_place:
+        _echo(f"migrated {file} to format {FORMAT_VERSION}", err=True)
+    if not in_place:
+        typer.echo(result.text, nl=False)
+
+
 @app.command("test")
 def test_cmd(paths: Annotated[list[Path], typer.Argument(help="Scenario files, folders of scenarios, or suite files/folders (NAME.tests/).")],
              as_json: JsonOpt = False) -> None:

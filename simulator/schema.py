@@ -710,6 +710,11 @@ def _graph_problems(sc: Scenario, doc: Located) -> list[str]:
     phrases += [(("slots", n, "ask", i), p) for n, sl in sc.slots.items()
                 for i, p in enumerate(sl.ask)]
     for where, phrase in phrases:
+        if sc.templated:  # format 2: the pattern as a call sees it ({{2}} is {2})
+            try:
+                phrase = template.render(phrase, {n: "x" for n in template.fields(phrase)})
+            except template.TemplateError:
+                continue  # reported as a template problem
         problem = intent_lexicon.pattern_problem(phrase) if phrase.startswith("re:") else None
         if problem:
             add(where, problem)
