@@ -9,8 +9,9 @@ scenario's ``rubric:`` overrides them:
 - ``disable``: check ids, categories or ``category.*`` patterns that do not apply.
 - ``hard_fail``: replaces the desk's hard-fail list (ids, categories or patterns).  A
   hard-failed check fails the whole call whatever the total.  For ``readback.*`` only a
-  *wrong* value read back hard-fails (a value left out loses its points); likewise for
-  ``told.*`` (format 2: a detail the trainee tells, stated with a wrong value).
+  *wrong* value read back hard-fails (a value left out loses its points); ``told.*``
+  (format 2: a detail the trainee tells) is in every desk's list: told wrong or never told,
+  the customer leaves without it.
 - ``pass_mark`` (0-100), ``zero_reading`` (``zero``: まる / れい are flagged), ``version``.
 """
 
@@ -60,7 +61,8 @@ class DeskDefaults:
 _BASE_WEIGHTS = {"readback": 2.0, "told": 2.0, "etiquette": 1.0, "deescalation": 2.0,
                  "deescalation.no_blame": 3.0, "order": 2.0, "reservation": 2.0,
                  "inquiry": 3.0, "return": 2.0}
-#: a wrong value read back or told fails the call (for these only a wrong value hard-fails)
+#: a wrong value read back fails the call (a value left out loses its points); a detail the
+#: trainee must tell (told.*) fails it when told wrong or never told
 _HARD = ("readback.*", "told.*", "deescalation.no_blame")
 
 DESK_DEFAULTS: dict[str, DeskDefaults] = {

@@ -45,7 +45,7 @@ def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
     else:
         points = 0.0
     hard = (not v.passed and rubric.is_hard(v.id)
-            and (v.wrong or category(v.id) not in ("readback", "told")))
+            and (v.wrong or category(v.id) != "readback"))
     return CheckResult(v.id, category(v.id), v.passed, points, w, v.expected, v.heard,
                        v.evidence, v.advice, v.turn, hard_fail=hard)
 
@@ -117,7 +117,7 @@ def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResul
             what = (pick(lang, "誤った内容を復唱", "a wrong value read back")
                     if c.category == "readback" else
                     pick(lang, "誤った内容をお伝え", "a wrong value told")
-                    if c.category == "told" else pick(lang, "必須項目の不合格", "a must-pass check failed"))
+                    if c.category == "told" and c.points < 0 else pick(lang, "必須項目の不合格", "a must-pass check failed"))
             out.append(f"{c.id}: {what}")
     if score < rubric.pass_mark:
         out.append(pick(lang, f"得点 {score:g} が合格点 {rubric.pass_mark:g} に届きません",

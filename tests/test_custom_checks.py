@@ -90,8 +90,9 @@ def test_a_wrong_date_is_heard_and_an_order_with_no_second_event_has_no_chance()
     replies = [*CANCEL, "かしこまりました。", "12月25日で解約となります。"]
     _, _, card = _card("subscription_cancel", replies, 2, {"cancel_date": "12月22日"})
     by_id = {c.id: c for c in card.checks}
-    told = by_id["custom.cancel_date_told"]
+    told = by_id["told.cancel_date"]  # the date is a told slot (format 2), judged as stated
     assert (told.passed, told.expected, told.heard) == (False, "12月22日", "12月25日")
+    assert told.points < 0 and told.hard_fail  # a wrong value told, like a wrong read-back
     order = by_id["custom.identity_first"]  # the cancellation was never confirmed
     assert order.passed is None and order.max_points == 0
 
