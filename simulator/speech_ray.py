@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -68,6 +69,8 @@ STARTED = "Ray runtime started"
 
 INSTALL = "pip install 'opsim[cluster]' (./run.sh installs it)"
 
+_log = logging.getLogger("opsim.speech")
+
 
 def offline_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """Ray's settings for running with no outside world: no usage statistics."""
@@ -106,8 +109,6 @@ def _answers(host: str, port: int, timeout: float = 3.0) -> bool:
 
 def connect(setting: SpeechSetting) -> tuple[Any, Any]:
     """Join the cluster as a driver (once per process)."""
-    import logging
-
     ray, serve = import_ray()
     if ray.is_initialized():
         return ray, serve
@@ -227,6 +228,9 @@ class RaySpeech:
                 return response.result(timeout_s=REQUEST_TIMEOUT_S)
             except self._retry as e:
                 problems.append(type(e).__name__)
+                if attempt + 1 < ATTEMPTS:
+                    _log.warning("speech service %s: %s failed on a replica (%s); sent again "
+                                 "to another", self.setting, what, type(e).__name__)
             except self.ray.exceptions.RayTaskError as e:
                 cause = getattr(e, "cause", None)
                 if isinstance(cause, OpsimError):

@@ -86,9 +86,29 @@ def audio_file(detail: SessionDetail, turn_index: int) -> Path:
 
 def _live(site: Site, viewer: Viewer, session_id: int) -> LiveCall:
     live = site.live.get(session_id)
+    if live is None:
+        held = held_elsewhere(site, session_id)
+        if held is not None:
+            raise HTTPException(409, held)
     if live is None or live.owner != viewer.user.name:
         raise NotFoundError(f"no call {session_id} in progress")
     return live
+
+
+def held_elsewhere(site: Site, session_id: int) -> str | None:
+    """Why this process cannot drive a call another server process of the site plays
+    (several processes share the database; a call stays with the one holding its
+    connection), or None."""
+    import os
+
+    from simulator.store.store import HOST
+
+    site.store.reap()  # a holder that died leaves the call incomplete, not held
+    holder = site.store.holder(session_id)
+    if holder is None or holder == (HOST, os.getpid()):
+        return None
+    return (f"call {session_id} is played by another process ({holder[0]}, pid "
+            f"{holder[1]}): only that process can go on with it")
 
 
 def _line(text: str, mood: float) -> dict[str, Any]:
@@ -270,6 +290,9 @@ async def spoken_socket(site: Site, ws: WebSocket, session_id: int) -> None:
         await ws.close(code=4403)
         return
     live = site.live.get(session_id)
+    if live is None and held_elsewhere(site, session_id) is not None:
+        await ws.close(code=4409, reason="the call is played by another server process")
+        return
     if live is None or live.owner != viewer.user.name:
         await ws.close(code=4404)
         return

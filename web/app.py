@@ -148,6 +148,9 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     config = config or WebConfig()
     config._verify()
     store = Store.open(config.db, home=config.home)
+    # calls left in progress by a server process that died (a crash, kill -9, a power cut)
+    # read incomplete from now on, every turn they stored kept
+    store.reap()
     site = Site(config, store, Accounts(store), Review(store), Catalog(store),
                 LiveCalls(config.heartbeat_timeout_s),
                 auth.Throttle(config.login_failures, config.login_window_s))

@@ -420,9 +420,11 @@ class Store:
         dead: list[int] = []
         for r in rows:
             last = r.updated_at or r.started_at
+            here = r.host == HOST and r.pid is not None
             if r.lease_until is not None:  # kept alive by heartbeats (a browser's call)
-                gone = now > r.lease_until
-            elif r.host == HOST and r.pid is not None:
+                # the lease, or at once when its server process on this machine is gone
+                gone = now > r.lease_until or (here and not _pid_alive(int(r.pid)))
+            elif here:
                 gone = not _pid_alive(int(r.pid))
             else:
                 gone = now - last > STALE_AFTER
@@ -434,6 +436,15 @@ class Store:
             except CannotWriteError:
                 return []  # a read-only database: list them as they are
         return dead
+
+    def holder(self, session_id: int) -> tuple[str, int] | None:
+        """``(host, pid)`` of the process playing an ``in_progress`` session (None when the
+        session is not in progress)."""
+        s = db.sessions
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(s.c.host, s.c.pid).where(
+                s.c.id == session_id, s.c.status == "in_progress")).first()
+        return None if row is None else (str(row.host or ""), int(row.pid or 0))
 
     def _mark_incomplete(self, dead: list[int]) -> None:
         s = db.sessions
