@@ -10,6 +10,7 @@ on it from that folder, check the message by eye, save it as ``.expected``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,28 @@ def test_the_documented_example_is_valid(tmp_path: Path) -> None:
     sc = load_scenario(p)
     assert sc.id == "delivery_change" and sc.initial == "opening"
     assert set(sc.endings().values()) == {"completed", "escalated", "hung_up"}
+
+
+def test_the_documented_example_uses_format_2_and_every_key_is_documented(tmp_path: Path) -> None:
+    """docs/scenarios.md is the full reference of format 2: its example is format 2 and uses
+    the new keys; every key a trainer may write (schema.keys_of) is named in the page."""
+    from simulator import schema
+
+    doc = (Path(__file__).parent.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    marker = doc.index("<!-- docs-example")
+    start = doc.index("```yaml\n", marker) + len("```yaml\n")
+    example = doc[start:doc.index("\n```", start)]
+    for key in ("format: 2", "all:", "any:", "told:", "direction: told", "mood_change:",
+                "phrases:", "misread: order_number"):
+        assert key in example, key
+    p = tmp_path / "delivery_change.yaml"
+    p.write_text(example + "\n", encoding="utf-8")
+    sc = load_scenario(p)
+    assert sc.format == 2 and isinstance(sc.states["opening"].repeat, dict)
+    models = [schema.Scenario, schema.Persona, schema.Voice, schema.Temperament,
+              schema.Variable, schema.Slot, schema.Rule, schema.Condition, schema.State,
+              schema.Intent, schema.Rubric, schema.CustomCheck, schema.Event, schema.Stated,
+              schema.Order]
+    missing = sorted({f"{m.__name__}.{k}" for m in models for k in schema.keys_of(m, 2)
+                      if not re.search(rf"`(?:[\w.]*\.)?{k}\b", doc)})  # `k` or `voice.k`
+    assert not missing, f"not documented in docs/scenarios.md: {missing}"
