@@ -432,6 +432,16 @@ class Scenario(_Model):
         """A text that is a template in format 2 only (``persona.description``, phrases)."""
         return template.render(value, variables) if self.templated else value
 
+    def preview(self, value: str) -> str:
+        """A format 2 text shown without a call (a scenario list): fixed ``value``
+        variables filled in, the others left as ``{name}``; format 1: as written."""
+        if not self.templated:
+            return value
+        fixed = {n: v.value for n, v in self.variables.items()
+                 if v.value is not None and not template.fields(v.value)}
+        known = {n: fixed.get(n, "{" + n + "}") for n in template.fields(value)}
+        return template.render(value, known)
+
     def needs_readback(self) -> list[str]:
         """Slots the trainee must read back (``readback: true``, not ``told``)."""
         return [sid for sid, s in self.slots.items() if s.readback and not s.told]
@@ -920,7 +930,7 @@ def json_schema() -> dict[str, Any]:
     for internal in ("source", "content_hash"):
         props.pop(internal, None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "opsim scenario (format 1)"
+    schema["title"] = "opsim scenario (format 1 or 2; format 2 keys are marked in their descriptions)"
     return schema
 
 

@@ -99,3 +99,10 @@ def test_every_text_is_a_template() -> None:
     card = score_call(call.scenario, call.record)
     offered = next(c for c in card.checks if c.id == "custom.offered_once")
     assert offered.heard == "1回"
+
+
+def test_a_list_without_a_call_previews_the_description() -> None:
+    sc = load_scenario(FIXTURE)
+    assert sc.preview(sc.persona.description).startswith("すこやか通販の定期便")
+    old = load_scenario(Path(__file__).parent / "fixtures/scenarios/lint/loose_text.yaml")
+    assert old.preview(old.persona.description) == old.persona.description  # format 1: as written

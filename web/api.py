@@ -137,7 +137,8 @@ def install(app: FastAPI, site: Site) -> None:
     def scenarios(viewer: ViewerDep, language: Literal["ja", "en"] | None = None) -> list[dict[str, Any]]:
         """The scenarios offered: id, language, desk, title, the customer and starting mood."""
         return [{"id": e.scenario.id, "language": e.scenario.language, "desk": e.scenario.desk,
-                 "title": e.scenario.title, "persona": e.scenario.persona.description,
+                 "title": e.scenario.title,
+                 "persona": e.scenario.preview(e.scenario.persona.description),
                  "mood": e.scenario.persona.mood,
                  "slots": [{"id": k, "kind": s.kind, "label": s.label}
                            for k, s in e.scenario.slots.items()]}
