@@ -49,7 +49,11 @@ _REQUEST = {"ja": re.compile(r"教え|お聞かせ|伺|うかが|頂戴|ちょ�
 _OWN_NAME = {
     "ja": re.compile(r"(?:担当|窓口|係|受付)の?[^、。\s]{1,8}(?:でございます|です|が承ります)|と申します|"
                      r"(?:わたくし|私)[、,]?[^、。\s]{1,8}(?:でございます|です)"),
-    "en": re.compile(r"\b(?:this is|my name is|i'm|i am) [A-Z][a-z]+|\b[A-Z][a-z]+ speaking\b")}
+    "en": re.compile(r"\b(?:this is|my name is|my name's|i'm|i am|you're speaking (?:to|with)|"
+                     r"you're through to) [A-Z][a-z]+|\b[A-Z][a-z]+ (?:speaking|here)\b")}
+#: the operator's name right after the shop's (ひだまり、鈴木でございます / …ソラの井上です)
+_NAME_AFTER_SHOP = re.compile(r"^[\s、,・]*(?:の|、)?(?:[^、。\s]{0,10}?の)?(?!で)[^、。\s]{1,8}"
+                              r"(?:でございます|です|が承ります|がうけたまわります)")
 _SMALL = set("ァィゥェォャュョヮぁぃぅぇぉゃゅょゎ")
 
 
@@ -79,21 +83,34 @@ def _first_pos(m: lexicon.Matcher, key: str) -> int | None:
 # ----------------------------------------------------------------------------- text checks
 
 
+_BIG = str.maketrans("ぁぃぅぇぉゃゅょゎ", "あいうえおやゆよわ")
+
+
+def _big(key: str) -> str:
+    return key.translate(_BIG)
+
+
 def _shop_said(shop: str, text: str, language: str) -> bool:
     if not shop:
         return True
     if language == "ja":
-        key = fold(text)
-        if fold(shop) in key:
+        key = _big(fold(text))  # ウエア heard for ウェア: small kana read as full-size
+        if _big(fold(shop)) in key:
             return True
-        chunks = [c for c in re.findall(r"[\u30a0-\u30ff]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+",
+        chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+",
                                         unicodedata.normalize("NFKC", shop)) if len(c) >= 2]
-        return bool(chunks) and sum(fold(c) in key for c in chunks) * 2 >= len(chunks)
+        return bool(chunks) and sum(_big(fold(c)) in key for c in chunks) * 2 >= len(chunks)
     key = fold_words(text)
     if fold_words(shop).strip() in key:
         return True
     ws = [w for w in fold_words(shop).split() if len(w) > 2]
     return bool(ws) and sum(f" {w} " in key for w in ws) * 2 >= len(ws)
+
+
+def _name_after_shop(shop: str, text: str) -> bool:
+    t, name = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", shop)
+    at = t.find(name) if name else -1
+    return at >= 0 and _NAME_AFTER_SHOP.search(t[at + len(name):]) is not None
 
 
 def greeting(view: CallView) -> Verdict | None:
@@ -106,7 +123,8 @@ def greeting(view: CallView) -> Verdict | None:
         missing.append(pick(lang, "挨拶", "greeting"))
     if not _shop_said(view.shop, first.text, lang):
         missing.append(pick(lang, "店名", "shop name"))
-    if not (first.has("self_intro") or _OWN_NAME[lang].search(unicodedata.normalize("NFKC", first.text))):
+    if not (first.has("self_intro") or _OWN_NAME[lang].search(unicodedata.normalize("NFKC", first.text))
+            or _name_after_shop(view.shop, first.text)):
         missing.append(pick(lang, "名乗り", "own name"))
     shop = view.shop or pick(lang, "〇〇ショップ", "our shop")
     model = pick(lang, f"「お電話ありがとうございます。{shop}、担当の山田でございます。」",
@@ -140,10 +158,43 @@ def closing(view: CallView) -> Verdict | None:
                         f"Thank the customer before you hang up, e.g. {model}"), tv.index)
 
 
+def _refusal_pos(key: str, lex: lexicon.Lexicon) -> int | None:
+    """A refusal: saying no (できません) or that the operator cannot answer (お答えいたしかねます)."""
+    pos = [p for m in ("refuse", "no_knowledge") for p in [_first_pos(lex.matchers[m], key)]
+           if p is not None]
+    return min(pos) if pos else None
+
+
+_SENTENCE = re.compile(r"(?<=[。？?！!])")
+
+
+def _request_pos(text: str, kinds: set[str], lex: lexicon.Lexicon) -> int | bool | None:
+    """Where (in the folded reply) the request for a detail of ``kinds`` is made: the first
+    keyword in a sentence that asks (a question or a request form), not one in a sentence
+    that reads a detail back (「ご注文番号、…でございますね。恐れ入りますが、…」).  None: no
+    keyword (the slot's own phrase asked); False: the keywords are only in read-backs."""
+    base, seen = 0, False
+    for sentence in _SENTENCE.split(text):
+        key = lex.key(sentence)
+        pos = [p for k in kinds if k in lex.ask_keywords
+               for p in [_first_pos(lex.ask_keywords[k], key)] if p is not None]
+        if pos:
+            seen = True
+            tail = sentence.rstrip("。.！!　 ")
+            asks = (tail.endswith(("？", "?", "か"))
+                    or lex.matchers["ask_detail"].search(key) is not None
+                    or lex.requests.search(key) is not None
+                    or _REQUEST[lex.language].search(key) is not None)
+            if asks and not tail.endswith("ね") and not lex.matchers["readback"].search(key):
+                return base + min(pos)
+        base += len(key)
+    return False if seen else None
+
+
 def cushion_words(view: CallView) -> Verdict | None:
     lang = view.language
     lex = lexicon.lexicon(lang)
-    requests: list[tuple[TurnView, int | None]] = []
+    requests: list[tuple[TurnView, int | bool | None]] = []
     for tv in view.trainee:
         key = lex.key(tv.text)
         kinds: set[str] = {view.scenario.slots[s].kind for s in tv.asked}
@@ -152,18 +203,22 @@ def cushion_words(view: CallView) -> Verdict | None:
                       and lex.ask_keywords[k].search(key)}
         personal = kinds & PERSONAL
         if personal:
-            pos = [p for k in personal if k in lex.ask_keywords
-                   for p in [_first_pos(lex.ask_keywords[k], key)] if p is not None]
-            requests.append((tv, min(pos) if pos else None))
-        elif tv.has("refuse"):
-            requests.append((tv, _first_pos(lex.matchers["refuse"], key)))
-    if not requests:
-        return None
+            pos = _request_pos(tv.text, personal, lex)
+            if pos is not False:
+                requests.append((tv, pos))
+            elif tv.has("refuse", "no_knowledge"):
+                requests.append((tv, _refusal_pos(key, lex)))
+        elif tv.has("refuse", "no_knowledge"):
+            requests.append((tv, _refusal_pos(key, lex)))
+    if not requests:  # nothing to soften: no rule was broken (trainers mark it passed)
+        return Verdict("etiquette.cushion_words", True, None, None,
+                       pick(lang, "個人情報のお願いやお断りがなく、クッション言葉の必要がありませんでした",
+                            "no request for personal details and no refusal: nothing to soften"))
     model = pick(lang, "「恐れ入りますが、お電話番号をお伺いしてもよろしいでしょうか。」",
                  '"May I have your phone number, please?" / "I\'m afraid we cannot ..."')
     for tv, at in requests:
         key = lex.key(tv.text)
-        if lang == "en" and not tv.has("refuse"):
+        if lang == "en" and not tv.has("refuse", "no_knowledge"):
             ok = _POLITE_EN.search(key) is not None
             where = None if ok else "none"
         else:

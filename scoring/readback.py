@@ -8,12 +8,15 @@ own decision (:func:`simulator.readback.decide`, re-made over the recorded turns
 - the right value read back, never a wrong one: passed, full points;
 - a wrong value read back and never put right: failed, ``wrong`` (negative points and a
   hard fail by default), with expected vs heard;
-- a wrong value later read back correctly (the customer corrected it): failed without
-  the penalty -- the read-back did its job, the typing did not;
+- a wrong value the customer corrected, later read back correctly or taken in the very
+  next reply (大変失礼いたしました、修正いたしました): failed without the penalty -- the
+  read-back did its job, the typing did not (an apology alone is no correction);
 - not read back at all: failed, no points.
 """
 
 from __future__ import annotations
+
+import re
 
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
@@ -41,6 +44,22 @@ def model_phrase(view: CallView, sid: str) -> str:
     return f'"Let me read that back: your {lab} is {value}. Is that correct?"'
 
 
+#: saying the detail is put right (修正いたしました, "I've fixed that")
+_FIXED = re.compile(r"修正|訂正|直し|なおし|変更いたし|改めます|\b(?:fixed|corrected|updated|amended|"
+                    r"changed that|correct that|noted the)\b", re.IGNORECASE)
+
+
+def _acknowledged(view: CallView, wrong: TurnView) -> bool:
+    """The customer corrected a wrong read-back and the trainee's next reply says it is put
+    right (大変失礼いたしました。修正いたしました / "sorry, I've fixed that"), as reading the
+    right value back would; 「失礼いたしました」 alone leaves the wrong value standing."""
+    nxt = next((tv for tv in view.trainee if tv.index > wrong.index), None)
+    if nxt is None or not any(t.speaker == "customer" and wrong.index < t.index < nxt.index
+                              for t in view.record.turns):
+        return False
+    return _FIXED.search(nxt.text) is not None  # an apology alone does not fix the value
+
+
 def check(view: CallView, sid: str) -> Verdict:
     cid = f"readback.{sid}"
     expected = view.slot_values[sid]
@@ -51,7 +70,8 @@ def check(view: CallView, sid: str) -> Verdict:
             if tv.index > given_at and sid in tv.matches]
     wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
     rights = [tv for tv, m in seen if m.status == "match"]
-    corrected = bool(wrongs) and any(tv.index > wrongs[-1][0].index for tv in rights)
+    corrected = bool(wrongs) and (any(tv.index > wrongs[-1][0].index for tv in rights)
+                                  or _acknowledged(view, wrongs[-1][0]))
     lab = label(view, sid)
     phrase = model_phrase(view, sid)
     lang = view.language

@@ -7,11 +7,14 @@ scenario's ``rubric:`` overrides them:
   that is not a default of the desk turns it on.  A weight of 0 keeps the check on the card
   without points.
 - ``disable``: check ids, categories or ``category.*`` patterns that do not apply.
-- ``hard_fail``: replaces the desk's hard-fail list (ids, categories or patterns).  A
-  hard-failed check fails the whole call whatever the total.  For ``readback.*`` only a
-  *wrong* value read back hard-fails (a value left out loses its points); ``told.*``
-  (format 2: a detail the trainee tells) is in every desk's list: told wrong or never told,
-  the customer leaves without it.
+- ``hard_fail``: replaces the desk's hard-fail list (ids, categories, ``category.*`` patterns
+  or ``*``: every check).  A hard-failed check fails the whole call whatever the total.
+  Every desk's default is ``*``: a trainer passes a practice call only when the trainee did
+  everything the desk asks (every detail read back right, safe digit readings, cushion words,
+  the complaint steps...), so any failed check fails the call; the points say how close it
+  came (``told.*``, format 2: a detail the trainee tells, fails told wrong or never told).
+  A scenario that wants points to decide names fewer checks (``[readback.*]``) and the pass
+  mark decides the rest.
 - ``pass_mark`` (0-100), ``zero_reading`` (``zero``: まる / れい are flagged), ``version``.
 """
 
@@ -24,7 +27,7 @@ from simulator.schema import Rubric, Scenario
 
 DEFAULT_PASS_MARK = 70.0
 #: bump when the defaults below change (stored with each score next to the scenario's version)
-DEFAULTS_VERSION = "3"
+DEFAULTS_VERSION = "4"
 
 #: spoken-reply checks (apply only when the trainee answered by voice)
 SPOKEN = ("etiquette.speaking_rate", "etiquette.response_time", "etiquette.long_silences",
@@ -61,9 +64,8 @@ class DeskDefaults:
 _BASE_WEIGHTS = {"readback": 2.0, "told": 2.0, "etiquette": 1.0, "deescalation": 2.0,
                  "deescalation.no_blame": 3.0, "order": 2.0, "reservation": 2.0,
                  "inquiry": 3.0, "return": 2.0}
-#: a wrong value read back fails the call (a value left out loses its points); a detail the
-#: trainee must tell (told.*) fails it when told wrong or never told
-_HARD = ("readback.*", "told.*", "deescalation.no_blame")
+#: every desk: any failed check fails the call (docs/scoring.md, "Points and pass/fail")
+_HARD = ("*",)
 
 DESK_DEFAULTS: dict[str, DeskDefaults] = {
     "order": DeskDefaults((*ETIQUETTE, "deescalation.listen_first", "deescalation.no_blame",
@@ -93,7 +95,7 @@ def category(check_id: str) -> str:
 
 def _matches(check_id: str, patterns: Iterable[str]) -> bool:
     for p in patterns:
-        if p == check_id or p == category(check_id) or (
+        if p in ("*", check_id, category(check_id)) or (
                 p.endswith(".*") and category(check_id) == p[:-2]):
             return True
     return False

@@ -9,8 +9,8 @@ the others their weight ``w``:
 - passed: ``w`` points;  failed: 0;  a wrong value read back: ``-w``;
 - the score is ``100 * points / sum(w)``, floored at 0;
 - the call passes when its outcome is one of ``rubric.pass_outcomes`` (default: only
-  ``completed``), no hard-fail check failed (for ``readback.*`` only a wrong value counts
-  as a hard fail) and the score reaches the pass mark; ``fail_reasons`` says why not, in
+  ``completed``), no hard-fail check failed (by default every check is one: any failure
+  fails the call) and the score reaches the pass mark; ``fail_reasons`` says why not, in
   that order.
 """
 
@@ -44,8 +44,7 @@ def _result(v: Verdict, rubric: ResolvedRubric) -> CheckResult:
         points = -w
     else:
         points = 0.0
-    hard = (not v.passed and rubric.is_hard(v.id)
-            and (v.wrong or category(v.id) != "readback"))
+    hard = not v.passed and rubric.is_hard(v.id)
     return CheckResult(v.id, category(v.id), v.passed, points, w, v.expected, v.heard,
                        v.evidence, v.advice, v.turn, hard_fail=hard)
 
@@ -65,9 +64,6 @@ def _no_chance(cid: str, view: CallView) -> Verdict:
                       "お客様が責任者への交代を求めました",
                       "the customer hung up first" if outcome == "hung_up" else
                       "the customer asked for a supervisor")
-    elif cid == "etiquette.cushion_words":
-        reason = pick(lang, "個人情報のお願いやお断りがありません",
-                      "no request for personal details and no refusal")
     elif cid == "etiquette.number_readings":
         reason = pick(lang, "読み方を判定できる数字がありません（入力された数字には読みがありません）",
                       "no number whose reading could be judged (typed digits have no reading)")
@@ -115,9 +111,11 @@ def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResul
     for c in checks:
         if c.hard_fail:
             what = (pick(lang, "誤った内容を復唱", "a wrong value read back")
-                    if c.category == "readback" else
-                    pick(lang, "誤った内容をお伝え", "a wrong value told")
-                    if c.category == "told" and c.points < 0 else pick(lang, "必須項目の不合格", "a must-pass check failed"))
+                    if c.points < 0 and c.category == "readback" else
+                    pick(lang, "誤った内容をお伝え", "a wrong value told") if c.points < 0
+                    else pick(lang, "復唱されていません", "not read back") if c.category == "readback"
+                    else pick(lang, "お伝えしていません", "never told") if c.category == "told"
+                    else pick(lang, "必須項目の不合格", "a must-pass check failed"))
             out.append(f"{c.id}: {what}")
     if score < rubric.pass_mark:
         out.append(pick(lang, f"得点 {score:g} が合格点 {rubric.pass_mark:g} に届きません",

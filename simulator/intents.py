@@ -136,12 +136,18 @@ def recognise(text: str, language: str,
               extra: Mapping[str, Iterable[str]] | None = None) -> list[str]:
     """The intents a reply expresses, built-in ones first in :data:`INTENTS` order."""
     lex = lexicon(language)
-    key = lex.key(text)
-    found = [name for name, m in lex.matchers.items() if m.search(key)]
+    keys = [lex.key(text)]
+    if language == "ja" and "ー" in keys[0]:  # a stretched word: ございまーす = ございます
+        keys.append(_STRETCH.sub("", keys[0]))
+    found = [name for name, m in lex.matchers.items() if any(m.search(k) for k in keys)]
     for name, phrases in (extra or {}).items():
-        if name not in found and _matcher(language, phrases).search(key):
+        if name not in found and any(_matcher(language, phrases).search(k) for k in keys):
             found.append(name)
     return found
+
+
+#: a long-vowel mark stretching a hiragana syllable (ございまーす, はーい)
+_STRETCH = re.compile(r"(?<=[\u3041-\u3096])ー+")
 
 
 def evidence(text: str, language: str, intent: str,

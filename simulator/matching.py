@@ -206,11 +206,22 @@ _COUNTERS_EN = (r"pieces?|items?|units?|shirts?|t-shirts?|pairs?|sets?|boxes|box
                 r"tickets?|copies|copy|bottles?|packs?")
 
 
+_KANJI_COUNT = re.compile(rf"(?<![〇一二三四五六七八九十百千万\u4e00-\u9fff])"
+                          rf"((?!一(?:つ|点)[\u4e00-\u9fff])[〇一二三四五六七八九十百]+)"
+                          rf"\s*(?:{_COUNTERS_JA})")
+
+
 def _find_quantity(want: str, text: str, language: str) -> Match:
     norm = normalize(text, language)
     if language == "ja":
         found = [m.group(1) for m in re.finditer(rf"(\d+)\s*(?:{_COUNTERS_JA})", norm)]
         found += [m.group(1) for m in re.finditer(r"(?:数量|個数|枚数)\s*(?:は|が)?\s*(\d+)", norm)]
+        # kanji numerals before a counter (二つ, 三枚), which normalize keeps as words
+        # (一つ, 二つ...); 一つ/一点 before a word (一つ確認, 一点ご注意) is no quantity
+        for m in _KANJI_COUNT.finditer(unicodedata.normalize("NFKC", text)):
+            value = numbers.kanji_to_int(m.group(1))
+            if value is not None:
+                found.append(str(value))
     else:
         low = norm.lower()
         found = [m.group(1) for m in re.finditer(

@@ -52,16 +52,26 @@ def test_wrong_read_back_fails_harder_than_none(order_ja: Scenario) -> None:
     w, n, r = (check(c, "readback.phone") for c in (wrong, none, right))
     assert (w.passed, n.passed, r.passed) == (False, False, True)
     assert w.points == -w.max_points and n.points == 0 and r.points == r.max_points
-    assert w.hard_fail and not n.hard_fail and not wrong.passed
+    # by default any failed check fails the call: a value left out as well as a wrong one
+    assert w.hard_fail and n.hard_fail and not wrong.passed and not none.passed
     assert (w.expected, w.heard, w.turn) == ("090-1234-5678", "09012345679", 1)
     assert "090-1234-5679" in (w.evidence or "") and "090-1234-5678" in (w.advice or "")
 
 
-def test_corrected_read_back_loses_points_without_hard_fail(order_ja: Scenario) -> None:
+def test_corrected_read_back_loses_points_not_the_penalty(order_ja: Scenario) -> None:
     card = order_call(order_ja, "090-1234-5679ですね。", "失礼いたしました。090-1234-5678ですね。",
                       outcome="hung_up")
     c = check(card, "readback.phone")
-    assert (c.passed, c.points, c.hard_fail) == (False, 0.0, False)
+    assert (c.passed, c.points) == (False, 0.0)
+
+
+def test_a_correction_taken_puts_the_value_right_an_apology_alone_does_not(
+        order_ja: Scenario) -> None:
+    fixed = order_call(order_ja, "090-1234-5679ですね。", "大変失礼いたしました。修正いたしました。")
+    sorry = order_call(order_ja, "090-1234-5679ですね。", "失礼いたしました。")
+    f, s = check(fixed, "readback.phone"), check(sorry, "readback.phone")
+    assert (f.passed, f.points) == (False, 0.0)
+    assert (s.passed, s.points) == (False, -s.max_points)
 
 
 def test_a_mere_mention_is_no_read_back(order_ja: Scenario) -> None:
