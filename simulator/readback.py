@@ -221,6 +221,8 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
     untold: dict[str, matching.Match] = {}
     asked: list[tuple[int, str]] = []
     for sid, slot in scenario.slots.items():
+        if slot.told:  # format 2: the trainee tells it -- never asked, never read back
+            continue  # (the engine's told: rules and the card's told.<slot> judge it)
         family, family_reading = slots.families.get(sid, (None, None))
         m = matching.find(slot.kind, slots.values[sid], said, lang,
                           reading=slots.readings.get(sid), family=family,

@@ -106,3 +106,13 @@ def test_a_list_without_a_call_previews_the_description() -> None:
     assert sc.preview(sc.persona.description).startswith("すこやか通販の定期便")
     old = load_scenario(Path(__file__).parent / "fixtures/scenarios/lint/loose_text.yaml")
     assert old.preview(old.persona.description) == old.persona.description  # format 1: as written
+
+
+def test_a_wrong_told_value_in_a_question_is_no_misread_of_a_read_back() -> None:
+    """A told slot is never a read-back: a wrong date said as a question is 'told' (wrong),
+    not a misread that sends the customer to a correction."""
+    call = _call([GREETING, ASK, "52907714でございますね。", "解約を承りました。",
+                  "解約日は12月25日でよろしいでしょうか？"])
+    last = call.record.turns[-2]
+    assert last.read_back == {} and call.told["cancel_date"].status == "mismatch"
+    assert call.record.turns[-1].state == "thanks"  # misread: cancel_date, not correction

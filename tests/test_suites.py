@@ -57,6 +57,23 @@ def test_opsim_test_passes_on_the_bundled_suites_of_one_scenario() -> None:
     assert "0 failed" in res.stdout
 
 
+def test_every_bundled_scenario_has_six_scripted_calls_and_they_all_pass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's bar: `opsim test scenarios/` passes, with at least six scripted calls per
+    bundled scenario (format 1 and format 2 alike)."""
+    monkeypatch.chdir(ROOT)
+    res = runner.invoke(cli.app, ["test", "scenarios/", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["ok"] and not report["untested"]
+    per: dict[str, int] = {}
+    for call in report["calls"]:
+        per[str(Path(call["file"]).parent)] = per.get(str(Path(call["file"]).parent), 0) + 1
+    bundled = sorted((ROOT / "scenarios").glob("*/*.yaml"))
+    assert len(per) == len(bundled)
+    assert min(per.values()) >= 6, per
+
+
 def test_a_failed_expectation_is_a_table_row_and_its_own_exit_code(tmp_path: Path) -> None:
     sc = _copy_scenario(tmp_path, "ja", "return_request", ["good", "wrong_readback"])
     bad = sc.with_name("return_request.tests") / "wrong_readback.yaml"
