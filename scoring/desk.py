@@ -31,8 +31,11 @@ def _norm(text: str, language: str) -> str:
 
 
 def _told(view: CallView, pattern: dict[str, str]) -> TurnView | None:
+    """The first reply that tells it -- as a fact: terms given as a guess (たぶん…だと思います,
+    "probably") are not told."""
     pat = re.compile(pattern[view.language], re.DOTALL)
-    return next((tv for tv in view.trainee if pat.search(_norm(tv.text, view.language))), None)
+    return next((tv for tv in view.trainee if pat.search(_norm(tv.text, view.language))
+                 and not tv.has("guess")), None)
 
 
 def _simple(cid: str, pattern: dict[str, str], expected: tuple[str, str], advice: tuple[str, str]
