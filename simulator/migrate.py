@@ -38,6 +38,7 @@ def _yaml(text: str) -> Any:
     indents = [len(m.group(1)) for m in re.finditer(r"^( +)[^\s\-#]", text, re.M)]
     mapping = min(indents) if indents else 2
     y = YAML(typ="rt")
+    y.Resolver = _text_resolver()
     y.preserve_quotes = True
     y.width = 4096  # never re-wrap a line
     y.brace_single_entry_mapping_in_flow_sequence = True  # [{intent: a}], not [intent: a]
@@ -53,6 +54,22 @@ class Migrated:
     changed: bool  # the text differs from the input
     #: what a trainer may want to look at: a literal {name} of a real variable, kept literal
     notes: tuple[str, ...] = ()
+
+
+def _text_resolver() -> Any:
+    """A resolver that keeps every plain scalar the text written, as opsim's own reader
+    does (``null``, ``~``, ``0042``, ``no`` are text: resolved, they would be read as None,
+    42, False and written back differently)."""
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    class TextResolver(VersionedResolver):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode and implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            return super().resolve(kind, value, implicit)
+
+    return TextResolver
 
 
 def _escape(value: Any, where: str, known: set[str], notes: list[str]) -> Any:
@@ -141,7 +158,7 @@ def migrate_text(text: str, source: str = "<string>") -> Migrated:
     except YAMLError as e:  # it loaded with opsim's reader, not with the round-trip one
         raise ScenarioError([f"{source}: cannot be migrated keeping its layout: "
                              + " ".join(str(e).split())]) from None
-    data["format"] = 2
+    data["format"] = "2"
     for rule in data.get("anywhere") or []:
         _rule(rule)
     for st in (data.get("states") or {}).values():

@@ -19,10 +19,13 @@ from simulator.yamlio import read_yaml
 # read strictly (PyYAML's safe_load would turn the key "on" into True)
 VALID = read_yaml(Path(__file__).parent / "fixtures" / "scenarios" / "valid"
                   / "full_featured.yaml").data
+VALID2 = read_yaml(Path(__file__).parent / "fixtures" / "scenarios" / "valid"
+                   / "format2_features.yaml").data
 
 KEYS = ["format", "id", "language", "title", "desk", "brief", "persona", "variables", "slots",
         "states", "say", "on", "goto", "intent", "end", "mood", "voice", "faker", "compute",
-        "value", "choices", "anywhere", "start", "rubric", "gives", "repeat", "x"]
+        "value", "choices", "anywhere", "start", "rubric", "gives", "repeat", "x",
+        "all", "any", "told", "misread", "direction", "mood_change", "phrases", "also"]
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-10**6, 10**6),
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(
@@ -54,8 +57,8 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @st.composite
-def mutated_scenarios(draw: st.DrawFn) -> Any:
-    doc = copy.deepcopy(VALID)
+def mutated_scenarios(draw: st.DrawFn, base: Any = VALID) -> Any:
+    doc = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(doc) if p]
         if not paths:
@@ -110,6 +113,28 @@ def test_random_structures(data: Any) -> None:
 @given(mutated_scenarios())
 def test_mutated_valid_scenario(data: Any) -> None:
     _check(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+@SETTINGS
+@given(mutated_scenarios(VALID2))
+def test_mutated_valid_format_2_scenario(data: Any) -> None:
+    _check(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+@SETTINGS
+@given(mutated_scenarios())
+def test_migrating_a_mutated_scenario_loads_or_says_why(data: Any) -> None:
+    """opsim migrate on whatever loads (or not): a format 2 file that loads, or a clean
+    error -- never another exception."""
+    from simulator.migrate import migrate_text
+
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    try:
+        result = migrate_text(text, "random.yaml")
+    except OpsimError as e:
+        assert e.message.strip() and "Traceback" not in e.message
+    else:
+        _check(result.text)
 
 
 def test_the_unmutated_scenario_loads() -> None:
