@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import intents as lexicon
-from simulator import matching, template
+from simulator import matching, readback, template
 from simulator.schema import CustomCheck, Event
 
 PREFIX = "custom."
@@ -82,16 +82,18 @@ def _said(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
 
 
 def stated(view: CallView, cid: str, kind: str, value: str, label: str, advice: str, *,
-           wrong: bool = False) -> Verdict:
+           wrong: bool = False, without_shop: bool = False) -> Verdict:
     """A value the trainee must say correctly (compared by ``kind``, any spoken form): passed
     at the first reply that says it; else failed with a different value heard, or "never
     stated".  Shared by ``stated`` checks and ``told.<slot>``; ``wrong``: a wrong value
-    never put right is a wrong value (negative points, a hard fail where the rubric says).
+    never put right is a wrong value (negative points, a hard fail where the rubric says);
+    ``without_shop``: the shop's name is taken out first, as the engine does for told slots.
     """
     lang = view.language
     first_wrong: tuple[TurnView, str | None] | None = None
     for tv in view.trainee:
-        m = matching.find(kind, value, tv.text, lang)
+        text = readback.without_shop_name(tv.text, view.shop) if without_shop else tv.text
+        m = matching.find(kind, value, text, lang)
         if m.status == "match":
             return Verdict(cid, True, value, value, view.quote(tv), None, tv.index)
         if m.status == "mismatch" and first_wrong is None:

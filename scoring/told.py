@@ -29,7 +29,8 @@ def _advice(view: CallView, sid: str) -> str:
 def checks(view: CallView) -> list[Verdict]:
     """A verdict for every ``direction: told`` slot, in the order written."""
     return [stated(view, PREFIX + sid, slot.kind, view.slot_values[sid],
-                   dialogue.label(view.scenario, sid), _advice(view, sid), wrong=True)
+                   dialogue.label(view.scenario, sid), _advice(view, sid), wrong=True,
+                   without_shop=True)  # as the engine's told: rules hear it
             for sid, slot in view.scenario.slots.items() if slot.told]
 
 
