@@ -143,6 +143,7 @@ def load(path: Path) -> list[Case]:
         for i in sorted((int(x) for x in spec.get("drop") or []), reverse=True):
             del replies[i]
         replies += list(spec.get("append") or spec.get("add") or [])  # add: the same
+        replies = [_reply_entry(r, f"{path}: {name}") for r in replies]
         for k, v in (spec.get("labels") or {}).items():
             v = OLD_LABELS.get(str(v), str(v))
             if v not in LABELS:
@@ -168,6 +169,25 @@ def load(path: Path) -> list[Case]:
 
 def load_all(folder: Path) -> list[Case]:
     return [c for p in sorted(folder.glob("*.yaml")) for c in load(p)]
+
+
+#: the keys a reply mapping may have
+REPLY_KEYS = {"text", "gap", "dur", "barge_in", "numbers", "silence"}
+
+
+def _reply_entry(entry: Any, where: str) -> Any:
+    """A reply as written.  ``- Your total is $84: $78 for two`` is a YAML mapping (a plain
+    line with ": " in it); with none of the reply keys it is the line the writer meant."""
+    if isinstance(entry, dict) and len(entry) == 1 and not set(map(str, entry)) & REPLY_KEYS:
+        (k, v), = entry.items()
+        return f"{k}: {v}" if v is not None else f"{k}:"
+    if isinstance(entry, dict) and set(map(str, entry)) - REPLY_KEYS:
+        raise ValueError(f"{where}: a reply with unknown keys "
+                         f"{sorted(set(map(str, entry)) - REPLY_KEYS)} (quote a line with ': ')")
+    if not isinstance(entry, (str, dict)):
+        raise ValueError(f"{where}: a reply must be a line or a mapping with 'text', "
+                         f"not {entry!r}")
+    return entry
 
 
 def _utterance(entry: Any, values: dict[str, str], now: float, last_line: str | None,

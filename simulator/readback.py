@@ -56,6 +56,21 @@ _CONFIRMING = re.compile(
     re.IGNORECASE)
 
 
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?:\s|$)")
+
+
+def _opening(text: str, language: str) -> str | None:
+    """The reply's opening sentence when it is short enough to be an echo of what the
+    customer just said ("By credit card, thank you.", 「代金引換、かしこまりました。」): the right
+    value told and echoed there is read back as you go, as 「…ですね」 would be (another
+    value there is no wrong read-back: 「1点あたり2,980円です」 is a price)."""
+    end = _SENTENCE_END.search(text)
+    first = text[:end.end()] if end else text
+    short = (len(first.split()) <= 6 if language == "en"
+             else len(re.sub(r"\s", "", first)) <= 20)
+    return first if short and first.strip() else None
+
+
 def confirming(text: str, intents: Collection[str]) -> bool:
     """A turn that reads something back for confirmation (not a mere mention)."""
     return "readback" in intents or _CONFIRMING.search(text) is not None
@@ -217,6 +232,7 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
     question = asking(text, lang, intents)
     confirm = confirming(text, intents)
     restated = restates_digits(said, lang)
+    echo = _opening(said, lang)
     read: dict[str, matching.Match] = {}
     untold: dict[str, matching.Match] = {}
     asked: list[tuple[int, str]] = []
@@ -247,6 +263,9 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
             m = matching.ABSENT
         counts = m.status != "absent" and (
             confirm or heard is not None
+            or (echo is not None and told and matching.find(
+                slot.kind, slots.values[sid], echo, lang, reading=slots.readings.get(sid),
+                family=family, family_reading=family_reading).status == "match")
             or (sid not in slots.customer and m.status == "match")  # the trainee tells it
             or (slot.kind in STRICT_KINDS and (m.status == "mismatch" or restated)))
         if counts and not told:
