@@ -10,6 +10,9 @@ or block style and indentation survive; only what format 2 says differently chan
   phrases, slots' ``ask`` phrases, the phrases of custom checks) get their braces doubled,
   so ``{`` still means a literal brace: ``{{``.
 
+Notes (not changes) point at what format 2 could say better: a literal ``{name}`` of a real
+variable, a slot no state gives (the trainee tells it: ``direction: told``).
+
 Nothing else differs between the formats, so the migrated file behaves exactly as the
 original (its scripted calls keep their outcomes).  The file must load as format 1 first
 (its problems are reported as ``opsim validate`` reports them); the result is loaded as
@@ -152,6 +155,13 @@ def migrate_text(text: str, source: str = "<string>") -> Migrated:
 
     known = set(known_variables(sc))
     notes: list[str] = []
+    given = {g for st in sc.states.values() for g in st.gives}
+    for sid, slot in sc.slots.items():
+        if sid not in given and slot.readback:
+            notes.append(f"slots.{sid}: no state gives it, so the trainee tells it; format 2 "
+                         f"can say so with 'direction: told' (scored as told.{sid}, stated "
+                         f"correctly, instead of readback.{sid}; its read_back: rules become told:) "
+                         "-- left as it was")
     try:
         y = _yaml(text)
         data = y.load(text)

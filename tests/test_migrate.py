@@ -88,6 +88,14 @@ def test_a_literal_variable_is_kept_literal_with_a_note() -> None:
     assert "{{order_number}}" in res.stdout
 
 
+def test_a_slot_the_trainee_tells_gets_a_note_not_a_change() -> None:
+    path = ROOT / "scenarios" / "ja" / "reservation.yaml"
+    res = runner.invoke(cli.app, ["migrate", str(path)])
+    assert res.exit_code == 0
+    assert "slots.payment_deadline: no state gives it" in res.stderr
+    assert "direction" not in res.stdout  # behaviour kept: still readback.payment_deadline
+
+
 @pytest.mark.parametrize(("name", "code", "says"), [
     ("unknown_slot.yaml", 3, "unknown_slot.yaml:17:21: states.hello.on[0].read_back: unknown slot"),
     ("bad_yaml_syntax.yaml", 3, "bad_yaml_syntax.yaml:16:5: not valid YAML"),
