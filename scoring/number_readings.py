@@ -78,20 +78,43 @@ def _judge_ja(readings: list[str], zero: str) -> tuple[bool, str]:
     return (not bad, "。".join(bad))
 
 
+def _digit_runs(text: str) -> list[tuple[int, int]]:
+    """The katakana digit readings of a reply as (start, end): a katakana chunk, or -- when a
+    word follows it in the same chunk (…サン、ウールのコート) -- its pieces between 、 and spaces
+    that are digit readings, joined while consecutive."""
+    runs: list[tuple[int, int]] = []
+    for m in _KATA_CHUNK.finditer(text):
+        if _tokenize(jaconv.kata2hira(m.group(0).rstrip("、 の"))):
+            runs.append((m.start(), m.end()))
+            continue
+        run: tuple[int, int] | None = None
+        for p in re.finditer(r"[^、\s]+", m.group(0)):
+            a, b = m.start() + p.start(), m.start() + p.end()
+            if _tokenize(jaconv.kata2hira(p.group(0).rstrip("の"))):
+                run = (run[0], b) if run else (a, b)
+            else:
+                if run:
+                    runs.append(run)
+                run = None
+        if run:
+            runs.append(run)
+    return runs
+
+
 def _typed_ja(tv: TurnView, zero: str) -> list[dict[str, Any]]:
     text = unicodedata.normalize("NFKC", tv.text)
     out: list[tuple[int, dict[str, Any]]] = []
     masked = text
-    for m in _KATA_CHUNK.finditer(text):
-        chunk = m.group(0).rstrip("、 の")
+    for start, end in _digit_runs(text):
+        chunk = text[start:end].rstrip("、 の")
         toks = _tokenize(jaconv.kata2hira(chunk))
         if not toks or len(toks) < 2:
             continue
         groups = [_tokenize(jaconv.kata2hira(g)) or [] for g in re.split(r"の", chunk)]
         value = "-".join("".join(KANA_DIGITS[t] for t in g) for g in groups if g)
         ok, advice = _judge_ja(toks, zero)
-        out.append((m.start(), _entry(tv.index, value, chunk, ok, advice, "text")))
-        masked = masked[:m.start()] + " " * len(m.group(0)) + masked[m.end():]
+        out.append((start, _entry(tv.index, value, chunk, ok, advice, "text")))
+        masked = masked[:start] + " " * (end - start) + masked[end:]
     for m in _COUNTER.finditer(text):
         r = jaconv.kata2hira(m.group(1))
         r = {"きゅー": "きゅう"}.get(r, r)
