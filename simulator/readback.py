@@ -51,7 +51,7 @@ _CONFIRMING = re.compile(
     r"ですね|でございますね|ますね|様ね|とのこと|ということ|とは[、,]|でよろしい|でお間違い|お間違いな|"
     r"で間違いな|ですか|でしょうか|[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|"
     r"so that's|so that is|to confirm|let me (?:read|repeat|confirm)|you said|you'd like|"
-    r"you would like|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
+    r"you would like|(?:^|[.!?]\s+)so (?=\w+ \w+)|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
     r"i understand (?:that )?(?:it|the|your))\b",
     re.IGNORECASE)
 
