@@ -212,7 +212,8 @@ def start_server(home: Path, clients: int, *, db: str | None = None,
     with open_store(db, home=home) as st:
         acc = Accounts(st)
         for i in range(clients):
-            acc.add(f"bench{i}", "trainee", "bench-password")
+            if f"bench{i}" not in {u.name for u in acc.users()}:  # one database for both
+                acc.add(f"bench{i}", "trainee", "bench-password")
             tokens.append(acc.new_token(f"bench{i}"))
     port = _free_port()
     code = ("import uvicorn; from pathlib import Path; from web.app import WebConfig, create_app; "
