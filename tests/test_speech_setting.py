@@ -93,3 +93,19 @@ def test_speech_serve_without_a_head_to_join_says_so() -> None:
     result = CliRunner().invoke(app, ["speech", "serve", "--join", f"127.0.0.1:{free_port()}"])
     assert result.exit_code == ExitCode.UNAVAILABLE, result.output
     assert "start the head there first" in result.output
+
+
+def test_a_ray_service_nobody_serves_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from simulator.errors import UnavailableError
+    from simulator.speech_ray import free_port
+
+    if importlib.util.find_spec("ray") is None:
+        from required import missing
+
+        missing("Ray (pip install 'opsim[cluster]'; ./run.sh installs it)")
+    setting = parse_setting(f"ray://127.0.0.1:{free_port()}", "OPSIM_SPEECH")
+    with pytest.raises(UnavailableError) as e:
+        speech_service(setting)
+    assert "nothing answers" in e.value.message and "opsim speech serve" in e.value.message

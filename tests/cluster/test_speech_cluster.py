@@ -1,5 +1,7 @@
 """Speech served by replicas: a local Ray cluster (a head and one worker node, both started by
-``opsim speech serve`` on 127.0.0.1), practice-site processes using it
+``opsim speech serve`` on this machine, the head reached at 127.0.0.1; Ray 2.60 on Linux
+advertises the machine's own address for its nodes, see docs/cli.md), practice-site
+processes using it
 (``OPSIM_SPEECH=ray://...``) on one PostgreSQL database, spoken calls streamed over the real
 WebSocket with the demo trainee's synthesized replies, heard by real Whisper replicas.
 
@@ -105,9 +107,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
         missing("Ray (pip install 'opsim[cluster]'; ./run.sh installs it)")
     folder = Path(tempfile.mkdtemp(prefix="oray-", dir="/tmp"))  # short: Ray's socket paths
     env = dict(os.environ, OPSIM_HOME=str(folder / "home"))
