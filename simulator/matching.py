@@ -52,11 +52,12 @@ COLOURS = [["黒", "クロ", "ブラック", "black"], ["白", "シロ", "ホワ
            ["茶色", "チャイロ", "ブラウン", "brown"], ["ベージュ", "beige"],
            ["ピンク", "pink"], ["紫", "ムラサキ", "パープル", "purple"],
            ["オレンジ", "orange"], ["カーキ", "khaki"], ["アイボリー", "ivory"]]
-PAYMENTS = [["代金引換", "代引き", "代引", "ダイビキ", "ダイキンヒキカエ", "cash on delivery", "COD",
+PAYMENTS = [["代金引換", "代金引き換え", "代金引替", "代引き", "代引", "ダイビキ", "ダイキンヒキカエ",
+             "cash on delivery", "COD",
              "collect on delivery"],
             ["クレジットカード", "クレジット", "カード払い", "カード", "credit card", "card", "visa",
              "mastercard"],
-            ["銀行振込", "口座振込", "お振込", "振込", "振り込み", "フリコミ", "bank transfer",
+            ["銀行振込", "銀行振り込み", "口座振込", "口座振り込み", "お振込", "振込", "振り込み", "フリコミ", "bank transfer",
              "wire transfer"],
             ["コンビニ払い", "コンビニ決済", "コンビニ", "convenience store"],
             ["後払い", "アトバライ", "pay later", "invoice"]]
@@ -160,17 +161,28 @@ def _synonym_group(groups: list[list[str]], value: str, language: str) -> int | 
     return _group_index(kind).get(fold(value))
 
 
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _find_synonym(groups: list[list[str]], expected: str, text: str, language: str) -> Match:
     surface = _surface(text)
+    # a variant of kanji with kana (代金引き換え, 振り込み) is compared in katakana, as its
+    # pattern is; a kana-only variant keeps to kana words (the える of 伝える is no L)
+    kata = jaconv.hira2kata(surface) if language == "ja" else surface
+
+    def said(v: str) -> bool:
+        where = kata if _KANJI.search(v) else surface
+        return _variant_re(v, language).search(where) is not None
+
     want = _synonym_group(groups, expected, language)
     variants = groups[want] if want is not None else [expected]
-    if any(_variant_re(v, language).search(surface) for v in variants):
+    if any(said(v) for v in variants):
         return Match("match")
     for i, g in enumerate(groups):
         if i == want:
             continue
         for v in g:
-            if _variant_re(v, language).search(surface):
+            if said(v):
                 return Match("mismatch", g[0])
     return ABSENT
 
