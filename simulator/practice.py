@@ -22,6 +22,7 @@ from typing import Any
 
 from simulator.engine import Call, CustomerLine, Utterance
 from simulator.environment import Environment
+from simulator.errors import OpsimError
 from simulator.service import PracticeCall
 
 #: slot kinds whose read-back is a long run of digits read in groups (the turn-taker waits
@@ -191,7 +192,11 @@ class SpokenCall:
             audio: Path | None = None
         else:
             save_wav(wav, heard.samples)  # the recording kept for the supervisor
-            got = self.taking.wait_heard()
+            try:
+                got = self.taking.wait_heard()
+            except OpsimError:  # the speech service gave up on it: keep the reply, unheard
+                self._keep_unheard(index, wav, started, heard)
+                raise
             verify_s = float(got.transcript.details.get("verify_s", 0.0))
             utterance = self.ear.utterance(got.transcript, str(wav), started, heard.barge_in)
             utterance = dataclasses.replace(utterance, ended=started + heard.duration_s)
@@ -226,6 +231,19 @@ class SpokenCall:
         say(customer + line.text)
         self.voice.prepare(call.candidate_lines(), call.mood)
         return line
+
+    def _keep_unheard(self, index: int, wav: Path, started: float, heard: Any) -> None:
+        """A reply recognition failed on for good (the call ends): stored as a trainee turn
+        with its recording and no text, so nothing the trainee said is lost."""
+        from simulator.engine import Turn
+
+        call = self.call
+        turn = Turn(index, "trainee", "", call.state, mood=call.mood, t_start=started,
+                    t_end=started + heard.duration_s, audio=str(wav),
+                    interrupted=bool(heard.barge_in))
+        call.record.turns.append(turn)
+        if self.writer is not None:
+            self.writer.add_turn(turn, wav)
 
     def wait_for_customer(self) -> None:
         """Let the customer's line finish (when it plays on a device)."""

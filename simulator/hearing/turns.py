@@ -131,6 +131,8 @@ class NotHeard:
 
     turn: HeardTurn
     error: str
+    #: what recognition raised (re-raised by :meth:`TurnTaking.wait_heard`)
+    exception: BaseException | None = None
 
 
 Event = SpeechStarted | BargeIn | Backchannel | TurnEnded | Heard | NumberWarning | NotHeard
@@ -278,13 +280,17 @@ class TurnTaking:
 
     def wait_heard(self, timeout: float | None = None) -> Heard:
         """Block until the oldest ended turn is heard; its Heard (its number warnings are
-        dropped from the queue: the caller has the transcript).  Other events stay."""
+        dropped from the queue: the caller has the transcript).  Other events stay.  A
+        recognition that failed raises its error here."""
         if not self._pending:
             for i, e in enumerate(self._events):
                 if isinstance(e, Heard):
                     del self._events[i]
                     self._drop_warnings(e.turn)
                     return e
+                if isinstance(e, NotHeard):  # it failed before anyone waited: say why
+                    del self._events[i]
+                    raise e.exception or RuntimeError(e.error)
             raise RuntimeError("no ended turn is waiting to be heard")
         p = self._pending.pop(0)
         transcript = p.job.future.result(timeout=timeout)
@@ -356,7 +362,7 @@ class TurnTaking:
             try:
                 transcript = p.job.future.result()
             except Exception as e:
-                self._events.append(NotHeard(p.ended.turn, str(e) or type(e).__name__))
+                self._events.append(NotHeard(p.ended.turn, str(e) or type(e).__name__, e))
                 continue
             heard = Heard(p.ended.turn, transcript, p.speculated, time.perf_counter())
             self._events.append(heard)

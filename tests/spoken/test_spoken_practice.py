@@ -132,3 +132,45 @@ def test_the_end_of_turn_pause_decides_where_a_reply_ends(tmp_path: Path) -> Non
                         end_pause_s=pause)
         counts.append(len(call.record.trainee_turns()))
     assert counts == [1, 2]
+
+
+class _GoneService:
+    """Stands in for a speech cluster that can no longer hear (every replica gone): each
+    request fails as the Ray backend's does after its retries."""
+
+    def submit(self, request: object) -> object:
+        from concurrent.futures import Future
+
+        from simulator.errors import UnavailableError
+
+        f: Future[object] = Future()
+        f.set_exception(UnavailableError("speech service ray://127.0.0.1:1: recognition failed "
+                                         "on 3 replicas in turn (ActorDiedError)"))
+        return f
+
+
+def test_a_reply_the_speech_service_cannot_hear_is_kept(tmp_path: Path) -> None:
+    from simulator.errors import UnavailableError
+    from simulator.practice import SpokenCall
+
+    cache = TtsCache()
+    trainee = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
+    audio = resample(cache.render(REPLIES[0], trainee).audio, 16000).samples
+    stream = np.concatenate([np.zeros(4000, np.float32), audio, np.zeros(16000, np.float32)])
+    sc = find_scenario("order_with_sizes", "ja")
+    call = Call(sc, seed=3)
+    writer = open_session(sc, call, "tester")
+    folder = writer.store.home / writer.audio_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    env = Environment(stdout=Lines(), interactive=False)  # type: ignore[arg-type]
+    with writer:
+        spoken = SpokenCall(call, env, folder, writer=writer, device=False)
+        spoken.taking.recogniser = _GoneService()  # type: ignore[assignment]
+        with pytest.raises(UnavailableError):
+            spoken.turn(WavMicrophone(stream, realtime=False), customer_talking=False)
+        spoken.close()
+    detail = writer.store.session(writer.id)
+    assert detail.summary.status == "incomplete"
+    turns = detail.record().turns
+    assert [t.speaker for t in turns] == ["trainee"] and turns[0].text == ""
+    assert turns[0].audio and (writer.store.home / turns[0].audio).is_file()
