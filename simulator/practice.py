@@ -90,6 +90,7 @@ class TurnTimings:
     total: list[float] = field(default_factory=list)  # last voiced frame -> reply playing
     speculated: list[bool] = field(default_factory=list)  # the early recognition was used
     verify: list[float] = field(default_factory=list)  # the verifier's share of recognition
+    ended_by: list[str] = field(default_factory=list)  # what ended the turn (HeardTurn.reason)
 
 
 class SpokenCall:
@@ -220,6 +221,7 @@ class SpokenCall:
             self.timings.engine.append(chosen - ready)
             self.timings.reply_start.append(playing - chosen)
             self.timings.total.append(playing - speech_end)
+            self.timings.ended_by.append(heard.reason)
         if self.writer is not None:
             self.writer.add_turn(call.record.turns[index], audio)
         self._playing = spoken.playback

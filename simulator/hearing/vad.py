@@ -452,31 +452,51 @@ class WebRtcVad:
         return None
 
 
-class SileroAnalyser:
-    """Silero VAD on each frame; with ``model``, Smart Turn v3.2 judges each pause (both
-    from the pipecat-ai wheel, see :mod:`simulator.hearing.turn_models`)."""
+class SileroVadAnalyser:
+    """Silero VAD on each frame (the ONNX file of the pipecat-ai wheel, see
+    :mod:`simulator.hearing.turn_models`); no audio end-of-turn model."""
 
-    def __init__(self, config: TurnConfig, *, model: bool) -> None:
-        from simulator.hearing import turn_models
+    judges_end = False
+
+    def __init__(self, config: TurnConfig) -> None:
+        from simulator.hearing.turn_models import SileroVad
 
         self.config = config
-        self._vad = turn_models.SileroVad(config.silero_threshold)
-        self._model = turn_models.smart_turn() if model else None
-        self.judges_end = model
+        self._vad = SileroVad(config.silero_threshold)
 
     def is_speech(self, frame: Samples) -> bool:
         speech = self._vad.is_speech(frame)  # every frame: the model's state follows the stream
         return speech and len(frame) == FRAME and _loud_enough(frame, self.config)
 
     def end_probability(self, turn: Samples) -> float | None:
-        return None if self._model is None else self._model.probability(turn)
+        return None
 
 
-#: the turn-detection backends (TurnConfig.analyser)
+class WithSmartTurn:
+    """A frame VAD, and Smart Turn v3.2 judging each pause (pipecat-ai's ONNX file)."""
+
+    judges_end = True
+
+    def __init__(self, vad: TurnAnalyser) -> None:
+        from simulator.hearing.turn_models import smart_turn
+
+        self.vad = vad
+        self._model = smart_turn()
+
+    def is_speech(self, frame: Samples) -> bool:
+        return self.vad.is_speech(frame)
+
+    def end_probability(self, turn: Samples) -> float | None:
+        return self._model.probability(turn)
+
+
+#: the turn-detection backends (TurnConfig.analyser): a frame VAD, optionally with the audio
+#: end-of-turn model
 TURN_ANALYSERS: dict[str, Callable[[TurnConfig], TurnAnalyser]] = {
     "webrtcvad": WebRtcVad,
-    "silero": lambda c: SileroAnalyser(c, model=False),  # Silero VAD, the pause alone
-    "smart_turn": lambda c: SileroAnalyser(c, model=True),  # Silero VAD + Smart Turn v3.2
+    "silero": SileroVadAnalyser,
+    "webrtcvad+smart_turn": lambda c: WithSmartTurn(WebRtcVad(c)),
+    "silero+smart_turn": lambda c: WithSmartTurn(SileroVadAnalyser(c)),
 }
 
 

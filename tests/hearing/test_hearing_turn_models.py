@@ -42,7 +42,8 @@ def test_the_models_come_from_the_installed_wheel() -> None:
 
     assert model_file(SMART_TURN_FILE).stat().st_size > 8_000_000  # Smart Turn v3.2 (8.7 MB)
     assert model_file(SILERO_FILE).stat().st_size > 1_000_000
-    assert set(TURN_ANALYSERS) >= {"webrtcvad", "silero", "smart_turn"}
+    assert set(TURN_ANALYSERS) >= {"webrtcvad", "silero", "webrtcvad+smart_turn",
+                                   "silero+smart_turn"}
 
 
 def test_an_unknown_analyser_is_a_clear_error() -> None:
@@ -113,7 +114,7 @@ def settled(taking: Any, stream: np.ndarray) -> list[Any]:
     return events
 
 
-POLICY = TurnConfig(analyser="smart_turn", text_cues=True, end_pause_s=0.7, digits_pause_s=1.2)
+POLICY = TurnConfig(analyser="silero+smart_turn", text_cues=True, end_pause_s=0.7, digits_pause_s=1.2)
 
 
 def test_a_pause_between_digit_groups_does_not_end_the_turn(model_cache: Any) -> None:
