@@ -23,7 +23,7 @@ from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import intents as lexicon
 from simulator import matching
-from simulator.textnorm import fold, fold_words
+from simulator.textnorm import FILLERS, fold, fold_words
 
 FILLERS_PER_MIN = 3.0
 LONG_SILENCE = 3.0  # seconds
@@ -36,11 +36,6 @@ WPM = 150.0
 #: details whose request needs a cushion word (personal data)
 PERSONAL = {"name", "phone", "address", "code"}
 
-FILLERS = {
-    "ja": re.compile(r"えー+っ?と?|えっと|ええと|あのー+|あのう|あの(?=[、,…])|そのー+|うーん|んー+|"
-                     r"まあ(?=[、,])|エー+ト?|エット|アノー+"),
-    "en": re.compile(r"\b(?:um+|uh+|erm+|er|uhm+|hmm+|ah+)\b", re.IGNORECASE),
-}
 _POLITE_EN = re.compile(r"\b(?:may i|could i|could you|would you|can i|if you don't mind|"
                         r"if you do not mind|i'm afraid|i am afraid|unfortunately|please)\b")
 #: asking the customer to tell a detail, without a question mark (お名前を教えてください)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from simulator import intents as lexicon
-from simulator import matching, template
+from simulator import matching, template, textnorm
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
     if not text.strip() and not numbers:
         return Decision()
     lang = scenario.language
-    said = without_shop_name(text, slots.shop)
+    said = textnorm.without_fillers(without_shop_name(text, slots.shop), lang)
     question = asking(text, lang, intents)
     confirm = confirming(text, intents)
     restated = restates_digits(said, lang)

@@ -38,3 +38,16 @@ def fold_words(text: str) -> str:
 
 def is_japanese(text: str) -> bool:
     return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
+
+
+#: filler words (えー, あのー, um, uh): counted by etiquette.fillers, skipped in read-backs
+FILLERS = {
+    "ja": re.compile(r"えー+っ?と?|えっと|ええと|あのー+|あのう|あの(?=[、,…])|そのー+|うーん|んー+|"
+                     r"まあ(?=[、,])|エー+ト?|エット|アノー+"),
+    "en": re.compile(r"\b(?:um+|uh+|erm+|er|uhm+|hmm+|ah+)\b", re.IGNORECASE),
+}
+
+
+def without_fillers(text: str, language: str) -> str:
+    """The reply with its fillers taken out (ゼロサン、あのー、イチナナ reads as one number)."""
+    return FILLERS[language].sub("", text) if language in FILLERS else text
