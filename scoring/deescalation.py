@@ -31,8 +31,9 @@ EARLY = 3  # the greeting and the first two answers to the complaint
 #: which etiquette.no_casual_words judges separately)
 _CONSENT = {"ja": re.compile(r"(?:いい|よろしい|大丈夫|問題ない|差し支えない)(?:です|でしょう|でございます)か|"
                              r"ご納得|ご了承いただけ|いかがでしょう"),
-            "en": re.compile(r"\b(?:is that|would that be|does that|would that) (?:okay|ok|all right|alright|"
-                             r"fine|acceptable|work)\b|\bhow does that sound\b|\bdo you agree\b",
+            "en": re.compile(r"\b(?:is that|would that be|does that|would that|does that sound|"
+                             r"would that sound|are you) (?:okay|ok|all right|alright|fine|acceptable|"
+                             r"work|good|happy with)\b|\bhow does that sound\b|\bdo you agree\b",
                              re.IGNORECASE)}
 
 
