@@ -49,6 +49,7 @@ STRICT_KINDS = ("phone", "code")
 
 _CONFIRMING = re.compile(
     r"ですね|でございますね|ますね|様ね|とのこと|ということ|とは[、,]|でよろしい|でお間違い|お間違いな|"
+    r"[でを]承りました|[でを]承ります|"
     r"で間違いな|ですか|でしょうか|[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|"
     r"so that's|so that is|to confirm|let me (?:read|repeat|confirm)|you said|you'd like|"
     r"you would like|(?:^|[.!?]\s+)so (?=\w+ \w+)|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
