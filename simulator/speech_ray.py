@@ -15,8 +15,8 @@ A process that uses the service is a Ray driver on a node of the cluster (each m
 runs ``opsim speech serve``, the first as the head, the others with ``--join``).  A request
 whose replica dies (killed, out of memory, its node gone) is sent again, to a live replica,
 up to :data:`ATTEMPTS` times; after that the call gets an
-:class:`~simulator.errors.UnavailableError` saying so, and the turn's recording stays in
-the session folder.  Ray runs fully offline: usage statistics off
+:class:`~simulator.errors.UnavailableError` saying so, and the spoken call stores the
+reply unheard with its recording (:meth:`simulator.practice.SpokenCall.answer`).  Ray runs fully offline: usage statistics off
 (``RAY_USAGE_STATS_ENABLED=0``), no dashboard, every port on the node's address.
 
 Ray is imported only here, and this module only when the ray backend is selected.
@@ -110,6 +110,7 @@ def _answers(host: str, port: int, timeout: float = 3.0) -> bool:
 def connect(setting: SpeechSetting) -> tuple[Any, Any]:
     """Join the cluster as a driver (once per process)."""
     ray, serve = import_ray()
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)  # not a line per request
     if ray.is_initialized():
         return ray, serve
     assert setting.host is not None and setting.port is not None
@@ -241,8 +242,8 @@ class RaySpeech:
             if cancelled():
                 return None
         raise UnavailableError(f"speech service {self.setting}: {what} failed on {ATTEMPTS} "
-                               f"replicas in turn ({', '.join(problems)}); the recording is "
-                               "kept: check the cluster with 'ray status'")
+                               f"replicas in turn ({', '.join(problems)}); check the cluster "
+                               "with 'ray status'")
 
     def submit(self, fn: Callable[[], None]) -> None:
         self._pool.submit(fn)

@@ -261,12 +261,21 @@ def test_a_replica_killed_mid_turn_the_turn_is_heard_by_another(
     try:
         call = Call(site, auth)
         call.turn(0)
-        killed: int | None = None
+        kills: list[int] = []
+        retried = False
         index = 1
-        while killed is None and index < len(call.recordings) - 1:
+        # a killed replica may have been busy with a superseded early (speculative)
+        # request while the turn's own went to the other one: then nothing needed sending
+        # again, and the next turn tries again, until a turn's own request was on it
+        while not retried and index < len(call.recordings) - 1:
+            deadline = time.monotonic() + 180
+            while len(cluster.replicas()) < 2:  # the last one killed is replaced first
+                assert time.monotonic() < deadline, "the killed replica was not replaced"
+                time.sleep(0.5)
             # the reply is in; the replica that starts using the CPU is hearing it: kill it
             before = cluster.replicas()
             call.say(index)
+            killed: int | None = None
             event = None
             deadline = time.monotonic() + 300
             while event is None and time.monotonic() < deadline:
@@ -284,9 +293,15 @@ def test_a_replica_killed_mid_turn_the_turn_is_heard_by_another(
             heard = call.answered(event)
             assert heard["trainee"]["text"], heard
             index += 1
-        assert killed is not None, "no replica was ever seen hearing a turn"
-        assert "sent again to another" in site.proc.text()  # retried: not luck
-        call.turn(index)  # and the call goes on after it
+            if killed is not None:
+                kills.append(killed)
+                retried = "sent again to another" in site.proc.text()
+            if heard["ended"]:
+                break
+        assert kills, "no replica was ever seen hearing a turn"
+        assert retried, f"{len(kills)} replicas killed, no request sent again"
+        if not heard["ended"]:
+            call.turn(index)  # and the call goes on after it
         finished = call.http.post(f"/api/calls/{call.sid}/finish").json()
     finally:
         if call is not None:
@@ -298,7 +313,7 @@ def test_a_replica_killed_mid_turn_the_turn_is_heard_by_another(
     assert all(t["audio_url"] for t in trainee)
     assert len(finished["transcript"]) == 2 * len(call.turns)
     assert finished["scorecard"] is not None
-    assert killed not in cluster.replicas()
+    assert not set(kills) & set(cluster.replicas())
     # Serve replaced the killed replica
     deadline = time.monotonic() + 180
     while len(cluster.replicas()) < 2:
