@@ -68,7 +68,7 @@ def _opening(text: str, language: str) -> str | None:
     end = _SENTENCE_END.search(text)
     first = text[:end.end()] if end else text
     short = (len(first.split()) <= 6 if language == "en"
-             else len(re.sub(r"\s", "", first)) <= 20)
+             else len(re.sub(r"\s", "", first)) <= 26)
     return first if short and first.strip() else None
 
 
