@@ -144,6 +144,9 @@ class Cluster:
             self.proc.wait(timeout=90)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def start_cluster(replicas: int) -> Cluster:
