@@ -493,6 +493,13 @@ def serve_node(options: ServeOptions, log: Path, say: Callable[[str], None]) -> 
             try:
                 _wait(lambda: sum(1 for n in ray.nodes() if n.get("Alive")) >= options.nodes,
                       proc, options.timeout_s, f"waiting for {options.nodes} node(s)", log)
+                cpus = float(ray.cluster_resources().get("CPU", 0))
+                need = options.replicas * options.replica_cpus
+                if need > cpus:  # Serve would wait for them for ever
+                    raise OpsimError(f"opsim speech serve: {options.replicas} recognition "
+                                     f"replica(s) x {options.replica_cpus:g} CPU need {need:g} "
+                                     f"CPUs; the cluster has {cpus:g} (fewer --replicas, "
+                                     "more nodes, or --cpus)", ExitCode.USAGE)
                 say(f"opsim speech: {options.nodes} node(s) up; loading {options.replicas} "
                     f"recognition and {options.voices} synthesis replica(s) ...")
                 deploy(serve, options)

@@ -3,8 +3,11 @@ embedded default; and the library never imports Ray unless that backend is chose
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,28 @@ def test_a_ray_service_nobody_serves_is_a_clear_error(monkeypatch: pytest.Monkey
     with pytest.raises(UnavailableError) as e:
         speech_service(setting)
     assert "nothing answers" in e.value.message and "opsim speech serve" in e.value.message
+
+
+def test_speech_serve_refuses_more_replicas_than_cpus(tmp_path: Path) -> None:
+    """A real head on this machine: 3 replicas of 1 CPU on a node offering 1 is refused
+    (Serve would wait for ever) and the node is stopped."""
+    import importlib.util
+
+    from simulator.speech_ray import free_port
+
+    if importlib.util.find_spec("ray") is None:
+        from required import missing
+
+        missing("Ray (pip install 'opsim[cluster]'; ./run.sh installs it)")
+    folder = Path(tempfile.mkdtemp(prefix="oray-", dir="/tmp"))  # short: Ray's socket paths
+    try:
+        out = subprocess.run([sys.executable, "cli.py", "speech", "serve", "--port",
+                              str(free_port()), "--cpus", "1", "--replicas", "3",
+                              "--temp-dir", str(folder / "r")],
+                             capture_output=True, text=True, timeout=300,
+                             cwd=Path(__file__).resolve().parent.parent,
+                             env={**os.environ, "OPSIM_HOME": str(tmp_path)})
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert out.returncode == ExitCode.USAGE, out.stderr
+    assert "need 3 CPUs; the cluster has 1" in out.stderr and "Traceback" not in out.stderr
