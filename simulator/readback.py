@@ -62,14 +62,20 @@ _SENTENCE_END = re.compile(r"[。！？!?]|\.(?:\s|$)")
 
 def _opening(text: str, language: str) -> str | None:
     """The reply's opening sentence when it is short enough to be an echo of what the
-    customer just said ("By credit card, thank you.", 「代金引換、かしこまりました。」): the right
+    customer just said, with an acknowledgement ("By credit card, thank you.", 「代金引換、
+    かしこまりました。」): the right
     value told and echoed there is read back as you go, as 「…ですね」 would be (another
     value there is no wrong read-back: 「1点あたり2,980円です」 is a price)."""
     end = _SENTENCE_END.search(text)
     first = text[:end.end()] if end else text
     short = (len(first.split()) <= 6 if language == "en"
              else len(re.sub(r"\s", "", first)) <= 26)
-    return first if short and first.strip() else None
+    return first if short and _ACK.search(first) else None
+
+
+#: the acknowledgement that makes a short opening an echo (not a mention: 「…に後ほどご連絡いたします」)
+_ACK = re.compile(r"ありがと|有難|かしこまり|畏まり|承知|承りました|\b(?:thank|thanks|noted|certainly|"
+                  r"got it|of course|great|perfect|lovely|wonderful)\b", re.IGNORECASE)
 
 
 def confirming(text: str, intents: Collection[str]) -> bool:
