@@ -117,12 +117,17 @@ def settled(taking: Any, stream: np.ndarray) -> list[Any]:
 POLICY = TurnConfig(analyser="silero+smart_turn", text_cues=True, end_pause_s=0.7, digits_pause_s=1.2)
 
 
-def test_a_pause_between_digit_groups_does_not_end_the_turn(model_cache: Any) -> None:
+@pytest.mark.parametrize("digits_expected", [True, False])
+def test_a_pause_between_digit_groups_does_not_end_the_turn(model_cache: Any,
+                                                            digits_expected: bool) -> None:
+    """Smart Turn calls the pause after ゼロキューゼロの、 finished (the turn is cut there
+    without the cues); the engine's "digits come next" or, without it, the open digit group
+    in the speculative transcript keeps the turn open."""
     from simulator.hearing.recogniser import shared_recogniser
     from simulator.hearing.turns import TurnTaking
 
     taking = TurnTaking(shared_recogniser(), "ja", config=POLICY)
-    taking.expect_digits(True)  # the customer has just told the number: it is read back
+    taking.expect_digits(digits_expected)  # True: the customer has just told the number
     first = say("お電話番号、ゼロキューゼロの、")
     rest = say("イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか。")
     events = settled(taking, np.concatenate([silence(0.5), first, silence(0.7), rest,
@@ -145,3 +150,12 @@ def test_a_finished_reply_ends_before_the_pause(model_cache: Any) -> None:
     assert len(ended) == 1 and ended[0].turn.reason in ("cue", "model"), \
         [(e.turn.reason, e.turn.ended) for e in ended]
     taking.close()
+
+
+def test_an_open_digit_group_in_the_text() -> None:
+    from simulator.hearing.turns import open_digits, sounds_finished
+
+    for text in ("お電話番号は090の", "080の9765の", "090-1234", "ご注文番号は、3701の。"):
+        assert open_digits(text) and not sounds_finished(text, "ja"), text
+    for text in ("2点でよろしいでしょうか", "080の9765の1132ですね", "かしこまりました。"):
+        assert not open_digits(text), text
