@@ -342,8 +342,17 @@ class Call:
         another part of the same reply already gave (the read-back moved the call, the
         total was told too): the customer does not ask, the call moves on once more."""
         st = self.scenario.states[self.state]
+        if st.end is not None:
+            return
+        # a state waiting for a detail the trainee tells (told:) that this same reply told
+        # (the name read back and the delivery date told in one reply) takes it at once
+        for rule in st.on:
+            if rule.goto != self.state and any(c.told for c in rule.leaves()) \
+                    and self._holds(rule):
+                self._go(rule.goto)
+                return
         lines = st.lines(band(self.mood))
-        if st.end is not None or not lines or not all(
+        if not lines or not all(
                 x.rstrip().endswith(("?", "？")) for x in lines):
             return
         fired = self._fired
