@@ -93,11 +93,11 @@ TraineeOpt = Annotated[str | None, typer.Option("--trainee", help="Your name on 
 NoSaveOpt = Annotated[bool, typer.Option("--no-save", help="Do not store this call in the session database.")]
 
 
-def _finite(value: float) -> float:
+def _finite(value: float | None) -> float | None:
     """Option callback: a number option must be a number (not nan or inf)."""
     import math
 
-    if not math.isfinite(value):
+    if value is not None and not math.isfinite(value):
         raise typer.BadParameter(f"{value} is not a finite number")
     return value
 
@@ -414,7 +414,7 @@ def practice_cmd(scenario: Annotated[str, typer.Argument(help="Bundled id or pat
                  lang: LangOpt = None, seed: SeedOpt = 0, var: VarOpt = None,
                  text: Annotated[bool, typer.Option("--text", help="Type your replies instead of speaking.")] = False,
                  mic: Annotated[Path | None, typer.Option("--mic", help="A recording (WAV/FLAC/...) to use as the microphone, played in real time.")] = None,
-                 pause: Annotated[float, typer.Option("--pause", min=0.3, max=3.0, callback=_finite, help="Seconds of silence that end your turn (default 0.7; longer if you pause mid-sentence).")] = 0.7,
+                 pause: Annotated[float | None, typer.Option("--pause", min=0.3, max=3.0, callback=_finite, help="Seconds of silence that end your turn (default: the turn-taker's measured pause, TurnConfig in simulator/hearing/vad.py; longer if you pause mid-sentence).")] = None,
                  trainee: TraineeOpt = None, db: DbOpt = None, no_save: NoSaveOpt = False) -> None:
     """Practise a call: speak into the microphone (default) or type with --text.
 

@@ -249,7 +249,6 @@ def measure(rendered: list[Any], rec: Any, *, realtime: bool) -> dict[str, dict[
     """Every policy on every rendered reply, one VAD family at a time."""
     from simulator.hearing.turns import Heard, TurnTaking
     from simulator.hearing.vad import TurnConfig, TurnEnded
-    from simulator.practice import DIGITS_PAUSE_S, END_PAUSE_S
 
     stats: dict[str, dict[str, Any]] = {
         p: {"wait": [], "heard": [], "total": [], "cut": 0, "turns": 0, "reasons": {}}
@@ -262,8 +261,7 @@ def measure(rendered: list[Any], rec: Any, *, realtime: bool) -> dict[str, dict[
             for name, fields in POLICIES.items():
                 if fields["analyser"].split("+")[0] != family:
                     continue
-                taking = TurnTaking(rec, "ja", config=TurnConfig(
-                    end_pause_s=END_PAUSE_S, digits_pause_s=DIGITS_PAUSE_S, **fields))
+                taking = TurnTaking(rec, "ja", config=TurnConfig(**fields))
                 taking.analyser = SharedJudge(taking.analyser, memo)
                 takings[name] = taking
             events = stream(samples, takings, "の、|" in reply, realtime)

@@ -70,15 +70,6 @@ def typed_call(practice: PracticeCall, env: Environment,
         env.say(customer + line.text)
 
 
-#: the pause after which the trainee's turn is over (the turn-taker's default is 0.8 s;
-#: with speculative recognition the pause is most of what the trainee feels as the delay).
-#: Measured on the demo's replies: pauses between sentences inside one reply reach 0.63 s,
-#: so a shorter pause would cut a reply in two.
-END_PAUSE_S = 0.7
-#: the pause that ends a turn while digits are being read in groups (default 1.8 s)
-DIGITS_PAUSE_S = 1.2
-
-
 @dataclass
 class TurnTimings:
     """Per trainee turn, in seconds (wall clock)."""
@@ -103,7 +94,7 @@ class SpokenCall:
 
     def __init__(self, call: Call, env: Environment, session_dir: Path, *,
                  writer: Any = None, device: bool | None = None,
-                 end_pause_s: float = END_PAUSE_S, output: Any = None) -> None:
+                 end_pause_s: float | None = None, output: Any = None) -> None:
         """``output``: where the customer's lines go (an AudioOutput, e.g. a browser
         transport); default: the device and/or the session folder (``device``)."""
         from simulator.hearing.vad import TurnConfig
@@ -120,8 +111,11 @@ class SpokenCall:
             call.scenario, output if output is not None else open_output(session_dir, device=device))
         self.timings = TurnTimings()
         self._playing: Any = None  # the customer's line being played
-        self.taking = self.ear.turn_taking(TurnConfig(
-            end_pause_s=end_pause_s, digits_pause_s=max(DIGITS_PAUSE_S, end_pause_s)))
+        # the turn-taker's defaults are the one place the pauses are chosen; a longer
+        # pause asked for (--pause) stretches the pause inside digits with it
+        default = TurnConfig()
+        self.taking = self.ear.turn_taking(default if end_pause_s is None else TurnConfig(
+            end_pause_s=end_pause_s, digits_pause_s=max(default.digits_pause_s, end_pause_s)))
 
     def load(self) -> None:
         """Load the recogniser and start rendering the customer's first lines."""
@@ -261,7 +255,7 @@ class SpokenCall:
 
 def spoken_practice(call: Call, env: Environment, session_dir: Path, microphone: Any, *,
                     writer: Any = None, device: bool | None = None,
-                    end_pause_s: float = END_PAUSE_S) -> SpokenCall:
+                    end_pause_s: float | None = None) -> SpokenCall:
     """Practise with the microphone until the call ends (or the microphone stream ends)."""
     spoken = SpokenCall(call, env, session_dir, writer=writer, device=device,
                         end_pause_s=end_pause_s)

@@ -75,7 +75,9 @@ _JA_FINAL = re.compile(r"(?:でしょうか|ですね|ますね|ですか|ます
                        r"[。．.!！?？\s]*$")
 #: an unfinished digit group (a digit or の/、 after one at the end) keeps the turn open
 _OPEN_DIGITS = re.compile(r"[\d０-９][\d０-９\s\-、,の]*[、,の\-\s]*$")
-_EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|thank you|please)[.!]?)\s*$", re.IGNORECASE)
+# English the same way: a question or a confirmation hands the turn over; a bare "Thank you."
+# does not (operators go on after it: "Thank you. [pause] May I have your order number?")
+_EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|please)[.!]?)\s*$", re.IGNORECASE)
 
 
 def open_digits(text: str) -> bool:

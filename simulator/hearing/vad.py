@@ -149,9 +149,11 @@ class TurnConfig:
     end_threshold: float = 0.5  # audio model: a paused turn this likely finished is over
     aggressiveness: int = 2  # webrtcvad 0 (lenient) .. 3 (strict)
     silero_threshold: float = 0.5  # Silero VAD: a window scoring this is speech
-    end_pause_s: float = 0.8  # pause that ends an ordinary turn
+    # pause that ends an ordinary turn; measured on the demo's replies: pauses between
+    # sentences inside one reply reach 0.63 s, so a shorter pause would cut a reply in two
+    end_pause_s: float = 0.7
     short_turn_pause_s: float = 1.3  # ... when all so far is one short burst (a digit group?)
-    digits_pause_s: float = 1.8  # pause that ends a turn while digits/an address are read
+    digits_pause_s: float = 1.2  # pause that ends a turn while digits/an address are read
     backchannel_max_s: float = 0.6  # shorter voiced bursts during the customer are はい/mm-hmm
     max_turn_s: float = 30.0
     no_answer_s: float = 8.0  # silence after the customer finished -> a "no answer" turn

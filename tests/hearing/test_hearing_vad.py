@@ -57,7 +57,7 @@ def test_a_sentence_then_a_pause_is_one_turn(clips: dict[str, np.ndarray]) -> No
 
 
 def test_digit_groups_with_gaps_are_not_cut_off(clips: dict[str, np.ndarray]) -> None:
-    gap = silence(1.0)  # longer than the ordinary end-of-turn pause (0.8 s)
+    gap = silence(1.0)  # longer than the ordinary end-of-turn pause (0.7 s)
     parts = (silence(0.5), clips["group1"], gap, clips["group2"], gap, clips["group3"],
              silence(3.0))
     whole = sum(len(p) for p in parts[1:-1]) / SAMPLE_RATE
