@@ -27,7 +27,14 @@ import jaconv
 from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import matching
-from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_WORDS, KANA_DIGITS, ZERO_OTHER
+from simulator.numbers import (
+    ADVICE_JA,
+    CONFUSABLE,
+    DIGIT_WORDS,
+    KANA_DIGITS,
+    ZERO_OTHER,
+    digit_runs,
+)
 
 _TOKENS = sorted(KANA_DIGITS, key=len, reverse=True)
 _KATA_CHUNK = re.compile(r"[\u30a1-\u30fa\u30fc・](?:[\u30a1-\u30fa\u30fc・\s、]|の(?=[\u30a1-\u30fa]))*")
@@ -105,7 +112,17 @@ def _typed_ja(tv: TurnView, zero: str) -> list[dict[str, Any]]:
     text = unicodedata.normalize("NFKC", tv.text)
     out: list[tuple[int, dict[str, Any]]] = []
     masked = text
+    # runs with hiragana in them (さんはちいちなな, ゼロくゼロ, し、しち、いち) as numbers.py
+    # finds them; katakana chunks as below (a katakana word may follow in the chunk)
+    kana = [k for k in digit_runs(text)
+            if any("\u3041" <= c <= "\u3096" for c in text[k.start:k.end]) or "、" in text[k.start:k.end]]
+    for k in kana:
+        ok, advice = _judge_ja(list(k.readings), zero)
+        out.append((k.start, _entry(tv.index, k.value, text[k.start:k.end], ok, advice, "text")))
+        masked = masked[:k.start] + " " * (k.end - k.start) + masked[k.end:]
     for start, end in _digit_runs(text):
+        if any(start < k.end and k.start < end for k in kana):
+            continue
         chunk = text[start:end].rstrip("、 の")
         toks = _tokenize(jaconv.kata2hira(chunk))
         if not toks or len(toks) < 2:

@@ -74,6 +74,95 @@ _KANA_SEP = r"[、,，・\s]+"
 _KANA_LIST = re.compile(rf"(?:(?<![ぁ-ゖ])|(?<=[はがをのもでと]))(?:{_KANA_ALT})(?:{_KANA_SEP}(?:{_KANA_ALT})){{2,}}"
                         rf"(?![ぁ-ゖ](?<![でねとにはがをのもよ]))")
 
+#: long readings (two kana or more) -- single-kana ones (に, し, ご, よ, く) are also
+#: particles and prefixes, so a hiragana run needs several long ones to be digits
+_LONG = frozenset(r for r in KANA_DIGITS if len(r) >= 2)
+#: what may stand right before / after a hiragana digit run (a particle, the copula)
+_RUN_BEFORE = set("はがをのもでとに")
+_RUN_AFTER = set("でねとにはがをのもよ")
+_RUN_JOIN = re.compile(r"[、,，・\s‐\-－]+")
+
+
+def _hiragana(c: str) -> bool:
+    return "\u3041" <= c <= "\u3096"
+
+
+def _katakana(c: str) -> bool:
+    return "\u30a1" <= c <= "\u30fa"
+
+
+@dataclass(frozen=True)
+class DigitRun:
+    """Digit readings typed in kana that read a digit string (ゼロキューゼロ, さんはちいちなな,
+    し、しち、いち): where they are in the NFKC text, the digits and the readings used."""
+
+    start: int
+    end: int
+    value: str  # digits, groups joined by の written with a dash: 090-12
+    readings: tuple[str, ...]  # hiragana: ("ぜろ", "きゅう", "ぜろ")
+
+
+def _run_value(hira: str) -> tuple[str, tuple[str, ...]]:
+    groups = hira.split("の")
+    toks = [_KANA_TOKEN.findall(g) for g in groups]
+    return "-".join("".join(KANA_DIGITS[x] for x in g) for g in toks if g), tuple(x for g in toks for x in g)
+
+
+def digit_runs(text: str) -> list[DigitRun]:
+    """Every kana digit run of ``text`` (NFKC) that reads a digit string, in order.
+
+    - readings listed one by one (ヨン、イチ、ナナ / よん、いち、なな): three or more, each
+      after a comma, a dot or a space, in either script;
+    - a run with katakana in it (ゼロキューゼロ, ゼロくゼロ): two readings or more;
+    - a hiragana run (さんはちいちなな) only where it cannot be a word: not inside a word
+      (nothing but a particle before it or after it) and either four readings with two long
+      ones (not just に, し, ご, よ, く -- particles and prefixes), three long ones, or joined by
+      a comma, a dot or a dash to digits or to such a run (ゼロキューゼロ、よんなな…).
+      よろしく, ごごにご連絡, いちご, おにいさん stay words.
+    """
+    t = unicodedata.normalize("NFKC", text)
+    hira = jaconv.kata2hira(t)
+    runs: list[DigitRun] = []
+    listed: list[tuple[int, int]] = []
+    for m in _KANA_LIST.finditer(hira):
+        toks = tuple(re.split(_KANA_SEP, m.group(0)))
+        runs.append(DigitRun(m.start(), m.end(), "".join(KANA_DIGITS[x] for x in toks), toks))
+        listed.append((m.start(), m.end()))
+    strong: list[tuple[int, int, str, tuple[str, ...]]] = []
+    weak: list[tuple[int, int, str, tuple[str, ...]]] = []
+    for m in _KANA_RUN.finditer(hira):
+        a, b = m.start(), m.end()
+        if any(a < y and x < b for x, y in listed):
+            continue
+        body = m.group(0).rstrip("-・ \u3000")
+        b = a + len(body)
+        value, toks = _run_value(body)
+        if any(_katakana(c) for c in t[a:b]):
+            strong.append((a, b, value, toks))
+            continue
+        if (a > 0 and _hiragana(hira[a - 1]) and hira[a - 1] not in _RUN_BEFORE) or (
+                b < len(hira) and _hiragana(hira[b]) and hira[b] not in _RUN_AFTER):
+            continue
+        n_long = sum(x in _LONG for x in toks)
+        if (len(toks) >= 4 and n_long >= 2) or (len(toks) >= 3 and n_long == len(toks)):
+            strong.append((a, b, value, toks))
+        elif n_long >= 1:
+            weak.append((a, b, value, toks))
+    accepted = sorted(strong)
+    changed = True
+    while changed and weak:  # a short hiragana group joined to digits: 090、よんなな
+        changed = False
+        for w in list(weak):
+            a, b = w[0], w[1]
+            near = [(x, y) for x, y, *_ in accepted] + [(m.start(), m.end()) for m in re.finditer(r"\d+", t)]
+            if any(_RUN_JOIN.fullmatch(hira[y:a]) or _RUN_JOIN.fullmatch(hira[b:x]) for x, y in near):
+                accepted.append(w)
+                weak.remove(w)
+                changed = True
+    runs += [DigitRun(a, b, v, toks) for a, b, v, toks in accepted]
+    return sorted(runs, key=lambda r: r.start)
+
+
 # ---------------------------------------------------------------- kanji numerals
 
 _KANJI_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -221,33 +310,13 @@ def normalize(text: str, language: str) -> str:
     """Rewrite every number in ``text`` as ASCII digits (other text is kept)."""
     t = unicodedata.normalize("NFKC", text)
     if language == "ja":
-        hira = jaconv.kata2hira(t)
-
-        def kana_run(m: re.Match[str]) -> str:
-            groups = m.group(0).split("の")
-            return "-".join("".join(KANA_DIGITS[x] for x in _KANA_TOKEN.findall(g)) for g in groups)
-
-        # readings listed one by one are digits in either script (よん、いち、なな)
-        listed: list[str] = []
-        pos = 0
-        for m in _KANA_LIST.finditer(hira):
-            listed += [t[pos:m.start()], "".join(KANA_DIGITS[x] for x in
-                                                 re.split(_KANA_SEP, m.group(0)))]
-            pos = m.end()
-        t = "".join([*listed, t[pos:]])
-        hira = jaconv.kata2hira(t)
-        # otherwise only runs written in katakana are digit readings (ゼロキューゼロ);
-        # hiragana runs are judged word by word in kana_readings to avoid rewriting
-        # ordinary words
+        # digit readings typed in kana (ゼロキューゼロ, よん、いち、なな, さんはちいちなな);
+        # hiragana runs only where they cannot be words (digit_runs)
         out: list[str] = []
         pos = 0
-        for m in _KANA_RUN.finditer(hira):
-            original = t[m.start():m.end()]
-            if not any("\u30a0" <= c <= "\u30ff" for c in original):
-                continue
-            out.append(t[pos:m.start()])
-            out.append(kana_run(m))
-            pos = m.end()
+        for r in digit_runs(t):
+            out += [t[pos:r.start], r.value]
+            pos = r.end
         out.append(t[pos:])
         t = "".join(out)
         protected = {w: f"\x00{i}\x00" for i, w in enumerate(_KANJI_WORDS)}

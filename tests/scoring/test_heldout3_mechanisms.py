@@ -1,0 +1,51 @@
+"""The general mechanisms behind held-out set 3's misses (docs/scoring.md, "Held-out set 3"),
+each passing and failing: digit readings typed in hiragana, ..."""
+
+from __future__ import annotations
+
+from test_scoring_checks import check, order_call
+
+from simulator import numbers
+from simulator.engine import Call
+from simulator.scenarios import find_scenario
+from simulator.schema import Scenario
+
+# ----------------------------------------------------------------------------- hiragana digits
+
+
+def test_hiragana_digit_runs_are_digits() -> None:
+    assert numbers.normalize("ゼロキューゼロ、よんななにーきゅう、さんはちいちなな", "ja") == "090、4729、3817"
+    assert numbers.normalize("ゼロくゼロ、しーしちにーく、さんはちいちしち", "ja") == "090、4729、3817"
+    assert numbers.digits("ゼロさん、ごーしちしく、にーしちいちろく、ですね", "ja") == "0357492716"
+    assert numbers.digits("し、しち、いち、く、ゼロ、さん、ご、はち、ですね", "ja") == "47190358"
+    # a short hiragana group joined to digits by a comma is digits too
+    assert numbers.digits("090、よんなな", "ja") == "09047"
+
+
+def test_hiragana_words_are_never_digits() -> None:
+    # particles and prefixes (に, し, ご, よ, く, の) and words made of digit readings
+    for text in ("よろしくお願いします", "ごごにご連絡いたします", "いちごを2パック", "おにいさんに",
+                 "にいさんに", "夜のしちじからくじ", "しちまい", "さんにんで", "まるごと", "くにに"):
+        assert numbers.digit_runs(text) == [], text
+        assert not any(c.isdigit() for c in numbers.normalize(text, "ja").replace("2", "")), text
+
+
+def test_a_hiragana_read_back_reads_the_phone_back_and_its_readings_are_judged(order_ja: Scenario) -> None:
+    good = order_call(order_ja, "ぜろきゅうぜろ、いちにーさんよん、ごーろくななはち、でございますね。")
+    assert check(good, "readback.phone").passed
+    assert check(good, "etiquette.number_readings").passed is True
+    bad = order_call(order_ja, "ぜろくぜろ、いちにーさんし、ごーろくしちはち、でございますね。")
+    assert check(bad, "readback.phone").passed
+    assert check(bad, "etiquette.number_readings").passed is False
+    listed = order_call(order_ja, "ぜろ、く、ぜろ、いち、に、さん、し、ご、ろく、しち、はち、ですね。")
+    assert check(listed, "readback.phone").passed
+    assert check(listed, "etiquette.number_readings").passed is False
+
+
+def test_the_customer_takes_a_hiragana_read_back_as_one() -> None:
+    call = Call(find_scenario("order_with_sizes", "ja"), seed=1, pins={"phone": "090-4729-3817"})
+    call.reply("お電話ありがとうございます。ファッション通販ミドリ、担当の山田でございます。")
+    call.reply("恐れ入りますが、お電話番号をお願いできますか。")
+    call.reply("ゼロキューゼロ、よんななにーきゅう、さんはちいちなな。お間違いございませんか。")
+    assert "phone" in call.record.turns[-2].read_back
+    assert "090" not in call.record.turns[-1].text  # she does not repeat the number
