@@ -39,9 +39,8 @@ def pick(max_calls: int) -> list[Any]:
     from scoring.labelled import load
 
     out = []
-    for path in sorted(LABELLED.glob("*.yaml")):
-        if not path.name.startswith(("ja_", "en_")):
-            continue
+    paths = sorted(LABELLED.glob("ja_*.yaml")) + sorted(LABELLED.glob("en_*.yaml"))
+    for path in paths:
         cases = load(path)
         good = next((c for c in cases if c.id.endswith("/good")), cases[0])
         bad = next((c for c in cases if c is not good and any(
@@ -94,7 +93,7 @@ def play_spoken(case: Any, tr: Any, cache: Any) -> tuple[Any, int]:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench spoken_calls")
-    ap.add_argument("--max-calls", type=int, default=12, help="calls to play spoken")
+    ap.add_argument("--max-calls", type=int, default=6, help="calls to play spoken")
     ap.add_argument("--no-record", action="store_true", help="do not write docs/benchmarks.md")
     args = ap.parse_args(argv)
     from scoring.labelled import outcome_of, run

@@ -37,6 +37,12 @@ VALUE_MARGIN_MIN = 3.0
 #: another value is "said" only when it beats the expected one by this much: telling a
 #: trainee a correct read-back was wrong costs more than an "unknown"
 WRONG_MARGIN_MIN = 6.0
+#: added per digit to a candidate's log-likelihood (nats) when values of different lengths
+#: are compared: teacher forcing favours the shorter transcript, so a dropped digit scored
+#: better than the value said (tuned on the tuning voices of bench readback_verify)
+DIGIT_BONUS = 1.0
+#: another value is said only when the free transcript's digits are this close to it (edits)
+HEARD_SLACK = 1
 #: a short value (a quantity) found by sound must be followed by a counter (点, 枚, 個 ...)
 _COUNTERS = ("テン", "マイ", "コ", "ホン", "ボン", "ポン", "チャク", "ソク", "ゾク", "ツ",
              "ハコ", "セット", "クミ", "ダイ", "ブ", "サツ", "エン", "ケン", "ニン", "メー")
@@ -72,6 +78,7 @@ class _Region:
     left: str = ""  # kana kept before / after the number (a region found by sound)
     right: str = ""
     by_sound: bool = False
+    alt_end: int | None = None  # the end with the next short word taken in too (「873日」)
 
 
 # ----------------------------------------------------------------------------- regions
@@ -227,6 +234,126 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
     return None if best is None else best[2]
 
 
+def _fold(kana: str) -> str:
+    """Katakana folded for aligning (long vowels, ウ after a vowel, small ッ and accent
+    marks dropped): ゴウ, ゴー and ゴ align; so do キュウ and キュー."""
+    return re.sub(r"[ーッ’ウ]", "", kana)
+
+
+#: words between digit groups that are pauses, not digits (の, 、, spaces, punctuation)
+_PAUSE = re.compile(r"^(?:[\s、。，,.・\-‐−ー]|の)+$")
+
+
+def _words(normalized: str) -> list[tuple[int, int, str]] | None:
+    """The transcript as (start, end, katakana) words: each written digit its own word read
+    the recommended way, the rest as OpenJTalk reads it."""
+    try:
+        import pyopenjtalk
+    except ImportError:  # pragma: no cover - part of the set-up
+        return None
+    import unicodedata
+
+    from simulator.numbers import DIGIT_KANA
+    from simulator.voice.backends import prepare_openjtalk_thread
+
+    prepare_openjtalk_thread()  # the recogniser's thread gets its own tokenizer
+    out: list[tuple[int, int, str]] = []
+    for m in re.finditer(r"\d|[^\d]+", normalized):
+        text = m.group(0)
+        if text.isdigit():
+            out.append((m.start(), m.end(), DIGIT_KANA[text][0]))
+            continue
+        if _PAUSE.match(text):
+            out.append((m.start(), m.end(), ""))
+            continue
+        pos = 0
+        for w in pyopenjtalk.run_frontend(text):
+            s = unicodedata.normalize("NFKC", str(w["string"]))
+            at = unicodedata.normalize("NFKC", text).find(s, pos) if s else -1
+            if at < 0:  # OpenJTalk rewrote the word: the rest of the run as one word
+                rest = re.sub(r"[^\u30a1-\u30fc]", "", str(pyopenjtalk.g2p(text[pos:], kana=True)))
+                out.append((m.start() + pos, m.end(), rest))
+                break
+            pron = "" if _PAUSE.match(s) else re.sub(r"[^\u30a1-\u30fcー]", "", str(w["pron"]))
+            out.append((m.start() + at, m.start() + at + len(s), pron))
+            pos = at + len(s)
+    return out
+
+
+def _kana_digits(kana: str) -> str:
+    """The digits a run of katakana sounds like (ゴウ -> 5, イチ -> 1, クニ -> 92), others skipped."""
+    import jaconv
+
+    from simulator.numbers import KANA_DIGITS
+
+    hira = str(jaconv.kata2hira(kana))
+    keys = sorted(KANA_DIGITS, key=len, reverse=True)
+    out, i = [], 0
+    while i < len(hira):
+        k = next((k for k in keys if hira.startswith(k, i)), None)
+        if k is None:
+            i += 1
+        else:
+            out.append(KANA_DIGITS[k])
+            i += len(k)
+    return "".join(out)
+
+
+def _aligned_region(normalized: str, groups: list[str],
+                    taken: Sequence[tuple[int, int]]) -> _Region | None:
+    """The run of words whose sound is closest to the expected digit string (any reading of
+    its confusable digits): written digits and the words Whisper wrote for digits it did not
+    recognise (「931号」 for キューサンイチゴー, 「3号1位置のC122」 for サンゴーイチイチのシイチニーニー)
+    are one region, so that every candidate replaces all of it."""
+    words = _words(normalized)
+    readings = [_fold(r) for r in _plain_readings(groups)]
+    if not words or not readings:
+        return None
+    n = len(words)
+    best: tuple[int, int, int, int] | None = None  # (distance, span, i, j)
+    for i in range(n):
+        if not words[i][2]:
+            continue
+        kana = ""
+        for j in range(i, n):
+            kana += _fold(words[j][2])
+            if len(kana) > max(map(len, readings)) + 6:
+                break
+            if not words[j][2]:
+                continue
+            if any(a < words[j][1] and words[i][0] < b for a, b in taken):
+                break
+            d = min(_edit(kana, r) for r in readings)
+            key = (d, words[j][1] - words[i][0], i, j)
+            if best is None or key < best:
+                best = key
+    if best is None:
+        return None
+    d, _, i, j = best
+    if d > max(1, min(map(len, readings)) // 3):
+        return None
+    # a digit written right beside the region is part of the same number
+    while i > 0 and normalized[words[i - 1][0]:words[i - 1][1]].isdigit() and \
+            normalized[words[i][0]:words[i][0] + 1].isdigit():
+        i -= 1
+    while j + 1 < n and normalized[words[j + 1][0]:words[j + 1][1]].isdigit() and \
+            normalized[words[j][1] - 1:words[j][1]].isdigit():
+        j += 1
+    kana = "".join(w[2] for w in words[i:j + 1])
+    heard = "".join(c if c.isdigit() else "" for c in normalized[words[i][0]:words[j][1]])
+    alt_end = None
+    if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
+            not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
+        alt_end = words[j + 1][1]
+    return _Region(words[i][0], words[j][1], _kana_digits(_fold_digits(kana)) or heard,
+                   alt_end=alt_end)
+
+
+def _fold_digits(kana: str) -> str:
+    """Long vowels of digit readings spelled as the digit tables spell them (ゴウ -> ゴー)."""
+    return re.sub(r"(?<=[ゴニ])ウ", "ー", kana)
+
+
 # ----------------------------------------------------------------------------- candidates
 
 
@@ -252,6 +379,60 @@ def _variants(groups: list[str]) -> list[list[str]]:
         if len(flat) > 1:
             out.append(build(flat[:i] + flat[i + 1:]))
         out.append(build([*flat[:i + 1], (gi, d), *flat[i + 1:]]))
+    return out
+
+
+def _heard_variants(groups: list[str], heard: str) -> list[list[str]]:
+    """Values between the expected one and what Whisper heard: each digit edit between the
+    two applied alone (the one digit Whisper heard differently, without the 0 it added
+    elsewhere), and all of them (what it heard), in the expected value's groups."""
+    flat = [(gi, d) for gi, g in enumerate(groups) for d in g]
+    want = "".join(d for _, d in flat)
+    n, m = len(want), len(heard)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        for j in range(m + 1):
+            cost[i][j] = i + j if not i or not j else min(
+                cost[i - 1][j] + 1, cost[i][j - 1] + 1,
+                cost[i - 1][j - 1] + (want[i - 1] != heard[j - 1]))
+    ops: list[tuple[str, int, str]] = []  # (sub | del | ins, position in flat, digit)
+    i, j = n, m
+    while i or j:
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + (want[i - 1] != heard[j - 1]):
+            if want[i - 1] != heard[j - 1]:
+                ops.append(("sub", i - 1, heard[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:
+            ops.append(("del", i - 1, ""))
+            i -= 1
+        else:
+            ops.append(("ins", i, heard[j - 1]))
+            j -= 1
+    if not ops or len(ops) > max(2, n // 3):
+        return []
+
+    def apply(chosen: list[tuple[str, int, str]]) -> list[str]:
+        items: list[tuple[int, str] | None] = list(flat)
+        inserts: dict[int, list[str]] = {}
+        for op, pos, d in chosen:
+            if op == "sub":
+                items[pos] = (flat[pos][0], d)
+            elif op == "del":
+                items[pos] = None
+            else:
+                inserts.setdefault(pos, []).insert(0, d)
+        gs = ["" for _ in groups]
+        for k in range(n + 1):
+            for d in inserts.get(k, []):
+                gs[flat[min(k, n - 1)][0]] += d
+            if k < n and items[k] is not None:
+                gi, d = items[k]  # type: ignore[misc]
+                gs[gi] += d
+        return [g for g in gs if g]
+
+    out = [apply([op]) for op in ops]
+    if len(ops) > 1:
+        out.append(apply(ops))
     return out
 
 
@@ -323,7 +504,13 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         groups = exp.groups
         if not groups:
             continue
-        region = _pick_region(regions, exp.digits, taken, language)
+        region = None
+        if language == "ja" and len(exp.digits) >= 3:
+            region = _aligned_region(normalized, groups, taken)
+            if region is not None:
+                taken.append((region.start, region.end))
+        if region is None:
+            region = _pick_region(regions, exp.digits, taken, language)
         if region is None and language == "ja":
             region = _sound_region(normalized, _plain_readings(groups), len(exp.digits) <= 2)
             if region is not None and any(v.start < region.end and region.start < v.end
@@ -336,14 +523,28 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         expected = _candidates(prefix, suffix, groups, language, all_readings=True)
         if not expected:
             continue
+        pre: dict[str, float] = {}
+        if region.alt_end is not None:
+            # a word Whisper wrote for the last digit (「873日」 for ハチシチサンイチ) may belong
+            # to the number: the end under which the expected value fits best is kept
+            alt_suffix = region.right + normalized[region.alt_end:]
+            alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True)
+            if alt:
+                pre = _score_all(scorer, features, [c.text for c in expected + alt], language)
+                if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
+                    expected, suffix = alt, alt_suffix
+                    region = replace(region, end=region.alt_end)
         others: list[_Candidate] = []
         texts = [c.text for c in expected]
-        heard_groups = _regroup(region.heard, groups) if region.heard else []
         if region.heard and region.heard != exp.digits:
-            others += _candidates(prefix, suffix, heard_groups, language, all_readings=True)
+            variants = _heard_variants(groups, region.heard) or [_regroup(region.heard, groups)]
+            for g in variants:
+                if "".join(g) not in {c.digits for c in others}:
+                    others += _candidates(prefix, suffix, g, language, all_readings=True)
         if region.by_sound:
             texts.append(normalized)  # the words as Whisper wrote them
-        scores = _score_all(scorer, features, texts + [c.text for c in others], language)
+        todo = [t for t in texts + [c.text for c in others] if t not in pre]
+        scores = {**pre, **_score_all(scorer, features, todo, language)}
         n_scored = len(scores)
         best_exp = max(expected, key=lambda c: scores[c.text])
         # the reading choices of the best expected candidate carry over to other values
@@ -351,7 +552,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
 
         widened = False
         first = _margin(scores, best_exp, others, region.heard == exp.digits)
-        if -WRONG_MARGIN_MIN < first < margin_min:
+        if first < margin_min:  # unclear, or another value: which one needs them all
             widened = True
             wide: list[_Candidate] = []
             seen = {exp.digits, *(c.digits for c in others)}
@@ -387,7 +588,13 @@ def _margin(scores: dict[str, float], best: _Candidate, others: list[_Candidate]
     transcript's own digits decide (they said the expected value: certain; else unknown)."""
     if not others:
         return float("inf") if written else 0.0
-    return scores[best.text] - max(scores[c.text] for c in others)
+    return _value_score(scores, best) - max(_value_score(scores, c) for c in others)
+
+
+def _value_score(scores: dict[str, float], c: _Candidate) -> float:
+    """A candidate's log-likelihood with :data:`DIGIT_BONUS` per digit: values of different
+    lengths are compared fairly (candidates of the same value are not changed)."""
+    return scores[c.text] + DIGIT_BONUS * len(c.digits)
 
 
 def _plain_readings(groups: list[str]) -> list[str]:
@@ -427,11 +634,12 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     value_ok: bool | None
     if margin >= margin_min:
         value_ok, said = True, best_exp
-    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and max(
-            others, key=lambda c: scores[c.text]).digits == heard:
-        # another value only when the free transcript wrote that same value: out of a
-        # hundred near variants one beats the truth by chance now and then
-        value_ok, said = False, max(others, key=lambda c: scores[c.text])
+    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and _edit(max(
+            others, key=lambda c: _value_score(scores, c)).digits, heard) <= HEARD_SLACK:
+        # another value only when the free transcript heard that value too (up to a digit
+        # it dropped or garbled): out of a hundred near variants one beats the truth by
+        # chance now and then
+        value_ok, said = False, max(others, key=lambda c: _value_score(scores, c))
     else:
         value_ok, said = None, best_exp
     if value_ok is not False:

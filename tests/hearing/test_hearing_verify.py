@@ -112,3 +112,40 @@ def test_transcribe_command_expect(tmp_path: Path, model_cache: Path) -> None:
 @pytest.fixture(autouse=True)
 def _model(model_cache: Path) -> None:
     """Every test here hears with the one shared model (converted into the test cache)."""
+
+
+@pytest.mark.parametrize(("heard", "groups", "region", "digits"), [
+    # words Whisper wrote for digits it did not recognise belong to the number
+    ("ご注文番号は、8331の931号でございますね。", ["8331", "9315"], "8331の931号", "83319315"),
+    ("ご注文番号は、3号1位置のC122でございますね。", ["3511", "4122"], "3号1位置のC122",
+     "35114122"),
+    ("お電話番号、080の国81の1号号2でよろしいでしょうか。", ["080", "9281", "1552"],
+     "080の国81の1号号2", "08092811552"),
+    # a digit beside the region is part of it, even when the alignment could stop short
+    ("ご注文番号は、3322の7686でございますね。", ["3122", "7686"], "3322の7686", "33227686"),
+])
+def test_the_number_region_is_aligned_by_sound(heard: str, groups: list[str], region: str,
+                                               digits: str) -> None:
+    from simulator.hearing.verify import _aligned_region
+
+    r = _aligned_region(heard, groups, [])
+    assert r is not None
+    assert heard[r.start:r.end] == region
+    assert r.heard == digits
+
+
+def test_no_region_where_nothing_sounds_like_the_number() -> None:
+    from simulator.hearing.verify import _aligned_region
+
+    assert _aligned_region("大変申し訳ございません。すぐにお調べいたします。",
+                           ["080", "1234", "5678"], []) is None
+
+
+def test_values_between_the_expected_and_the_heard_are_candidates() -> None:
+    from simulator.hearing.verify import _heard_variants
+
+    # Whisper added a 0 and heard one digit differently: each edit alone, and both
+    assert _heard_variants(["080", "1575", "6881"], "080015756891") == [
+        ["080", "1575", "6891"], ["0800", "1575", "6881"], ["0800", "1575", "6891"]]
+    assert ["3322", "7686"] in _heard_variants(["3122", "7686"], "3322768")
+    assert _heard_variants(["03", "1256", "8731"], "0312568731") == []  # nothing differs
