@@ -49,3 +49,30 @@ def test_the_customer_takes_a_hiragana_read_back_as_one() -> None:
     call.reply("ゼロキューゼロ、よんななにーきゅう、さんはちいちなな。お間違いございませんか。")
     assert "phone" in call.record.turns[-2].read_back
     assert "090" not in call.record.turns[-1].text  # she does not repeat the number
+
+
+# ----------------------------------------------------------------------------- blame
+
+
+def test_blame_is_the_customers_action_framed_as_a_fault() -> None:
+    from simulator.intents import recognise
+
+    blame_en = ["You should have checked the size chart.", "You should've read the description.",
+                "Are you sure it wasn't knocked when you unpacked it?",
+                "I mean, the size chart's right there on the product page.", "That was your mistake."]
+    not_blame_en = ["I'm so sorry. That is not what you should have received at all.",
+                    "You should have it by Friday.", "You should have been sent a replacement.",
+                    "This is absolutely not your fault, and I apologise.",
+                    "So the glasses were broken when you took them out of the box.",
+                    "Everything is right there in the box for the return."]
+    blame_ja = ["午前中をご指定されたのはお客様ですので、本来は前日までにご連絡いただく決まりなんです",
+                "そちらをご覧いただければわかると思いますが。", "普通はお医者さんに聞くものなんですけど……",
+                "サイズ表、ご覧になってから買われました？", "毎日きちんとお飲みいただければ、余ることはないんですけどね。",
+                "お客様のミスです", "サイズ表はちゃんとご覧になりましたか。"]
+    not_blame_ja = ["ご確認いただければ、すぐにわかります。", "お客様のせいではございません。",
+                    "お届け先を決めるのはお客様ですので、ご指定ください", "サイズ表はご覧になりましたか。",
+                    "ご覧いただければわかりやすいかと存じます。", "お客様側の設定を変更いたします。"]
+    assert [t for t in blame_en if "blame" not in recognise(t, "en")] == []
+    assert [t for t in not_blame_en if "blame" in recognise(t, "en")] == []
+    assert [t for t in blame_ja if "blame" not in recognise(t, "ja")] == []
+    assert [t for t in not_blame_ja if "blame" in recognise(t, "ja")] == []
