@@ -187,16 +187,24 @@ def partial_confirmation(scenario: Scenario, right: Sequence[str]) -> str:
     return f"Yes, the {_list('en', names)} {'is' if len(names) == 1 else 'are'} right."
 
 
-def unfinished(scenario: Scenario, missing: Sequence[str], *, hanging_up: bool) -> str:
-    """Business not done yet, said before the customer lets the call end."""
+def _articled(name: str) -> str:
+    """An English slot label as a noun phrase: order number -> the order number; labels
+    that already start with a determiner or a question word (the remedy chosen, what was
+    wrong) or name a choice (refund or exchange) stay as they are."""
+    first = name.split()[0].lower() if name.split() else ""
+    if first in {"the", "a", "an", "my", "your", "what", "which", "how", "when", "where",
+                 "who", "whether"} or " or " in name:
+        return name
+    return f"the {name}"
+
+
+def unfinished(scenario: Scenario, missing: Sequence[str]) -> str:
+    """Business not done yet, said before the customer lets the call end (never appended to
+    a hang-up: a customer hanging up in anger does not list what is left to do)."""
     names = [label(scenario, s) for s in missing]
     if scenario.language == "ja":
-        if hanging_up:
-            return f"まだ{_list('ja', names)}もお伝えしていないのに。"
         return f"あの、まだ{_list('ja', names)}をお伝えしていないんですが。"
-    if hanging_up:
-        return f"And I haven't even given you my {_list('en', names)}."
-    return f"Sorry, I haven't given you my {_list('en', names)} yet."
+    return f"Sorry, we haven't gone over {_list('en', [_articled(n) for n in names])} yet."
 
 
 def reaction(language: str, kind: str, band: str, i: int) -> str | None:

@@ -440,10 +440,10 @@ class Call:
                 dest, st = end, sc.states[end]
         if st.end is not None:
             line = self._state_line(dest)
-            if missing and st.end in ("completed", "hung_up"):
-                # business not done: the customer says so before the call ends
-                note = dialogue.unfinished(sc, missing, hanging_up=st.end == "hung_up")
-                line = f"{note} {line}" if st.end == "completed" else f"{line} {note}"
+            if missing and st.end == "completed":
+                # business not done: the customer says so before the call ends (one who
+                # hangs up or asks for a supervisor just goes)
+                line = f"{dialogue.unfinished(sc, missing)} {line}"
                 if lang == "ja":
                     line = line.replace(" ", "")
             return self._customer_says(dest, text=line)

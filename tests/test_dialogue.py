@@ -108,6 +108,24 @@ def test_the_customer_says_business_is_unfinished_before_the_call_ends() -> None
         "お電話番号を一度もお伺いしていません")  # never asked
 
 
+def test_unfinished_business_reads_naturally_in_english_and_never_ends_a_hang_up() -> None:
+    call = order("en", pins={"item": "linen shirt", "color": "navy", "size": "M", "quantity": "7",
+                             "customer_name": "Jane Doe", "address": "1 Main St",
+                             "phone": "555-0100", "payment": "credit card", "price": "30"})
+    line = call.reply("Thank you for calling, goodbye.")
+    assert line.text.startswith("Sorry, we haven't gone over the colour, the size, the quantity, ")
+    assert "my " not in line.text and line.outcome == "completed"
+    ang = find_scenario("angry_complaint", "en")
+    call = Call(ang, seed=1)
+    call.reply("Thank you for calling Hearth and Table, this is Megan.")
+    for _ in range(6):
+        if call.ended:
+            break
+        said = call.reply("Calm down. You should have checked the box. That's your fault.")
+    assert call.ended and call.record.outcome in ("hung_up", "escalated")
+    assert "haven't" not in said.text and "gone over" not in said.text  # she just goes
+
+
 def test_blame_to_an_angry_caller_gets_its_own_reaction() -> None:
     sc = find_scenario("order_with_sizes", "ja")
     call = Call(sc.model_copy(update={"persona": sc.persona.model_copy(update={"mood": 6})}),
