@@ -159,6 +159,8 @@ def main(argv: list[str]) -> int:
                 " wrong-digit" if clip.said != clip.expected else "")
             if voice != HELD_OUT:
                 by_kind[label][v] += 1
+                by_kind[f"digit {clip.digit}"][v] += 1
+                by_kind[f"slot {clip.kind}"][v] += 1
             print(f"{voice}\t{label}\t{v}\t{clip.expected}\t{t.text}\t"
                   f"{[(n.value, n.reading, n.ok, n.value_ok) for n in t.numbers]}", flush=True)
             if v == "wrong":
@@ -170,7 +172,9 @@ def main(argv: list[str]) -> int:
     tuned = {k: sum(tally[vv][k] for vv in voices if vv != HELD_OUT) for k in ("right", "wrong", "unknown")}
     vrows = [row(v + (" (held out)" if v == HELD_OUT else ""), tally[v]) for v in voices]
     vrows.append(row("**all but the held-out voice**", tuned))
-    krows = [row(k, v) for k, v in sorted(by_kind.items())]
+    krows = [row(k, v) for k, v in sorted(by_kind.items())
+             if not k.startswith(("digit ", "slot "))]
+    srows = [row(k, v) for k, v in sorted(by_kind.items()) if k.startswith(("digit ", "slot "))]
     n_all = len(cases) * len(voices)
     body = "\n".join([
         describe(),
@@ -186,6 +190,9 @@ def main(argv: list[str]) -> int:
         "",
         table(["case (all voices but the held-out one)", "clips", "right", "wrong", "unknown",
                "right %", "wrong %"], krows),
+        "",
+        table(["digit / slot kind (all voices but the held-out one)", "clips", "right", "wrong",
+               "unknown", "right %", "wrong %"], srows),
         "",
         "Wrong verdicts:" if wrongs else "Wrong verdicts: none.",
         *(f"- {w}" for w in wrongs),

@@ -126,6 +126,9 @@ def main(argv: list[str]) -> int:
             per_check[key][1] += 1
             if cid.startswith("readback.") and have != want:
                 diffs.append(f"{case.id} {cid}: typed {want}, spoken {have}")
+                for turn in rec.turns:  # what was heard, to see why
+                    if turn.speaker != "customer":
+                        print(f"    heard: {turn.text}", flush=True)
             if cid.startswith("readback.") and cid in case.labels:
                 label_rb[0] += have == case.labels[cid]
                 label_rb[1] += 1
