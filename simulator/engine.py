@@ -31,6 +31,11 @@ OUTCOMES = ("completed", "escalated", "hung_up", "incomplete")
 #: intents whose presence means the reply engaged with the customer (no "ignored" penalty)
 _ENGAGING = {"apology", "empathy", "readback", "propose_remedy", "ask_consent", "thanks",
              "confirm", "hold", "handoff", "feedback_thanks", "report", "explain", "ask_detail"}
+#: faults of manner that annoy but on their own never make a customer angry: casual
+#: wording, a guess, an offer made once can take a calm customer to upset, not past it
+#: (one already angry gets angrier).  Blame, rudeness, a refusal, pushing again, talking
+#: over, silence, asking again, questioning an angry caller -- or feeling ignored -- can.
+_MILD_FAULTS = {"casual", "guess", "push_offer"}
 #: intents that answer a customer's question for information (送料は？ いつ届く？)
 _INFORMING = {"explain", "handoff", "no_knowledge", "propose_remedy"}
 IGNORED_PENALTY = 0.7  # mood added when a reply neither moved the call nor engaged
@@ -274,6 +279,16 @@ class Call:
         if ok:
             self._fired = rule
         return ok
+
+    @staticmethod
+    def _raised(mood: float, delta: float, serious: bool) -> float:
+        """``mood`` moved by ``delta`` (0-10); a rise from faults of manner only
+        (:data:`_MILD_FAULTS`) stops short of angry."""
+        after = min(10.0, max(0.0, mood + delta))
+        angry = MOOD_BANDS["angry"][0]
+        if delta > 0 and not serious and mood < angry:
+            return min(after, angry - 0.01)
+        return after
 
     def _change_mood(self, delta: float) -> None:
         """Move the mood by ``delta`` (before temperament), kept within 0-10."""
@@ -569,9 +584,15 @@ class Call:
             delta += REPEAT_QUESTION_PENALTY * temper.rise
         if "push_offer" in found and self._offers > 1:
             delta += PUSH_PENALTY * temper.rise
+        serious = bool(u.barge_in or u.silence or repeated_question)
+        if "push_offer" in found and self._offers > 1:
+            serious = True
         if asked_now and self.mood >= 7 and "apology" not in found and "empathy" not in found:
             delta += EARLY_QUESTION_PENALTY * temper.rise
-        self.mood = min(10.0, max(0.0, self.mood + delta))
+            serious = True
+        serious = serious or any(self._intent_moods.get(n, lex.mood.get(n, 0.0)) > 0
+                                 for n in found if n not in _MILD_FAULTS)
+        self.mood = self._raised(self.mood, delta, serious)
 
         t_end = u.ended if u.ended is not None else self.elapsed()
         t_start = u.started if u.started is not None else t_end

@@ -338,3 +338,19 @@ def test_a_customer_who_volunteers_tells_the_next_detail_unasked() -> None:
     line = call.reply("お色はいかがなさいますか？")
     assert line.text == "色はネイビーで、サイズはMです。"
     assert last_gives(call) == ["color", "size"]
+
+
+def test_casual_wording_alone_annoys_up_to_upset_never_to_a_supervisor() -> None:
+    sc = find_scenario("order_with_sizes", "ja")
+    call = Call(sc.model_copy(update={"persona": sc.persona.model_copy(update={"mood": 5})}),
+                seed=1)
+    call.reply("はい、ファッション通販ミドリっす。")
+    for reply in ("了解っす。お色はいかがなさいますか。", "了解っす。サイズはいかがなさいますか。",
+                  "了解っす。数量はおいくつですか。"):
+        line = call.reply(reply)
+        assert not line.ended and line.band == "upset"
+        assert call.mood == pytest.approx(6.99)
+    assert last_gives(call) == ["quantity"]  # still answering
+    # blame is no mere manner: it takes her past upset
+    call.reply("それはお客様の確認不足ですね。")
+    assert call.mood >= 7
