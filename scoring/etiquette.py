@@ -211,15 +211,25 @@ def cushion_words(view: CallView) -> Verdict | None:
                             "no request for personal details and no refusal: nothing to soften"))
     model = pick(lang, "「恐れ入りますが、お電話番号をお伺いしてもよろしいでしょうか。」",
                  '"May I have your phone number, please?" / "I\'m afraid we cannot ..."')
+    # the request that opens the asking for personal details is softened (恐れ入りますが、
+    # お名前を…); the follow-up requests of the same asking need not repeat it (続きまして、
+    # ご住所を…), as trainers judge it.  Every refusal is softened, and a cushion is never
+    # put after its request.
+    softened = False
     for tv, at in requests:
         key = lex.key(tv.text)
-        if lang == "en" and not tv.has("refuse", "no_knowledge"):
+        refusal = tv.has("refuse", "no_knowledge")
+        if lang == "en" and not refusal:
             ok = _POLITE_EN.search(key) is not None
             where = None if ok else "none"
         else:
             cp = _first_pos(lex.matchers["cushion"], key)
             ok = cp is not None and (at is None or cp <= at)
             where = None if ok else ("none" if cp is None else "after")
+        if ok and not refusal:
+            softened = True
+        if not ok and where == "none" and softened and not refusal:
+            continue
         if not ok:
             heard = pick(lang, "クッション言葉なし" if where == "none" else "依頼の後にクッション言葉",
                          "no cushion words" if where == "none" else "cushion after the request")

@@ -76,3 +76,20 @@ def test_blame_is_the_customers_action_framed_as_a_fault() -> None:
     assert [t for t in not_blame_en if "blame" in recognise(t, "en")] == []
     assert [t for t in blame_ja if "blame" not in recognise(t, "ja")] == []
     assert [t for t in not_blame_ja if "blame" in recognise(t, "ja")] == []
+
+
+# ----------------------------------------------------------------------------- cushion words
+
+
+def test_the_request_that_opens_the_asking_is_softened_not_every_follow_up(order_ja: Scenario) -> None:
+    opened = order_call(order_ja, "恐れ入りますが、お名前をお伺いしてもよろしいでしょうか？",
+                        "続きまして、お届け先のご住所をお願いいたします。")
+    assert check(opened, "etiquette.cushion_words").passed
+    # the first request unsoftened fails, even when a later one is softened
+    late = order_call(order_ja, "お名前をお願いいたします。",
+                      "恐れ入りますが、ご住所をお伺いしてもよろしいでしょうか？")
+    assert check(late, "etiquette.cushion_words").passed is False
+    # a cushion after a later request is still misplaced
+    after = order_call(order_ja, "恐れ入りますが、お名前をお伺いしてもよろしいでしょうか？",
+                       "ご住所をお伺いしてもよろしいでしょうか、恐れ入りますが。")
+    assert check(after, "etiquette.cushion_words").heard == "依頼の後にクッション言葉"
