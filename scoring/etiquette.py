@@ -94,6 +94,8 @@ def _shop_said(shop: str, text: str, language: str) -> bool:
             return True
         chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+",
                                         unicodedata.normalize("NFKC", shop)) if len(c) >= 2]
+        if chunks and len(chunks[-1]) >= 3 and _big(fold(chunks[-1])) in key:
+            return True  # the brand that ends the name (暮らしの道具店こもれび: こもれび)
         return bool(chunks) and sum(_big(fold(c)) in key for c in chunks) * 2 >= len(chunks)
     key = fold_words(text)
     if fold_words(shop).strip() in key:
@@ -114,8 +116,10 @@ def greeting(view: CallView) -> Verdict | None:
         return None
     lang = view.language
     missing: list[str] = []
-    if not first.has("greeting"):
-        missing.append(pick(lang, "挨拶", "greeting"))
+    # the opening a trainer asks for is the shop's name and the operator's own
+    # (「はい、〇〇、中島です」, "Hearth and Table, Tom speaking"): domain.md sets no words of
+    # greeting, so お電話ありがとうございます is the model, not a requirement; the manner of
+    # the words (っす, "Hey") is etiquette.no_casual_words's
     if not _shop_said(view.shop, first.text, lang):
         missing.append(pick(lang, "店名", "shop name"))
     if not (first.has("self_intro") or _OWN_NAME[lang].search(unicodedata.normalize("NFKC", first.text))

@@ -93,3 +93,23 @@ def test_the_request_that_opens_the_asking_is_softened_not_every_follow_up(order
     after = order_call(order_ja, "恐れ入りますが、お名前をお伺いしてもよろしいでしょうか？",
                        "ご住所をお伺いしてもよろしいでしょうか、恐れ入りますが。")
     assert check(after, "etiquette.cushion_words").heard == "依頼の後にクッション言葉"
+
+
+# ----------------------------------------------------------------------------- greeting
+
+
+def test_the_opening_is_the_shops_name_and_the_operators(order_ja: Scenario) -> None:
+    from test_whole_call_mechanisms import _greeting
+
+    assert _greeting(order_ja, "はい、ファッション通販ミドリ、中島です。").passed
+    assert _greeting(order_ja, "お電話ありがとうございます。ファッション通販ミドリ、担当の林です。").passed
+    # without the shop or the operator's name it fails, whatever the words of greeting
+    assert not _greeting(order_ja, "お電話ありがとうございます。担当の林です。").passed
+    assert not _greeting(order_ja, "お電話ありがとうございます。ファッション通販ミドリでございます。").passed
+
+
+def test_the_brand_that_ends_the_shops_name_names_the_shop() -> None:
+    from scoring.etiquette import _shop_said
+
+    assert _shop_said("暮らしの道具店こもれび", "はい、こもれびの相談窓口、山下です。", "ja")
+    assert not _shop_said("暮らしの道具店こもれび", "はい、相談窓口の山下です。", "ja")
