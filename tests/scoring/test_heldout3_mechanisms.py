@@ -113,3 +113,20 @@ def test_the_brand_that_ends_the_shops_name_names_the_shop() -> None:
 
     assert _shop_said("暮らしの道具店こもれび", "はい、こもれびの相談窓口、山下です。", "ja")
     assert not _shop_said("暮らしの道具店こもれび", "はい、相談窓口の山下です。", "ja")
+
+
+# ----------------------------------------------------------------------------- endings
+
+
+def test_thanks_in_the_past_tense_for_the_customers_business_ends_the_call() -> None:
+    from simulator import intents as lexicon
+
+    lex = lexicon.lexicon("ja")
+
+    def bye(text: str) -> bool:
+        return lex.farewells.search(lex.key(text)) is not None
+
+    assert bye("ご予約ありがとうございました。よいお年をお迎えくださいませ。三浦が承りました。")
+    assert bye("ご解約のご連絡、ご依頼ありがとうございました。")
+    assert not bye("ご丁寧にありがとうございました。")  # an acknowledgement mid-call
+    assert not bye("ご予約ありがとうございました。それでは、お名前とお電話番号をお伺いしてもよろしいでしょうか。")
