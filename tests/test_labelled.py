@@ -32,6 +32,12 @@ VARIATION_CALLS_AT_LEAST = 0.945
 HELDOUT2 = load_all(LABELLED / "heldout2")
 HELDOUT2_LABELS_AT_LEAST = 0.983
 HELDOUT2_CALLS_AT_LEAST = 0.98
+#: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
+#: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
+#: it must not fall below the figure after the general fixes (1167 / 1287, calls 47 / 67)
+HELDOUT3 = load_all(LABELLED / "heldout3")
+HELDOUT3_LABELS_AT_LEAST = 0.906
+HELDOUT3_CALLS_AT_LEAST = 0.70
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -69,6 +75,13 @@ def test_the_held_out_set_agrees_at_least_as_reported() -> None:
     assert len(HELDOUT2) >= 30 and {c.scenario.language for c in HELDOUT2} == {"ja", "en"}
     assert agree / labels >= HELDOUT2_LABELS_AT_LEAST, (agree, labels)
     assert calls_agree / calls >= HELDOUT2_CALLS_AT_LEAST, (calls_agree, calls)
+
+
+def test_held_out_set_3_agrees_at_least_as_reported() -> None:
+    agree, labels, calls_agree, calls = _agreement(HELDOUT3)
+    assert len(HELDOUT3) >= 60 and {c.scenario.language for c in HELDOUT3} == {"ja", "en"}
+    assert agree / labels >= HELDOUT3_LABELS_AT_LEAST, (agree, labels)
+    assert calls_agree / calls >= HELDOUT3_CALLS_AT_LEAST, (calls_agree, calls)
 
 
 def test_the_set_is_big_and_broad() -> None:
