@@ -224,6 +224,9 @@ def asking(text: str, language: str, intents: Collection[str]) -> bool:
     """Is the reply a question or a request (so naming a detail asks for it)?"""
     if "ask_detail" in intents or "?" in text or "？" in text:
         return True
+    if language == "ja" and any(m.group(0).rstrip("。.!！ \n").endswith("か")
+                                for m in _SENTENCE.finditer(text)):
+        return True  # a sentence ending in the question particle (何着っすか。) asks
     lex = lexicon.lexicon(language)
     return lex.requests.search(lex.key(text)) is not None
 

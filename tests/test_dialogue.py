@@ -354,3 +354,12 @@ def test_casual_wording_alone_annoys_up_to_upset_never_to_a_supervisor() -> None
     # blame is no mere manner: it takes her past upset
     call.reply("それはお客様の確認不足ですね。")
     assert call.mood >= 7
+
+
+def test_a_sentence_ending_in_the_question_particle_asks() -> None:
+    call = order()
+    line = call.reply("えーと、何着っすか。")
+    assert call.record.turns[-2].asked == ["quantity"] and line.text == "7枚お願いします。"
+    call = order()
+    call.reply("何着でもご用意できます。")  # a statement names it, asks nothing
+    assert call.record.turns[-2].asked == []
