@@ -1,6 +1,6 @@
 """Verified read-backs: is the value the trainee should say judged right from the audio?
 
-    python -m bench readback_verify [--voices V,V,...] [--per-digit N]
+    python -m bench readback_verify [--voices V,V,...] [--per-digit N] [--explain]
 
 Spoken read-backs of phone numbers, order numbers and counts, each with one confusable
 digit (7, 4, 9) read the recommended way (なな / よん / きゅう) or the confusable way
@@ -27,6 +27,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.machine import describe, p50, p95, peak_rss_mb, record, table
@@ -96,7 +97,7 @@ def clips(seed: int = 11, per_digit: int = 1) -> list[Clip]:
     return out
 
 
-def verdict(clip: Clip, numbers: list[object]) -> str:
+def verdict(clip: Clip, numbers: Sequence[object]) -> str:
     mine = [n for n in numbers if getattr(n, "expected", None) == clip.expected]
     if not mine:
         return "unknown"
@@ -132,7 +133,21 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench readback_verify")
     ap.add_argument("--voices", default=",".join([*TUNED, *OTHERS, HELD_OUT]))
     ap.add_argument("--per-digit", type=int, default=1)
+    ap.add_argument("--explain", action="store_true",
+                    help="print the best-scored candidate transcripts of every clip not right")
     args = ap.parse_args(argv)
+    import simulator.hearing.reading_judge as judge
+
+    scored: dict[str, float] = {}
+    if args.explain:  # keep every candidate's score of the current clip
+        score_all = judge._score_all
+
+        def keep(*a: object) -> dict[str, float]:
+            out = score_all(*a)  # type: ignore[arg-type]
+            scored.update(out)
+            return out
+
+        judge._score_all = keep  # type: ignore[assignment]
     from simulator.hearing.transcribe import get_transcriber
     from simulator.hearing.verify import Expectation
     from simulator.voice.cache import TtsCache
@@ -150,6 +165,7 @@ def main(argv: list[str]) -> int:
     for voice in voices:
         for clip in cases:
             audio = render(clip, voice, cache)
+            scored.clear()
             t = tr.transcribe(audio, language="ja",  # type: ignore[arg-type]
                               expect=[Expectation(clip.expected, clip.kind, clip.kind)])
             verify_s.append(float(t.details.get("verify_s", 0.0)))
@@ -163,6 +179,9 @@ def main(argv: list[str]) -> int:
                 by_kind[f"slot {clip.kind}"][v] += 1
             print(f"{voice}\t{label}\t{v}\t{clip.expected}\t{t.text}\t"
                   f"{[(n.value, n.reading, n.ok, n.value_ok) for n in t.numbers]}", flush=True)
+            if args.explain and v != "right":
+                for text, sc in sorted(scored.items(), key=lambda x: -x[1])[:6]:
+                    print(f"    {sc:8.2f} {text}")
             if v == "wrong":
                 wrongs.append(f"{voice}: {clip.text} -> {t.text} {[(n.value, n.ok, n.value_ok) for n in t.numbers]}")
     def row(name: str, v: dict[str, int]) -> list[object]:

@@ -40,7 +40,7 @@ WRONG_MARGIN_MIN = 6.0
 #: added per digit to a candidate's log-likelihood (nats) when values of different lengths
 #: are compared: teacher forcing favours the shorter transcript, so a dropped digit scored
 #: better than the value said (tuned on the tuning voices of bench readback_verify)
-DIGIT_BONUS = 1.0
+DIGIT_BONUS = 2.0
 #: another value is said only when the free transcript's digits are this close to it (edits)
 HEARD_SLACK = 1
 #: a short value (a quantity) found by sound must be followed by a counter (点, 枚, 個 ...)
