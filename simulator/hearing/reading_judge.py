@@ -7,7 +7,7 @@ teacher-forced through the decoder over the encoder pass already made for transc
 and compared by log-likelihood.  The winner is reported with its margin (nats) over the
 runner-up; a margin under :data:`MARGIN_MIN` is ``ok=None`` (unknown), never a guess.
 A number with several judged digits (a phone number) reports the smallest margin; a digit
-left undecided shows its alternatives in ``reading`` (``ぜろ(きゅー|く)ぜろ、…``), and ``ok``
+left undecided shows its alternatives in ``reading`` (``ぜろ(きゅー/く?)ぜろ、…``), and ``ok``
 is False as soon as one confusable reading was decided, else None while one is undecided.
 
 Covered: 7 なな/しち, 4 よん/し, 9 きゅう/く, 0 ゼロ/まる/れい (all accepted), and in
@@ -106,14 +106,14 @@ class NumberSpan:
 
     def reading(self, override: dict[int, int] | None = None, *, honest: bool = False) -> str:
         """The reading with the current choices; ``honest`` shows undecided slots as
-        ``(a|b)`` instead of the current best guess."""
+        ``(a/b?)`` (heard as one or the other: undecided) instead of the current best guess."""
         out: list[str] = []
         k = 0
         for p in self.parts:
             if isinstance(p, Slot):
                 choice = override.get(k, p.choice) if override else p.choice
                 if honest and not p.decided:
-                    out.append("(" + "|".join(p.options) + ")")
+                    out.append("(" + "/".join(p.options) + "?)")
                 else:
                     out.append(p.options[choice])
                 k += 1
