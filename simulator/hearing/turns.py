@@ -382,12 +382,9 @@ class TurnTaking:
 def _result(future: Future[Any]) -> Any:
     """A finished future's result; None while it runs, or when it failed or was cancelled
     (a failed early look is no cue)."""
-    if not future.done() or future.cancelled():
-        return None
-    try:
-        return future.result()
-    except Exception:
-        return None
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return None  # a failed early look: the final request reports the recogniser's error
+    return future.result()
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
