@@ -118,7 +118,10 @@ def build(scenario: Scenario, record: CallRecord) -> CallView:
         told = {g for g, at in given.items() if at < t.index}
         numbers = [NumberReading.from_dict(n) for n in t.numbers]
         d = readback.decide(scenario, slots, t.text, found, given=told, numbers=numbers)
-        tv = TurnView(t, found, mood, list(d.asked), dict(d.read_back), decision=d)
+        answer = next((c for c in record.turns[t.index + 1:] if c.speaker == "customer"), None)
+        early = readback.told_back(d.untold, [g for g in answer.gives if given.get(g) == answer.index]
+                                   if answer is not None else ())
+        tv = TurnView(t, found, mood, list(d.asked), {**dict(d.read_back), **early}, decision=d)
         folded = lex.key(t.text)
         generic = any((lex.key(p).strip() in folded) for p in key_fact)
         tv.fact_question = bool(tv.asked) or (d.question and generic and not tv.matches)

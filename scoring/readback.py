@@ -66,8 +66,10 @@ def check(view: CallView, sid: str) -> Verdict:
     given_at = view.given.get(sid, -1)
     # the engine's read-back decision (simulator.readback): a value read back in a
     # confirming turn, a wrong digit string wherever it is said, after the customer told it
+    # (or just before it: a value read back before it was told, which the customer's
+    # next line then told -- simulator.readback.told_back)
     seen = [(tv, tv.matches[sid]) for tv in view.trainee
-            if tv.index > given_at and sid in tv.matches]
+            if sid in tv.matches and (tv.index > given_at or sid in tv.decision.untold)]
     wrongs = [(tv, m) for tv, m in seen if m.status == "mismatch"]
     rights = [tv for tv, m in seen if m.status == "match"]
     corrected = bool(wrongs) and (any(tv.index > wrongs[-1][0].index for tv in rights)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -272,10 +272,17 @@ class Call:
             return bool(u and u.silence) == c.silence
         return False  # pragma: no cover - the schema requires one condition
 
-    def _holds(self, rule: Rule) -> bool:
-        ok = self._condition(rule)
-        if ok and rule.also is not None:
-            ok = rule.also in self._intents
+    def _holds(self, rule: Rule, earlier: Collection[str] = ()) -> bool:
+        """Does the rule hold for this reply (``earlier``: intents of earlier replies that
+        count as said now)?"""
+        now = self._intents
+        self._intents = [*now, *earlier]
+        try:
+            ok = self._condition(rule)
+            if ok and rule.also is not None:
+                ok = rule.also in self._intents
+        finally:
+            self._intents = now
         if ok:
             self._fired = rule
         return ok
@@ -373,11 +380,15 @@ class Call:
         fired = self._fired
         used = fired.intent_names() if fired is not None else set()
         builtin = set(lexicon.INTENTS)
+        # what an earlier reply already explained (the cancellation terms told before the
+        # read-back that brought the call here): a scenario's own topic, not a generic one
+        explained = {i for t in self.record.turns[:-1] if t.speaker == "trainee"
+                     for i in t.intents if i not in builtin}
         for rule in st.on:
             informing = rule.intent is not None and (
                 rule.intent in _INFORMING or rule.intent not in builtin)
-            if informing and rule.intent not in used and rule.goto != self.state \
-                    and self._holds(rule):
+            if informing and (rule.intent not in used or rule.intent in explained) \
+                    and rule.goto != self.state and self._holds(rule, explained):
                 self._go(rule.goto)
                 return
 
@@ -624,6 +635,11 @@ class Call:
             if moved:
                 self._told_already()
         line = self._respond(decision, found, u, moved, state_before)
+        said_now = self.record.turns[-1]
+        for sid, m in readback.told_back(decision.untold, said_now.gives).items():
+            # read back before it was told, then told in the line just said: it stands
+            if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
+                self.read_back[sid] = m
         if self.trainee_turn_count >= sc.max_turns and not line.ended:
             self._finish("incomplete")
             return CustomerLine(line.text, line.state, line.mood, line.band, True, "incomplete")

@@ -223,6 +223,15 @@ _KANJI_COUNT = re.compile(rf"(?<![〇一二三四五六七八九十百千万\u4e
                           rf"\s*(?:{_COUNTERS_JA})")
 
 
+#: native Japanese counts (ひとつ, おふたつ): the count they give
+_NATIVE_COUNTS = {"ひとつ": 1, "ふたつ": 2, "みっつ": 3, "よっつ": 4, "いつつ": 5, "むっつ": 6,
+                  "ななつ": 7, "やっつ": 8, "ここのつ": 9}
+#: a native count said as a quantity: after a boundary or a particle (和風おせちをおひとつ),
+#: not inside a word (もうひとつ) and not before a word (ひとつ確認させてください)
+_NATIVE_COUNT = re.compile(r"(?:(?<=^)|(?<=[^\u3041-\u3096])|(?<=[をはがもでとに]))(?:お)?("
+                           + "|".join(_NATIVE_COUNTS) + r")(?![\u4e00-\u9fff]|だけ)")
+
+
 def _find_quantity(want: str, text: str, language: str) -> Match:
     norm = normalize(text, language)
     if language == "ja":
@@ -234,6 +243,7 @@ def _find_quantity(want: str, text: str, language: str) -> Match:
             value = numbers.kanji_to_int(m.group(1))
             if value is not None:
                 found.append(str(value))
+        found += [str(_NATIVE_COUNTS[m.group(1)]) for m in _NATIVE_COUNT.finditer(text)]
     else:
         low = norm.lower()
         found = [m.group(1) for m in re.finditer(
@@ -349,7 +359,8 @@ def _find_name_en(expected: str, text: str) -> Match:
     last = words[-1]
     if f" {last} " in key or last in _spelled_words(text):
         return Match("match")
-    m = re.search(r"\b(?:mr|ms|mrs|miss|dr)\.?\s+([A-Za-z][a-z'-]+)", text, re.IGNORECASE)
+    # a title before a capitalised name ("Ms. Carter"); "miss out" names nobody
+    m = re.search(r"\b(?i:mr|ms|mrs|miss|dr)\.?\s+([A-Z][a-z'-]+)", text)
     if m and m.group(1).lower() not in words:
         return Match("mismatch", m.group(0))
     return ABSENT

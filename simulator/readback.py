@@ -52,7 +52,7 @@ _CONFIRMING = re.compile(
     r"[でを]承りました|[でを]承ります|"
     r"で間違いな|ですか|でしょうか|[?？]\s*$|\b(?:is that (?:right|correct)|correct\?|right\?|"
     r"so that's|so that is|to confirm|let me (?:read|repeat|confirm)|you said|you'd like|"
-    r"you would like|(?:^|[.!?]\s+)so (?=\w+ \w+)|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
+    r"you would like|(?:^|[.!?]\s+)so,? (?=\w+ \w+)|it arrived|i'm sorry (?:that )?(?:it|the|your)|"
     r"i understand (?:that )?(?:it|the|your))\b",
     re.IGNORECASE)
 
@@ -287,6 +287,15 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
             asked.append((at, sid))
     return Decision(asked=tuple(sid for _, sid in sorted(asked, key=lambda x: x[0])),
                     read_back=read, untold=untold, confirming=confirm, question=question)
+
+
+def told_back(untold: Mapping[str, matching.Match],
+              gives: Collection[str]) -> dict[str, matching.Match]:
+    """Values read back before the customer told them which her very next line tells (she
+    questions the read-back and gives the detail: 「まだお伝えしていませんが……47190358です」):
+    the read-back stands as one made once she told it -- the right value is confirmed by her
+    own words, a wrong one is a wrong read-back she had to correct."""
+    return {sid: m for sid, m in untold.items() if sid in gives and m.status != "absent"}
 
 
 def says(kind: str, value: str, text: str, language: str) -> matching.Match:

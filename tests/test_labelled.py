@@ -34,9 +34,9 @@ HELDOUT2_LABELS_AT_LEAST = 0.983
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
-#: it must not fall below the figure after the general fixes (1170 / 1287, calls 47 / 67)
+#: it must not fall below the figure after the general fixes (1187 / 1287, calls 48 / 67)
 HELDOUT3 = load_all(LABELLED / "heldout3")
-HELDOUT3_LABELS_AT_LEAST = 0.909
+HELDOUT3_LABELS_AT_LEAST = 0.922
 HELDOUT3_CALLS_AT_LEAST = 0.70
 
 
