@@ -206,6 +206,75 @@ def restates_digits(text: str, language: str) -> bool:
 _SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
 
 
+#: words that carry no content of their own in a restatement: honorifics, copulas, the
+#: acknowledgement, casual endings (っすね), particles joining the values, separators
+_GLUE_JA = re.compile(r"でございますね|でございます|でよろしいですね|ですね|です|っすね|っす|"
+                      r"様|さま|さん|はいはい|はい|うん|ええ|了解|オッケー|ね|よ|の|を|で|と|が|は|に|"
+                      r"[、。・,.\s\-‐－ー−~〜「」『』（）()!！]")
+_GLUE_EN = frozenset((
+    "so", "okay", "ok", "yeah", "yep", "yes", "sure", "right", "got", "it", "gotcha", "cool",
+    "great", "perfect", "lovely", "alright", "thanks", "thank", "you", "um", "uh", "er",
+    "like", "and", "the", "a", "an", "in", "of", "for", "at", "by", "with", "that's", "that",
+    "is", "mr", "ms", "mrs", "miss", "size", "colour", "color", "quantity"))
+
+
+def _surfaces(scenario: Scenario, slots: SlotValues, sid: str, m: matching.Match) -> list[str]:
+    """The ways a detail's value can be written: the value, its reading, the family name,
+    the value as digits, a synonym's other names, the other value heard."""
+    lang = scenario.language
+    kind = scenario.slots[sid].kind
+    value = slots.values[sid]
+    out = [value, matching.normalize(value, lang), slots.readings.get(sid) or "",
+           *(x or "" for x in slots.families.get(sid, (None, None))), m.heard or ""]
+    groups = matching.SYNONYMS.get(kind)
+    if groups is not None:
+        for g in groups:
+            if any(textnorm.fold(x) == textnorm.fold(v) for x in g for v in (value, m.heard or "")):
+                out += g
+    return [x for x in out if x]
+
+
+def _only_values(sentence: str, surfaces: Sequence[str], language: str) -> bool:
+    """Is the sentence nothing but these values (with honorifics, acknowledgements and the
+    particles that join them)?  「中村恵子さん、080-3947-1529、うん。」, 「ネイビーっすね。」,
+    "Rain jacket, yep." -- a restatement, as 「…ですね」 would be."""
+    norm = matching.normalize(sentence, language)
+    if language == "ja":
+        chars = {c for x in surfaces for c in textnorm.fold(matching.normalize(x, language))}
+        rest = _GLUE_JA.sub("", textnorm.fold(norm))
+        return bool(rest) is False or all(c in chars for c in rest)
+    words = {w for x in surfaces for w in re.findall(r"[a-z0-9']+",
+                                                      matching.normalize(x, language).lower())}
+    return all(w in words or w in _GLUE_EN
+               for w in re.findall(r"[a-z0-9']+", norm.lower().replace("-", " ")))
+
+
+def restatement(scenario: Scenario, slots: SlotValues, said: str,
+                candidates: Collection[str]) -> set[str]:
+    """The details among ``candidates`` said in a sentence made of nothing but such values:
+    a bare restatement reads them back (a question asks)."""
+    lang = scenario.language
+    out: set[str] = set()
+    # a title's full stop ends no sentence ("Thank you, Mr. Houston.")
+    said = re.sub(r"\b(Mr|Ms|Mrs|Dr|St)\.", r"\1", said, flags=re.IGNORECASE)
+    for m in _SENTENCE.finditer(said):
+        s = m.group(0)
+        if "?" in s or "？" in s or not s.strip():
+            continue
+        here = {}
+        for sid in candidates:
+            family, family_reading = slots.families.get(sid, (None, None))
+            hit = matching.find(scenario.slots[sid].kind, slots.values[sid], s, lang,
+                                reading=slots.readings.get(sid), family=family,
+                                family_reading=family_reading)
+            if hit.status != "absent":
+                here[sid] = hit
+        if here and _only_values(s, [x for sid, hit in here.items()
+                                     for x in _surfaces(scenario, slots, sid, hit)], lang):
+            out |= set(here)
+    return out
+
+
 def _asked_in_a_question(text: str, language: str, kind: str, phrases: Sequence[str]) -> int | None:
     """Where a sentence that is a question names a detail of this kind (None: none does)."""
     offset = 0
@@ -239,6 +308,8 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
         return Decision()
     lang = scenario.language
     said = textnorm.without_fillers(without_shop_name(text, slots.shop), lang)
+    bare = restatement(scenario, slots, said, [sid for sid, slot in scenario.slots.items()
+                                               if not slot.told and sid in slots.customer])
     question = asking(text, lang, intents)
     confirm = confirming(text, intents)
     restated = restates_digits(said, lang)
@@ -276,6 +347,7 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
             or (echo is not None and told and matching.find(
                 slot.kind, slots.values[sid], echo, lang, reading=slots.readings.get(sid),
                 family=family, family_reading=family_reading).status == "match")
+            or (sid in bare and (told or slot.kind in STRICT_KINDS))  # a bare restatement
             or (sid not in slots.customer and m.status == "match")  # the trainee tells it
             or (slot.kind in STRICT_KINDS and (m.status == "mismatch" or restated)))
         if counts and not told:

@@ -84,3 +84,64 @@ def test_a_question_already_answered_in_an_earlier_reply_is_not_asked() -> None:
 
     assert "キャンセル" not in run(terms_first=True).record.turns[-1].text
     assert "キャンセル" in run(terms_first=False).record.turns[-1].text
+
+
+# ------------------------------------------------------------ bare restatements
+
+
+def _order_ja_told() -> Call:
+    call = Call(find_scenario("order_with_sizes", "ja"), seed=3)
+    call.reply("お電話ありがとうございます。ファッション通販ミドリ、担当の川口でございます。")
+    call.reply("恐れ入りますが、お名前とお電話番号をお願いできますか。")
+    assert {"name", "phone"} <= set(call.record.turns[-1].gives)
+    return call
+
+
+def test_a_sentence_of_nothing_but_the_values_reads_them_back() -> None:
+    call = _order_ja_told()
+    v = call.variables
+    call.reply(f"{v['customer_name']}さん、{v['phone']}、うん。")
+    assert set(call.record.turns[-2].read_back) == {"name", "phone"}
+    en = Call(find_scenario("return_request", "en"), seed=3)
+    en.reply("Thank you for calling Northwind Outfitters, this is Sophie.")
+    en.reply("If you don't mind, may I have the order number?")
+    en.reply(f"{en.variables['order_number']}, yep. Which item is it?")
+    assert "order_number" in en.record.turns[-2].read_back
+
+
+def test_a_value_inside_other_words_is_no_restatement() -> None:
+    call = _order_ja_told()
+    v = call.variables
+    call.reply(f"{v['customer_name']}様、いつもご利用いただきありがとうございます。お支払い方法はいかがなさいますか。")
+    assert "name" not in call.record.turns[-2].read_back
+    from simulator import readback
+
+    sc = call.scenario
+    slots = readback.SlotValues.of(sc, v)
+    assert readback.restatement(sc, slots, f"{v['customer_name']}さんは、お電話の件でしょうか？",
+                                {"name"}) == set()
+    en = find_scenario("order_with_sizes", "en")
+    en_slots = readback.SlotValues.of(en, {**Call(en, seed=3).variables})
+    name = en_slots.values["name"]
+    family = name.split()[-1]
+    # a title's full stop ends no sentence: the closing thanks is no read-back of the name
+    assert readback.restatement(en, en_slots, f"Thank you for your order, Mr. {family}.",
+                                {"name"}) == set()
+    assert readback.restatement(en, en_slots, f"{name}, got it.", {"name"}) == {"name"}
+
+
+# ------------------------------------------------------------ endings
+
+
+def test_an_all_set_or_a_stretched_thanks_at_the_end_is_a_goodbye() -> None:
+    from simulator import intents as lexicon
+
+    def bye(text: str, lang: str) -> bool:
+        lex = lexicon.lexicon(lang)
+        return lex.farewells.search(lex.key(text)) is not None
+
+    assert bye("Okay, you're all set.", "en") and bye("Thanks, have a good evening.", "en")
+    assert not bye("You're all set on the size. What's your address?", "en")
+    assert bye("以上で承りました。", "ja") and bye("マジで助かります、ありがとうございまーす。", "ja")
+    assert not bye("以上で承りました。お支払い方法はいかがなさいますか。", "ja")
+    assert not bye("ありがとうございます。", "ja")
