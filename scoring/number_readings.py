@@ -33,11 +33,9 @@ from simulator.numbers import (
     DIGIT_WORDS,
     KANA_DIGITS,
     ZERO_OTHER,
-    digit_runs,
+    read_numbers,
 )
 
-_TOKENS = sorted(KANA_DIGITS, key=len, reverse=True)
-_KATA_CHUNK = re.compile(r"[\u30a1-\u30fa\u30fc・](?:[\u30a1-\u30fa\u30fc・\s、]|の(?=[\u30a1-\u30fa]))*")
 _COUNTER = re.compile(r"(なな|しち|よん|きゅう|きゅー|ナナ|シチ|ヨン|キュウ|キュー)"
                       r"(?=枚|個|点|着|足|本|セット|箱|冊|組|台|部)")
 
@@ -49,25 +47,6 @@ _EN_TY = {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy"
 _EN_OTHER = {"ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "hundred": "",
              "thousand": "", "double": "", "triple": ""}
 _EN_ALL = {**_EN_DIGIT, **_EN_TEEN, **_EN_TY, **_EN_OTHER}
-
-
-def _tokenize(hira: str) -> list[str] | None:
-    """A whole chunk as digit readings (separators allowed), or None if it is a word."""
-    out: list[str] = []
-    i = 0
-    while i < len(hira):
-        c = hira[i]
-        if c in "ー・ 、の\u3000":
-            i += 1
-            continue
-        for t in _TOKENS:
-            if hira.startswith(t, i):
-                out.append(t)
-                i += len(t)
-                break
-        else:
-            return None
-    return out
 
 
 def _entry(turn: int, value: str, reading: str | None, ok: bool | None, advice: str,
@@ -85,53 +64,16 @@ def _judge_ja(readings: list[str], zero: str) -> tuple[bool, str]:
     return (not bad, "。".join(bad))
 
 
-def _digit_runs(text: str) -> list[tuple[int, int]]:
-    """The katakana digit readings of a reply as (start, end): a katakana chunk, or -- when a
-    word follows it in the same chunk (…サン、ウールのコート) -- its pieces between 、 and spaces
-    that are digit readings, joined while consecutive."""
-    runs: list[tuple[int, int]] = []
-    for m in _KATA_CHUNK.finditer(text):
-        if _tokenize(jaconv.kata2hira(m.group(0).rstrip("、 の"))):
-            runs.append((m.start(), m.end()))
-            continue
-        run: tuple[int, int] | None = None
-        for p in re.finditer(r"[^、\s]+", m.group(0)):
-            a, b = m.start() + p.start(), m.start() + p.end()
-            if _tokenize(jaconv.kata2hira(p.group(0).rstrip("の"))):
-                run = (run[0], b) if run else (a, b)
-            else:
-                if run:
-                    runs.append(run)
-                run = None
-        if run:
-            runs.append(run)
-    return runs
-
-
 def _typed_ja(tv: TurnView, zero: str) -> list[dict[str, Any]]:
     text = unicodedata.normalize("NFKC", tv.text)
     out: list[tuple[int, dict[str, Any]]] = []
     masked = text
-    # runs with hiragana in them (さんはちいちなな, ゼロくゼロ, し、しち、いち) as numbers.py
-    # finds them; katakana chunks as below (a katakana word may follow in the chunk)
-    kana = [k for k in digit_runs(text)
-            if any("\u3041" <= c <= "\u3096" for c in text[k.start:k.end]) or "、" in text[k.start:k.end]]
-    for k in kana:
+    # digit readings in kana (ゼロキューゼロ、イチニー, さんはちいちなな, し、しち、いち): one
+    # entry per number, as simulator.numbers finds them
+    for k in read_numbers(text):
         ok, advice = _judge_ja(list(k.readings), zero)
         out.append((k.start, _entry(tv.index, k.value, text[k.start:k.end], ok, advice, "text")))
         masked = masked[:k.start] + " " * (k.end - k.start) + masked[k.end:]
-    for start, end in _digit_runs(text):
-        if any(start < k.end and k.start < end for k in kana):
-            continue
-        chunk = text[start:end].rstrip("、 の")
-        toks = _tokenize(jaconv.kata2hira(chunk))
-        if not toks or len(toks) < 2:
-            continue
-        groups = [_tokenize(jaconv.kata2hira(g)) or [] for g in re.split(r"の", chunk)]
-        value = "-".join("".join(KANA_DIGITS[t] for t in g) for g in groups if g)
-        ok, advice = _judge_ja(toks, zero)
-        out.append((start, _entry(tv.index, value, chunk, ok, advice, "text")))
-        masked = masked[:start] + " " * (end - start) + masked[end:]
     for m in _COUNTER.finditer(text):
         r = jaconv.kata2hira(m.group(1))
         r = {"きゅー": "きゅう"}.get(r, r)

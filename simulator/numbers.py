@@ -3,8 +3,8 @@
 Transcripts and typed replies write numbers in many ways: ASCII or 全角 digits, kanji
 numerals (二千九百八十円), kana digit readings (ゼロキューゼロのイチニーサンヨン), English
 words (fifteen, "oh" for zero).  :func:`normalize` rewrites all of them as ASCII digits so
-that scoring compares values, and :func:`kana_readings` keeps which reading was used for
-each digit when the text itself shows it (typed kana).
+that scoring compares values, and :func:`digit_runs` / :func:`read_numbers` keep which reading
+was used for each digit when the text itself shows it (typed kana).
 """
 
 from __future__ import annotations
@@ -69,9 +69,10 @@ _KANA_ALT = "|".join(sorted(KANA_DIGITS, key=len, reverse=True))
 _KANA_RUN = re.compile(rf"(?:(?:{_KANA_ALT})[\s・ー-]*){{2,}}(?:(?:の)(?:(?:{_KANA_ALT})[\s・ー-]*)+)*")
 _KANA_TOKEN = re.compile(_KANA_ALT)
 # digits read one by one with a pause between each (ヨン、イチ、ナナ / よん、いち、なな):
-# at least three whole readings, each after a comma, a dot or a space, in either script
+# at least three whole readings, each after a comma, a dot or a space, in either script, the
+# first not the end of a word (にーきゅう、サン… is a group, then a list)
 _KANA_SEP = r"[、,，・\s]+"
-_KANA_LIST = re.compile(rf"(?:(?<![ぁ-ゖ])|(?<=[はがをのもでと]))(?:{_KANA_ALT})(?:{_KANA_SEP}(?:{_KANA_ALT})){{2,}}"
+_KANA_LIST = re.compile(rf"(?:(?<![ぁ-ゖー])|(?<=[はがをのもでと]))(?:{_KANA_ALT})(?:{_KANA_SEP}(?:{_KANA_ALT})){{2,}}"
                         rf"(?![ぁ-ゖ](?<![でねとにはがをのもよ]))")
 
 #: long readings (two kana or more) -- single-kana ones (に, し, ご, よ, く) are also
@@ -98,8 +99,13 @@ class DigitRun:
 
     start: int
     end: int
-    value: str  # digits, groups joined by の written with a dash: 090-12
+    value: str  # digits, groups joined by の (or, in :func:`read_numbers`, by 、) as a dash: 090-12
     readings: tuple[str, ...]  # hiragana: ("ぜろ", "きゅう", "ぜろ")
+
+    @property
+    def confusable(self) -> tuple[str, ...]:
+        """The readings that can be misheard (しち, し, く), in order."""
+        return tuple(r for r in self.readings if r in CONFUSABLE)
 
 
 def _run_value(hira: str) -> tuple[str, tuple[str, ...]]:
@@ -109,11 +115,15 @@ def _run_value(hira: str) -> tuple[str, tuple[str, ...]]:
 
 
 def digit_runs(text: str) -> list[DigitRun]:
-    """Every kana digit run of ``text`` (NFKC) that reads a digit string, in order.
+    """Every kana digit run of ``text`` (NFKC) that reads a digit string, in order -- the one
+    finder of digit readings written in kana (normalising, scoring typed readings and the
+    text transcriber all use it; :func:`read_numbers` joins the groups of one number).
 
     - readings listed one by one (ヨン、イチ、ナナ / よん、いち、なな): three or more, each
       after a comma, a dot or a space, in either script;
-    - a run with katakana in it (ゼロキューゼロ, ゼロくゼロ): two readings or more;
+    - a run with katakana in it (ゼロキューゼロ, ゼロくゼロ): two readings or more, and not
+      part of a katakana word (no katakana letter right before or after it: シクラメン,
+      サンヨンコート stay words);
     - a hiragana run (さんはちいちなな) only where it cannot be a word: not inside a word
       (nothing but a particle before it or after it) and either four readings with two long
       ones (not just に, し, ご, よ, く -- particles and prefixes), three long ones, or joined by
@@ -138,7 +148,8 @@ def digit_runs(text: str) -> list[DigitRun]:
         b = a + len(body)
         value, toks = _run_value(body)
         if any(_katakana(c) for c in t[a:b]):
-            strong.append((a, b, value, toks))
+            if not ((a > 0 and _katakana(t[a - 1])) or (b < len(t) and _katakana(t[b]))):
+                strong.append((a, b, value, toks))
             continue
         if (a > 0 and _hiragana(hira[a - 1]) and hira[a - 1] not in _RUN_BEFORE) or (
                 b < len(hira) and _hiragana(hira[b]) and hira[b] not in _RUN_AFTER):
@@ -161,6 +172,25 @@ def digit_runs(text: str) -> list[DigitRun]:
                 changed = True
     runs += [DigitRun(a, b, v, toks) for a, b, v, toks in accepted]
     return sorted(runs, key=lambda r: r.start)
+
+
+#: what may stand between the groups of one number read in kana (ゼロキューゼロ、イチニー)
+_GROUP_JOIN = re.compile(r"[、,，・\s]+")
+
+
+def read_numbers(text: str) -> list[DigitRun]:
+    """Each number read out in kana in ``text`` (NFKC), in order: the :func:`digit_runs`
+    joined where only a comma, a dot or a space stands between them (a phone number read in
+    groups, ゼロキューゼロ、イチニーサンヨン -> ``090-1234``) -- what is judged as one reading."""
+    t = unicodedata.normalize("NFKC", text)
+    out: list[DigitRun] = []
+    for r in digit_runs(t):
+        prev = out[-1] if out else None
+        if prev is not None and _GROUP_JOIN.fullmatch(t[prev.end:r.start]):
+            out[-1] = DigitRun(prev.start, r.end, f"{prev.value}-{r.value}", prev.readings + r.readings)
+        else:
+            out.append(r)
+    return out
 
 
 # ---------------------------------------------------------------- kanji numerals
@@ -332,38 +362,3 @@ def normalize(text: str, language: str) -> str:
 def digits(text: str, language: str) -> str:
     """Only the digits of ``text`` after :func:`normalize` (for phone and order numbers)."""
     return "".join(c for c in normalize(text, language) if c.isdigit())
-
-
-@dataclass(frozen=True)
-class KanaReading:
-    digit: str  # "7"
-    reading: str  # hiragana as written: "しち"
-    confusable: bool  # しち / し / く
-
-
-def kana_readings(text: str) -> list[KanaReading]:
-    """Digit readings written in kana in ``text`` (typed replies), in order."""
-    hira = jaconv.kata2hira(unicodedata.normalize("NFKC", text))
-    out: list[KanaReading] = []
-    for m in _KANA_RUN.finditer(hira):
-        for tok in _KANA_TOKEN.findall(m.group(0).replace("の", "")):
-            d = KANA_DIGITS[tok]
-            out.append(KanaReading(d, tok, tok in CONFUSABLE))
-    return out
-
-
-def kana_runs(text: str) -> list[tuple[str, list[KanaReading]]]:
-    """Each run of kana digit readings in ``text`` as (digits, readings), groups joined by
-    の written with a dash: ゼロキューゼロのイチニー -> ("090-12", [...])."""
-    hira = jaconv.kata2hira(unicodedata.normalize("NFKC", text))
-    out: list[tuple[str, list[KanaReading]]] = []
-    for m in _KANA_RUN.finditer(hira):
-        groups = m.group(0).split("の")
-        rds: list[KanaReading] = []
-        values: list[str] = []
-        for g in groups:
-            toks = _KANA_TOKEN.findall(g)
-            values.append("".join(KANA_DIGITS[t] for t in toks))
-            rds += [KanaReading(KANA_DIGITS[t], t, t in CONFUSABLE) for t in toks]
-        out.append(("-".join(values), rds))
-    return out

@@ -19,13 +19,14 @@ mistakes and are not judged.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import jaconv
 
-from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_KANA, DIGIT_WORDS, kana_runs
+from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_KANA, DIGIT_WORDS, read_numbers
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -370,11 +371,11 @@ def readings_from_text(text: str, language: str) -> list[NumberReading]:
 
     out: list[NumberReading] = []
     if language == "ja":
-        for value, rds in kana_runs(text):
-            bad = [r for r in rds if r.confusable]
-            advice = " ".join(dict.fromkeys(_JA_ADVICE[CONFUSABLE[r.reading]] for r in bad))
-            out.append(NumberReading(value, "".join(r.reading for r in rds), None,
-                                     not bad, advice, source="text"))
+        typed = unicodedata.normalize("NFKC", text)
+        for run in read_numbers(typed):
+            advice = " ".join(dict.fromkeys(_JA_ADVICE[CONFUSABLE[r]] for r in run.confusable))
+            out.append(NumberReading(run.value, _hira(typed[run.start:run.end]), None,
+                                     not run.confusable, advice, source="text"))
     else:
         teen_ty = {**_EN_TEEN, **_EN_TY}
         words = {w: n for n, w in teen_ty.items()}
@@ -388,7 +389,7 @@ def readings_from_text(text: str, language: str) -> list[NumberReading]:
                 str(n), m.group(0).lower(), None, False,
                 f'{m.group(0).lower().capitalize()} and {other} sound alike on the phone: '
                 f'confirm digit by digit ("{digits}").', source="text"))
-    seen = {r.value for r in out}
+    seen = {v for r in out for v in (r.value, *r.value.split("-"))}  # its groups too
     for s in numbers_in_text(normalize(text, language), language):
         if s.value not in seen:
             out.append(NumberReading(s.value, None, None, None, "", source="text"))

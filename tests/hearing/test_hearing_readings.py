@@ -152,6 +152,10 @@ def test_typed_kana_readings() -> None:
     assert n.ok is False and "7 は「なな」" in n.advice
     (n,) = readings_from_text("7枚です", "ja")
     assert (n.value, n.reading, n.ok) == ("7", None, None)
+    # one number read in groups is one reading; words made of digit kana are not numbers
+    (n,) = readings_from_text("ゼロキューゼロ、イチニーサンヨン、ゴーロクシチハチですね", "ja")
+    assert (n.value, n.reading, n.ok) == ("090-1234-5678", "ぜろきゅーぜろ、いちにーさんよん、ごーろくしちはち", False)
+    assert readings_from_text("よろしくお願いします。あいにくですが、シクラメンは品切れです", "ja") == []
     (n,) = readings_from_text("That is fifteen items.", "en")
     assert (n.value, n.reading, n.ok) == ("15", "fifteen", False)
     assert '("one five")' in n.advice

@@ -22,6 +22,14 @@ def test_hiragana_digit_runs_are_digits() -> None:
     assert numbers.digits("090、よんなな", "ja") == "09047"
 
 
+def test_one_number_read_in_groups_is_one_reading() -> None:
+    (run,) = numbers.read_numbers("お電話番号はゼロキューゼロ、よんななにーきゅう、サン・ハチ・イチ・シチですね")
+    assert (run.value, run.confusable) == ("090-4729-3817", ("しち",))
+    # a katakana word is not a digit run even when it starts with digit kana
+    for text in ("シクラメンを2鉢", "ニセンキュウヒャクハチジュウ円", "依頼の後にクッション言葉"):
+        assert numbers.digit_runs(text) == [], text
+
+
 def test_hiragana_words_are_never_digits() -> None:
     # particles and prefixes (に, し, ご, よ, く, の) and words made of digit readings
     for text in ("よろしくお願いします", "ごごにご連絡いたします", "いちごを2パック", "おにいさんに",
