@@ -190,6 +190,35 @@ def _request_pos(text: str, kinds: set[str], lex: lexicon.Lexicon) -> int | bool
     return False if seen else None
 
 
+def _softens(tv: TurnView, lex: lexicon.Lexicon) -> bool:
+    """A cushion word before a request, a question or a refusal in this reply
+    (恐れ入りますが、…お願いできますか / あいにくですが、…できかねます)."""
+    key = lex.key(tv.text)
+    cp = _first_pos(lex.matchers["cushion"], key)
+    if cp is None:
+        return False
+    rest = key[cp:]
+    return (tv.has("refuse", "no_knowledge") or lex.requests.search(rest) is not None
+            or _REQUEST[lex.language].search(rest) is not None
+            or lex.matchers["ask_detail"].search(rest) is not None
+            or "?" in tv.text or "？" in tv.text)
+
+
+def _unsoftened(view: CallView, tv: TurnView, where: str) -> Verdict:
+    lang = view.language
+    model = pick(lang, "「恐れ入りますが、お電話番号をお伺いしてもよろしいでしょうか。」",
+                 '"May I have your phone number, please?" / "I\'m afraid we cannot ..."')
+    heard = pick(lang, "クッション言葉なし" if where == "none" else "依頼の後にクッション言葉",
+                 "no cushion words" if where == "none" else "cushion after the request")
+    return Verdict("etiquette.cushion_words", False,
+                   pick(lang, "依頼の前にクッション言葉", "a cushion before the request"),
+                   heard, view.quote(tv),
+                   pick(lang, f"お願いや お断りの前に「恐れ入りますが」「お手数ですが」"
+                              f"「あいにくですが」を添えましょう。例：{model}",
+                        f"Soften requests and refusals before you make them, e.g. {model}"),
+                   tv.index)
+
+
 def cushion_words(view: CallView) -> Verdict | None:
     lang = view.language
     lex = lexicon.lexicon(lang)
@@ -213,13 +242,14 @@ def cushion_words(view: CallView) -> Verdict | None:
         return Verdict("etiquette.cushion_words", True, None, None,
                        pick(lang, "個人情報のお願いやお断りがなく、クッション言葉の必要がありませんでした",
                             "no request for personal details and no refusal: nothing to soften"))
-    model = pick(lang, "「恐れ入りますが、お電話番号をお伺いしてもよろしいでしょうか。」",
-                 '"May I have your phone number, please?" / "I\'m afraid we cannot ..."')
-    # the request that opens the asking for personal details is softened (恐れ入りますが、
-    # お名前を…); the follow-up requests of the same asking need not repeat it (続きまして、
-    # ご住所を…), as trainers judge it.  Every refusal is softened, and a cushion is never
-    # put after its request.
-    softened = False
+    # domain.md: cushion words placed *before* the request or refusal, not after.  Every
+    # refusal is softened, and a cushion is never put after its request.  For the requests:
+    # a Japanese cushion is a set phrase said once as the asking starts -- a call where one
+    # softens a request, a question or a refusal (恐れ入りますが、商品名から… / 申し訳ござい
+    # ませんが、お答えいたしかねます) need not repeat it before every later request (では、
+    # お名前を…), as trainers judge the whole call; English softens each request in its own
+    # form ("Could I have...", "May I..."), so the opening request is judged.
+    softened = lang == "ja" and any(_softens(tv, lex) for tv in view.trainee)
     for tv, at in requests:
         key = lex.key(tv.text)
         refusal = tv.has("refuse", "no_knowledge")
@@ -235,15 +265,7 @@ def cushion_words(view: CallView) -> Verdict | None:
         if not ok and where == "none" and softened and not refusal:
             continue
         if not ok:
-            heard = pick(lang, "クッション言葉なし" if where == "none" else "依頼の後にクッション言葉",
-                         "no cushion words" if where == "none" else "cushion after the request")
-            return Verdict("etiquette.cushion_words", False,
-                           pick(lang, "依頼の前にクッション言葉", "a cushion before the request"),
-                           heard, view.quote(tv),
-                           pick(lang, f"お願いや お断りの前に「恐れ入りますが」「お手数ですが」"
-                                      f"「あいにくですが」を添えましょう。例：{model}",
-                                f"Soften requests and refusals before you make them, e.g. {model}"),
-                           tv.index)
+            return _unsoftened(view, tv, where or "none")
     return Verdict("etiquette.cushion_words", True, None, None, view.quote(requests[0][0]), None,
                    requests[0][0].index)
 

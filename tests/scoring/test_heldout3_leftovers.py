@@ -145,3 +145,36 @@ def test_an_all_set_or_a_stretched_thanks_at_the_end_is_a_goodbye() -> None:
     assert bye("以上で承りました。", "ja") and bye("マジで助かります、ありがとうございまーす。", "ja")
     assert not bye("以上で承りました。お支払い方法はいかがなさいますか。", "ja")
     assert not bye("ありがとうございます。", "ja")
+
+
+# ------------------------------------------------------------ cushion words
+
+
+def test_a_japanese_cushion_said_once_softens_the_asking() -> None:
+    from test_scoring_checks import order_call
+
+    sc = find_scenario("order_with_sizes", "ja")
+    # softened at the start of the asking (order details), not repeated before the name
+    once = order_call(sc, "恐れ入りますが、商品名、お色、サイズ、数量をお願いできますか。",
+                      "では、お名前とご住所をお願いいたします。")
+    assert check(once, "etiquette.cushion_words").passed
+    # a softened refusal counts as the cushion of the call too
+    refusal = order_call(sc, "申し訳ございませんが、そちらは私ではお答えいたしかねます。",
+                         "お名前をお願いできますか。")
+    assert check(refusal, "etiquette.cushion_words").passed
+    # but a refusal itself is always softened, and no cushion anywhere fails
+    hard = order_call(sc, "恐れ入りますが、お名前をお願いできますか。", "私ではお答えいたしかねます。")
+    assert check(hard, "etiquette.cushion_words").passed is False
+    none = order_call(sc, "商品名をお願いします。", "お名前をお願いいたします。")
+    assert check(none, "etiquette.cushion_words").passed is False
+
+
+def test_english_requests_are_judged_by_their_own_form() -> None:
+    from scoring_helpers import record as _record
+
+    sc = find_scenario("order_with_sizes", "en")
+    turns = [("customer", "My number is 217-555-0148.", 2.0, {"gives": ["phone"]}),
+             ("trainee", "Name and address?", 2.0), ("customer", "Sure.", 2.0),
+             ("trainee", "Could I have your phone number, please?", 2.0), ("customer", "Yes.", 2.0)]
+    card = score_call(sc, _record(sc, dict(Call(sc, seed=1).variables), turns, "completed"))
+    assert check(card, "etiquette.cushion_words").passed is False
