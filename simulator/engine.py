@@ -359,6 +359,14 @@ class Call:
         lex = lexicon.lexicon(self.language)
         return lex.farewells.search(lex.key(text)) is not None
 
+    def _hands_over(self, text: str) -> str | None:
+        """The trainee hands the call to a supervisor (責任者に代わります, "I'll transfer you to
+        my supervisor"): the scenario's ``escalated`` ending, if it has one."""
+        lex = lexicon.lexicon(self.language)
+        if lex.handovers.search(lex.key(text)) is None:
+            return None
+        return next((n for n, st in self.scenario.states.items() if st.end == "escalated"), None)
+
     def _told_already(self) -> None:
         """The call came to a state whose line asks for information (合計はいくら？) that
         another part of the same reply already gave (the read-back moved the call, the
@@ -464,6 +472,12 @@ class Call:
             if end is not None:
                 self._go(end)
                 dest, st = end, sc.states[end]
+        handed = self._hands_over(u.text) if st.end is None else None
+        if handed is not None:
+            # the trainee hands the call over: it ends escalated, the customer agrees to wait
+            self._go(handed)
+            said = dialogue.reaction(lang, "handed_over", band(self.mood), self._reactions)
+            return self._customer_says(handed, text=said or self._state_line(handed))
         if st.end is not None:
             line = self._state_line(dest)
             if missing and st.end == "completed":

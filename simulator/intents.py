@@ -80,6 +80,7 @@ class Lexicon:
     ask_keywords: dict[str, Matcher]
     requests: Matcher  # a request for details without a question mark (…をお願いします)
     farewells: Matcher  # the trainee saying goodbye (お電話ありがとうございました, goodbye)
+    handovers: Matcher  # the trainee handing the call to a supervisor (責任者に代わります)
     reactions: dict[str, dict[str, list[str]]]  # kind -> mood band -> the customer's lines
 
     def key(self, text: str) -> str:
@@ -129,7 +130,8 @@ def lexicon(language: str) -> Lexicon:
         reactions[str(kind)] = {str(b): [str(x) for x in (lines if isinstance(lines, list) else [])]
                                 for b, lines in bands.items()}
     farewells = _matcher(language, [str(p) for p in (doc.get("farewells") or [])])
-    return Lexicon(language, matchers, mood, ask, requests, farewells, reactions)
+    handovers = _matcher(language, [str(p) for p in (doc.get("handovers") or [])])
+    return Lexicon(language, matchers, mood, ask, requests, farewells, handovers, reactions)
 
 
 def recognise(text: str, language: str,

@@ -465,6 +465,35 @@ def _find_address(expected: str, text: str, language: str) -> Match:
     return Match("match")
 
 
+# ----------------------------------------------------------------------------- English text
+
+#: British spellings compared as American ones (the colour / the color)
+_SPELLING = {"colour": "color", "colours": "colors", "grey": "gray", "favourite": "favorite",
+             "centre": "center", "cancelled": "canceled", "realise": "realize",
+             "realised": "realized", "organise": "organize", "jewellery": "jewelry",
+             "aluminium": "aluminum", "cheque": "check", "tyre": "tire", "mould": "mold"}
+#: words a restatement drops or swaps without changing the detail ("it doesn't fit" ->
+#: "doesn't fit", "not what I expected" -> "not what you expected")
+_FUNCTION_WORDS = frozenset(("it", "its", "it's", "the", "a", "an", "i", "you", "i'm",
+                             "you're", "my", "your", "is", "was", "just", "really"))
+
+
+def _content_words(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9']+", unicodedata.normalize("NFKC", text).lower().replace("’", "'"))
+    return [_SPELLING.get(w, w) for w in words if w not in _FUNCTION_WORDS]
+
+
+def _said_en(expected: str, text: str) -> bool:
+    """An English text detail said in other spelling or with its function words dropped:
+    its content words, in order, as a run of the reply's ("the colour looks different from
+    the photo" for "the color looks different from the photo")."""
+    want = _content_words(expected)
+    if len(want) < 2:
+        return False
+    got = _content_words(text)
+    return any(got[i:i + len(want)] == want for i in range(len(got) - len(want) + 1))
+
+
 # ----------------------------------------------------------------------------- API
 
 
@@ -490,6 +519,8 @@ def find(kind: str, expected: str, text: str, language: str, *, reading: str | N
         status, heard = timespans.find_time_range(expected, text, language)
         return Match(status, heard)
     if _key(expected, language).strip() in _key(text, language):
+        return Match("match")
+    if language == "en" and _said_en(expected, text):
         return Match("match")
     if language == "ja" and len(expected) >= 2:
         r = reading_of(expected)

@@ -25,7 +25,7 @@ CASES = [c for c in ALL if c not in VARIATION]
 #: verdicts under the whole-call rule: any failed check fails the call, so one check wrongly
 #: failed or passed turns the verdict)
 VARIATION_LABELS_AT_LEAST = 0.985
-VARIATION_CALLS_AT_LEAST = 0.955
+VARIATION_CALLS_AT_LEAST = 0.96
 #: held-out set 2 (tests/labelled/heldout2/): 57 calls written from ../shared/domain.md and the
 #: scenario briefs by a writer who never saw the code, run once after the engine was frozen
 #: (first run 93.0 % of labels; see docs/scoring.md); it must not fall below today's figure
@@ -34,16 +34,16 @@ HELDOUT2_LABELS_AT_LEAST = 0.983
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
-#: it must not fall below the figure after the general fixes (1200 / 1287, calls 50 / 67)
+#: it must not fall below the figure after the general fixes (1202 / 1287, calls 50 / 67)
 HELDOUT3 = load_all(LABELLED / "heldout3")
-HELDOUT3_LABELS_AT_LEAST = 0.932
+HELDOUT3_LABELS_AT_LEAST = 0.933
 HELDOUT3_CALLS_AT_LEAST = 0.74
 #: dev set 4 (tests/labelled/dev4/): 45 calls by another writer who saw only domain.md and the
 #: briefs (first run 94.2 % of labels as written, see docs/scoring.md, "Dev set 4"); a dev set,
 #: it must not fall below the figure after the fixes
 DEV4 = load_all(LABELLED / "dev4")
-DEV4_LABELS_AT_LEAST = 0.948
-DEV4_CALLS_AT_LEAST = 0.84
+DEV4_LABELS_AT_LEAST = 0.952
+DEV4_CALLS_AT_LEAST = 0.86
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -178,3 +178,49 @@ def test_english_requests_are_judged_by_their_own_form() -> None:
              ("trainee", "Could I have your phone number, please?", 2.0), ("customer", "Yes.", 2.0)]
     card = score_call(sc, _record(sc, dict(Call(sc, seed=1).variables), turns, "completed"))
     assert check(card, "etiquette.cushion_words").passed is False
+
+
+# ------------------------------------------------------------ English text details
+
+
+def test_an_english_detail_in_other_spelling_or_without_its_function_words_is_said() -> None:
+    def said(expected: str, text: str) -> str:
+        return matching.find("text", expected, text, "en").status
+
+    assert said("the color looks different from the photo",
+                "I see, the colour looks different from the photo.") == "match"
+    assert said("it doesn't fit", "Doesn't fit. Refund or exchange?") == "match"
+    assert said("it's not what I expected", "So it's not what you expected.") == "match"
+    assert said("it doesn't fit", "Does it fit well otherwise?") == "absent"
+    assert said("it doesn't fit", "It fits, right?") == "absent"
+
+
+# ------------------------------------------------------------ handing over, more goodbyes
+
+
+def test_handing_the_call_to_a_supervisor_ends_it_escalated() -> None:
+    for lang, words in (("en", "Please hold for a moment and I'll transfer you to my supervisor."),
+                        ("ja", "ただいま責任者に代わりますので、少々お待ちください。")):
+        call = Call(find_scenario("angry_complaint", lang), seed=1)
+        call.reply("Hearth and Table, this is Dan." if lang == "en" else "はい、こもれびの林です。")
+        call.reply(words)
+        assert call.ended and call.record.outcome == "escalated", lang
+    # reporting the feedback to a manager hands nothing over
+    call = Call(find_scenario("angry_complaint", "en"), seed=1)
+    call.reply("Hearth and Table, this is Dan.")
+    call.reply("I'm so sorry. I will report this to my manager.")
+    assert not call.ended
+
+
+def test_more_ways_of_saying_goodbye() -> None:
+    from simulator import intents as lexicon
+
+    def bye(text: str, lang: str) -> bool:
+        lex = lexicon.lexicon(lang)
+        return lex.farewells.search(lex.key(text)) is not None
+
+    assert bye("お電話いただき、ありがとうございました。中村が承りました。", "ja")
+    assert bye("ありがとうございました。石井が承りました。", "ja")
+    assert not bye("石井が承りました。お名前をお願いします。", "ja")
+    assert bye("Okay, that's all set then.", "en")
+    assert not bye("That's all set for the size. Which colour?", "en")
