@@ -2,13 +2,18 @@
 
 ``TRANSCRIBERS`` maps a name to a factory:
 
-* ``whisper`` (default): openai-whisper on the offline base checkpoint (see
-  :mod:`simulator.hearing.model`).  The encoder sees only the audio that is there (the mel is
-  trimmed to the reply, rounded up, and the positional embedding sliced to match, like
-  whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding; decoding is greedy with a
-  temperature fallback, a token budget proportional to the duration, and repetition loops cut.
-  The same encoder pass is reused to judge how each number was read
-  (:mod:`simulator.hearing.reading_judge`).
+* ``whisper`` (default): Whisper base with the encoder pass and the decoding run by
+  CTranslate2 (float32) on the packaged weights, and the teacher-forced scoring of candidate
+  transcripts (number readings, expected values) by openai-whisper's decoder over that same
+  encoder output.  The encoder sees only the audio that is there (the mel is trimmed to the
+  reply, rounded up, like whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding;
+  decoding (beam search, :data:`BEAM_SIZE`) has a temperature fallback, a token budget
+  proportional to the duration, and repetition loops cut.  The same encoder pass is reused to
+  judge how each number was read (:mod:`simulator.hearing.reading_judge`) and to verify the
+  expected values (:mod:`simulator.hearing.verify`).
+* ``whisper-torch``: the same hearing entirely on openai-whisper (PyTorch): encoder, decoding
+  and scoring; greedy unless told otherwise.  Models other than the packaged base (downloaded
+  openai-whisper checkpoints, ``.pt`` paths) always run this way.
 * ``faster-whisper`` (optional): CTranslate2 on the packaged base model, loaded from memory.
 * ``text``: typed replies; the text passes through (numbers normalised, kana readings kept).
 """
@@ -45,6 +50,16 @@ NO_SPEECH_MIN = 0.6
 #: decode budget: tokens per second of audio (+ a constant), capped by Whisper's context
 TOKENS_PER_S = 20
 TOKENS_EXTRA = 16
+#: beam width of the default engine (CTranslate2): bench/real_speech.py and
+#: bench/turn_latency.py measure it against greedy decoding
+BEAM_SIZE = 5
+#: CTranslate2 weights of the default engine: float32.  int8 is faster (2026-12-02, 20
+#: synthesized replies of 2-6 s, quiet machine: encoder 0.044 vs 0.081 s, beam-5 decoding 0.20
+#: vs 0.30 s) but less accurate (Japanese kana error 0.046 vs 0.029 with beam 5, and espeak's
+#: "five five five zero" came out "time time time 0" in int8, as in faster-whisper's int8)
+COMPUTE_TYPE = "float32"
+#: engines of :class:`WhisperTranscriber`
+ENGINES = ("ct2", "torch")
 
 Reply = "str | Path | Audio"
 
@@ -156,8 +171,13 @@ class Decoded:
 
 
 class WhisperTranscriber:
-    """openai-whisper on the CPU, one model loaded once and reused.
+    """Whisper on the CPU, one model loaded once and reused.
 
+    ``engine``: ``"ct2"`` runs the encoder and the decoding on CTranslate2 (the packaged
+    base weights, ``compute_type``) and scores candidate transcripts with openai-whisper's
+    decoder over the same encoder output; ``"torch"`` runs everything on openai-whisper
+    (models other than the packaged base always do).  ``beam_size``: None is the engine's
+    default (:data:`BEAM_SIZE` for ct2, greedy for torch), 1 greedy.
     ``trim``: encode only the audio present (``audio_ctx`` style) instead of 30 s;
     ``ctx_min_s``: the shortest window (shorter ones make Whisper hallucinate on one-word
     clips); ``ctx_step_s``: the trimmed window is rounded up to a multiple of this;
@@ -165,17 +185,31 @@ class WhisperTranscriber:
 
     name = "whisper"
 
-    def __init__(self, model: str = "base", *, trim: bool = True, beam_size: int | None = None,
+    def __init__(self, model: str = "base", *, engine: str = "ct2", trim: bool = True,
+                 beam_size: int | None = None, compute_type: str = COMPUTE_TYPE,
                  ctx_min_s: float = 10.0, ctx_step_s: float = 1.0, ctx_margin_s: float = 0.5,
                  fallback: bool = True, warmup: bool = True) -> None:
-        from simulator.hearing.model import load_model
+        from simulator.hearing.model import OFFLINE_MODEL, load_model, resolve
 
+        if engine not in ENGINES:
+            raise OpsimError(f"whisper engine {engine!r}: expected one of {', '.join(ENGINES)}")
         t0 = time.perf_counter()
         loaded = load_model(model)
         self.model_name = model
         self.model: whisper.Whisper = loaded.model
+        if engine == "torch":
+            self.name = "whisper-torch"
+        if resolve(model) != OFFLINE_MODEL:
+            engine = "torch"  # only the packaged base has CTranslate2 weights
+        self.engine = engine
+        self.ct2: Any = None
+        if engine == "ct2":
+            self.ct2 = _load_ct2(compute_type)
+            # the encoder runs on CTranslate2: openai-whisper keeps only its decoder
+            self.model.encoder.blocks = type(self.model.encoder.blocks)()
         self.trim = trim
-        self.beam_size = beam_size
+        self.beam_size = beam_size if beam_size is not None else (
+            BEAM_SIZE if engine == "ct2" else None)
         self.ctx_min_s = ctx_min_s
         self.ctx_step_s = ctx_step_s
         self.ctx_margin_s = ctx_margin_s
@@ -227,6 +261,12 @@ class WhisperTranscriber:
 
         samples = audio.samples if isinstance(audio, Audio) else audio
         mel = self.mel(samples)
+        if self.ct2 is not None:
+            import ctranslate2
+
+            out = self.ct2.encode(ctranslate2.StorageView.from_array(
+                np.ascontiguousarray(mel.numpy()[None])), to_cpu=True)
+            return torch.from_numpy(np.array(out))  # (1, n_ctx, n_state) float32
         enc = self.model.encoder
         with torch.inference_mode():
             x = F.gelu(enc.conv1(mel[None]))
@@ -254,6 +294,8 @@ class WhisperTranscriber:
 
     def _decode_once(self, features: torch.Tensor, language: str, prompt: str | None,
                      temperature: float, sample_len: int) -> Decoded:
+        if self.ct2 is not None:
+            return self._decode_ct2(features, language, prompt, temperature, sample_len)
         import torch
         from whisper.decoding import DecodingOptions, DecodingTask
 
@@ -261,7 +303,7 @@ class WhisperTranscriber:
             def _get_audio_features(self, mel: torch.Tensor) -> torch.Tensor:
                 return mel  # already encoded (possibly a trimmed window)
 
-        beam = self.beam_size if temperature == 0.0 else None
+        beam = self.beam_size if temperature == 0.0 and self.beam_size != 1 else None
         options = DecodingOptions(
             task="transcribe", language=language, temperature=temperature,
             sample_len=sample_len, beam_size=beam, best_of=None, prompt=prompt,
@@ -275,6 +317,36 @@ class WhisperTranscriber:
         return Decoded(text, tokens, float(result.avg_logprob), float(result.no_speech_prob),
                        temperature, cut, compression_ratio(text))
 
+    def _decode_ct2(self, features: torch.Tensor, language: str, prompt: str | None,
+                    temperature: float, sample_len: int) -> Decoded:
+        """The same decoding on CTranslate2: the prompt built as openai-whisper builds it
+        (previous text, then the start sequence without timestamps), beam search at
+        temperature 0, sampling from the whole distribution above it."""
+        import ctranslate2
+
+        tok = self.tokenizer(language)
+        start: list[int] = []
+        if prompt:
+            words = tok.encode(" " + prompt.strip())
+            start = [tok.sot_prev, *words[-(self.model.dims.n_text_ctx // 2 - 1):]]
+        start += list(tok.sot_sequence_including_notimestamps)
+        beam = (self.beam_size or 1) if temperature == 0.0 else 1
+        sampling = {} if temperature == 0.0 else {"sampling_topk": 0,
+                                                 "sampling_temperature": temperature}
+        result = self.ct2.generate(
+            ctranslate2.StorageView.from_array(features.numpy()), [start], beam_size=beam,
+            max_length=len(start) + sample_len, return_scores=True,
+            return_no_speech_prob=True, **sampling)[0]
+        raw = [t for t in result.sequences_ids[0] if t < tok.eot]
+        tokens, cut = cut_repetition(raw)
+        text = tok.decode(tokens).strip()
+        # CTranslate2's score is the sum of log-probabilities over length ** length_penalty
+        # (1): back to the sum, then averaged over the tokens + end of text as openai-whisper does
+        n = len(result.sequences_ids[0])
+        avg_logprob = float(result.scores[0]) * n / (n + 1)
+        return Decoded(text, tokens, avg_logprob, float(result.no_speech_prob), temperature,
+                       cut, compression_ratio(text))
+
     def decode(self, features: torch.Tensor, language: str, prompt: str | None = None,
                duration_s: float = 30.0) -> Decoded:
         """Greedy (or beam) decoding with Whisper's temperature fallback; a repetition loop
@@ -285,8 +357,12 @@ class WhisperTranscriber:
                          int(duration_s * TOKENS_PER_S) + TOKENS_EXTRA)
         temps = TEMPERATURES if self.fallback else TEMPERATURES[:1]
         tried: list[Decoded] = []
+        if self.ct2 is not None:
+            import ctranslate2
+
+            ctranslate2.set_random_seed(0)  # sampled fallbacks are reproducible
         with torch.random.fork_rng():
-            torch.manual_seed(0)  # sampled fallbacks are reproducible
+            torch.manual_seed(0)
             for t in temps:
                 d = self._decode_once(features, language, prompt, t, sample_len)
                 tried.append(d)
@@ -375,7 +451,21 @@ class WhisperTranscriber:
             audio.path, self.name,
             {"encode_s": t_enc - t0, "decode_s": t_dec - t_enc, "readings_s": t_end - t_dec,
              "temperature": decoded.temperature, "avg_logprob": decoded.avg_logprob,
-             "repetition_cut": decoded.repetition_cut, "trim": self.trim, **verified})
+             "repetition_cut": decoded.repetition_cut, "trim": self.trim,
+             "engine": self.engine, "beam_size": self.beam_size or 1, **verified})
+
+
+def _load_ct2(compute_type: str) -> Any:
+    """CTranslate2's Whisper on the packaged base model, loaded from memory."""
+    try:
+        import ctranslate2
+    except ImportError:
+        raise UnavailableError("ctranslate2 is not installed: install opsim[speech], or hear "
+                               "with the 'whisper-torch' transcriber") from None
+    from simulator.hearing.model import ct2_source
+
+    return ctranslate2.models.Whisper("base", device="cpu", compute_type=compute_type,
+                                      files=ct2_source().files())
 
 
 # ----------------------------------------------------------------------------- faster-whisper
@@ -462,8 +552,13 @@ class TextTranscriber:
 
 TranscriberFactory = Callable[..., Transcriber]
 
+def _torch_whisper(model: str = "base", **options: Any) -> WhisperTranscriber:
+    return WhisperTranscriber(model, engine="torch", **options)
+
+
 TRANSCRIBERS: dict[str, TranscriberFactory] = {
     "whisper": WhisperTranscriber,
+    "whisper-torch": _torch_whisper,
     "faster-whisper": FasterWhisperTranscriber,
     "text": TextTranscriber,
 }

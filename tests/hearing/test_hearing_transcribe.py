@@ -129,7 +129,7 @@ def test_repetition_loops_are_cut() -> None:
 
 
 def test_registry_and_text_transcriber() -> None:
-    assert set(TRANSCRIBERS) == {"whisper", "faster-whisper", "text"}
+    assert set(TRANSCRIBERS) == {"whisper", "whisper-torch", "faster-whisper", "text"}
     text = get_transcriber("text")
     t = text.transcribe("お電話番号はゼロキューゼロのイチニーサンシですね", language="ja")
     assert t.normalized == "お電話番号は090-1234ですね"
