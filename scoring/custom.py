@@ -119,6 +119,10 @@ def _order(view: CallView, cid: str, cc: CustomCheck) -> Verdict:
     then = next((tv for tv in view.trainee if _says(view, tv, cc.order.then)), None)
     a, b = _what(cc.order.first, lang), _what(cc.order.then, lang)
     expected = pick(lang, f"{a} → {b}", f"{a} before {b}")
+    if then is None and first is not None:
+        # the first step was done and nothing came before it (the call ended before the
+        # second): the order was kept
+        return Verdict(cid, True, expected, expected, view.quote(first), None, first.index)
     if then is None:
         return Verdict(cid, None, expected, None,
                        pick(lang, f"{b}がありません（順序を判定できません）",

@@ -139,6 +139,9 @@ def greeting(view: CallView) -> Verdict | None:
                    first.index)
 
 
+_CLAUSE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
+
+
 def closing(view: CallView) -> Verdict | None:
     if view.record.outcome in ("hung_up", "escalated") or not view.trainee:
         return None
@@ -147,8 +150,16 @@ def closing(view: CallView) -> Verdict | None:
     model = pick(lang, f"「お電話ありがとうございました。{view.shop or '〇〇ショップ'}の山田が承りました。"
                        "失礼いたします。」",
                  '"Thank you for calling, and have a nice day."')
-    for tv in reversed(last):
-        if tv.has("thanks", "feedback_thanks"):
+    def ends_asking(tv: TurnView) -> bool:  # the reply ends on a question: no closing
+        tail = [m.group(0) for m in _CLAUSE.finditer(tv.text) if m.group(0).strip()]
+        end = tail[-1].rstrip("。.！! 　") if tail else ""
+        return end.endswith(("?", "？")) or (lang == "ja" and end.endswith("か"))
+
+    # thanks in one of the last two replies, not one that goes on to ask ("..., thank you.
+    # What size would you like?"); thanks for the feedback closes only as the last reply
+    for i, tv in enumerate(reversed(last)):
+        closes = tv.has("thanks") or (i == 0 and tv.has("feedback_thanks"))
+        if closes and not ends_asking(tv):
             return Verdict("etiquette.closing", True, None, None, view.quote(tv), None, tv.index)
     tv = last[-1] if last else view.trainee[-1]
     return Verdict("etiquette.closing", False, pick(lang, "お礼で締めくくる", "close with thanks"),

@@ -86,15 +86,18 @@ def test_pushing_twice_fails_the_call_with_the_checks_advice() -> None:
     assert "-- この窓口の確認項目" in text and "✗! custom.no_push" in text
 
 
-def test_a_wrong_date_is_heard_and_an_order_with_no_second_event_has_no_chance() -> None:
+def test_a_wrong_date_is_heard_and_an_order_with_no_second_event_is_kept() -> None:
     replies = [*CANCEL, "かしこまりました。", "12月25日で解約となります。"]
     _, _, card = _card("subscription_cancel", replies, 2, {"cancel_date": "12月22日"})
     by_id = {c.id: c for c in card.checks}
     told = by_id["told.cancel_date"]  # the date is a told slot (format 2), judged as stated
     assert (told.passed, told.expected, told.heard) == (False, "12月22日", "12月25日")
     assert told.points < 0 and told.hard_fail  # a wrong value told, like a wrong read-back
-    order = by_id["custom.identity_first"]  # the cancellation was never confirmed
-    assert order.passed is None and order.max_points == 0
+    # the cancellation was never confirmed, but the identity was, first: the order was kept
+    # (two independent writers' reading; with neither step the check has no chance, see
+    # tests/scoring/test_heldout3_leftovers.py)
+    order = by_id["custom.identity_first"]
+    assert order.passed is True and order.max_points > 0
 
 
 def test_custom_checks_are_validated_where_they_are_written() -> None:

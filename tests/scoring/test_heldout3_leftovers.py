@@ -224,3 +224,49 @@ def test_more_ways_of_saying_goodbye() -> None:
     assert not bye("石井が承りました。お名前をお願いします。", "ja")
     assert bye("Okay, that's all set then.", "en")
     assert not bye("That's all set for the size. Which colour?", "en")
+
+
+# ------------------------------------------------------------ order checks, closing, offers
+
+
+def test_the_first_step_done_keeps_the_order_when_the_second_never_comes() -> None:
+    from scoring_helpers import record as _record
+
+    from scoring.context import build
+    from scoring.custom import checks as custom_checks
+
+    sc = find_scenario("subscription_cancel", "ja")
+    v = dict(Call(sc, seed=1).variables)
+    told = [("customer", f"{v['customer_name']}で、電話番号は{v['phone']}です。", 2.0,
+             {"gives": ["name", "phone"]})]
+    done = [*told, ("trainee", f"{v['customer_name']}様、{v['phone']}でございますね。", 2.0)]
+    never = [*told, ("trainee", "少々お待ちください。", 2.0)]
+
+    def verdict(turns: list) -> object:
+        view = build(sc, _record(sc, v, turns, "hung_up"))
+        return next(x for x in custom_checks(view) if x.id.endswith("identity_first"))
+
+    assert verdict(done).passed is True  # identity confirmed, the cancellation never came
+    assert verdict(never).passed is None  # neither: no order to judge
+
+
+def test_a_reply_that_thanks_and_goes_on_to_ask_is_no_closing() -> None:
+    from scoring_helpers import record as _record
+
+    sc = find_scenario("order_with_sizes", "en")
+    v = dict(Call(sc, seed=1).variables)
+    asks = [("trainee", "The denim jacket in navy, thank you. What size would you like?", 2.0),
+            ("customer", "Size L, please.", 2.0)]
+    thanks = [("trainee", "Is there anything else? Thank you for calling, have a nice day.", 2.0),
+              ("customer", "Bye.", 2.0)]
+    assert check(score_call(sc, _record(sc, v, asks, "incomplete")), "etiquette.closing").passed is False
+    assert check(score_call(sc, _record(sc, v, thanks, "completed")), "etiquette.closing").passed
+
+
+def test_the_shops_discount_offer_is_an_offer_too() -> None:
+    from simulator import intents as lexicon
+
+    sc = find_scenario("subscription_cancel", "ja")
+    phrases = sc.phrases(dict(Call(sc, seed=1).variables))
+    assert "push_offer" in lexicon.recognise("次回1,000円OFFでお届けすることもできますので、ぜひ……", "ja", phrases)
+    assert "push_offer" not in lexicon.recognise("ご請求は1,000円でございます。", "ja", phrases)
