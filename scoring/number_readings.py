@@ -153,6 +153,8 @@ def _audio(tv: TurnView, zero: str, language: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     in_readback = "readback" in tv.intents or bool(tv.matches)
     for n in tv.turn.numbers:
+        if n.get("expected") is not None and not any(c.isdigit() for c in str(n["expected"])):
+            continue  # a closed-set slot's value verified (a size): the read-back's, no number
         reading = n.get("reading")
         ok = n.get("ok")
         advice = str(n.get("advice") or "")

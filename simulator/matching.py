@@ -187,6 +187,43 @@ def _find_synonym(groups: list[list[str]], expected: str, text: str, language: s
     return ABSENT
 
 
+def spoken_forms(kind: str, value: str, language: str) -> tuple[str, ...]:
+    """How a transcript in ``language`` may write ``value`` of a size, colour or payment slot:
+    the value first, then its synonyms in that language's script, shortest-first where one
+    contains another (M: M, エム -- not Mサイズ; 紺: 紺, コン, ネイビー); other kinds: the value."""
+    groups = SYNONYMS.get(kind)
+    i = _synonym_group(groups, value, language) if groups else None
+    forms = [value] + ([] if groups is None or i is None else list(groups[i]))
+
+    def fits(v: str) -> bool:
+        if language == "ja":  # Japanese writes letter sizes in capitals, never English words
+            return re.search(r"[a-z]", v) is None
+        return re.fullmatch(r"[A-Za-z][A-Za-z .]*", v) is not None
+
+    kept = [f for f in dict.fromkeys(forms) if f == value or fits(f)]
+    return tuple(f for f in kept if f == value or not any(o != f and o in f for o in kept))
+
+
+def value_spans(kind: str, value: str, text: str, language: str) -> list[tuple[int, int]]:
+    """Where ``text`` (NFKC) says ``value`` of a size, colour, payment or text slot: the
+    (start, end) of each variant found, by the rules of :func:`find`, in order."""
+    t = unicodedata.normalize("NFKC", text)
+    groups = SYNONYMS.get(kind)
+    if groups is None:
+        v = unicodedata.normalize("NFKC", value.strip())
+        return [(m.start(), m.end()) for m in re.finditer(re.escape(v), t)] if v else []
+    surface = t.lower()
+    for w in _NOT_COLOUR:  # masked keeping the length: positions stay those of ``text``
+        surface = surface.replace(w, "_" * len(w))
+    kata = jaconv.hira2kata(surface) if language == "ja" else surface
+    i = _synonym_group(groups, value, language)
+    out: set[tuple[int, int]] = set()
+    for v in groups[i] if i is not None else [value]:
+        where = kata if _KANJI.search(v) else surface
+        out.update((m.start(), m.end()) for m in _variant_re(v, language).finditer(where))
+    return sorted(out)
+
+
 # ----------------------------------------------------------------------------- digits
 
 _SEP = r"[\s\-‐－ー−の、,.・]+"

@@ -25,7 +25,9 @@ The rules:
 - a number verified from the audio (a :class:`~simulator.readings.NumberReading` whose
   ``expected`` is the slot's value) decides the read-back of a phone, code, quantity or
   money slot: ``value_ok`` true = read back right, false = a wrong value (heard = the value
-  said), null = the text decides.
+  said), null = the text decides; a closed-set slot's value verified from the audio (a
+  size, a colour: the entry's ``slot`` is the slot) decides what was said the same way, but
+  whether the turn reads it back stays with the text (a confirming turn, an echo...).
 """
 
 from __future__ import annotations
@@ -156,14 +158,14 @@ def without_shop_name(text: str, shop: str) -> str:
 def _verified(sid: str, kind: str, value: str, language: str,
               numbers: Iterable[NumberReading]) -> matching.Match | None:
     """The read-back decided by a number verified from the audio (its ``expected`` is this
-    slot's value, or its ``slot`` this slot), or None when no reading decides it."""
-    if kind not in VERIFIED_KINDS:
-        return None
-    want = "".join(c for c in matching.normalize(value, language) if c.isdigit())
+    slot's value, or its ``slot`` this slot) -- or by a closed-set slot's value verified
+    (a size, a colour: its ``slot`` is this slot) --, or None when no reading decides it."""
+    number = kind in VERIFIED_KINDS
+    want = "".join(c for c in matching.normalize(value, language) if c.isdigit()) if number else ""
     for r in numbers:
         if r.value_ok is None or r.expected is None:
             continue
-        mine = r.slot == sid if r.slot is not None else (
+        mine = r.slot == sid if r.slot is not None or not number else (
             "".join(c for c in r.expected if c.isdigit()) == want)
         if not mine:
             continue
@@ -343,7 +345,7 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
             # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
             m = matching.ABSENT
         counts = m.status != "absent" and (
-            confirm or heard is not None
+            confirm or (heard is not None and slot.kind in VERIFIED_KINDS)  # a number heard
             or (echo is not None and told and matching.find(
                 slot.kind, slots.values[sid], echo, lang, reading=slots.readings.get(sid),
                 family=family, family_reading=family_reading).status == "match")

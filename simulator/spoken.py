@@ -49,17 +49,29 @@ VERIFIED_KINDS = ("phone", "code", "quantity", "money")
 
 
 def expectations(scenario: Scenario, values: Mapping[str, str]) -> tuple[Expectation, ...]:
-    """The numbers a trainee of this call may say: every phone, code, quantity and money
-    slot's value, and every computed amount (the total), once per value."""
-    from simulator import template
+    """The values a trainee of this call may say: every phone, code, quantity and money
+    slot's value, and every computed amount (the total), once per value; and every slot
+    drawn from a ``choices`` variable (a size, a colour, a payment method) with the other
+    choices, verified as a closed set."""
+    from simulator import dialogue, template
     from simulator.hearing.verify import Expectation
 
     out: dict[str, Expectation] = {}
     for sid, slot in scenario.slots.items():
+        value = template.render(slot.value, values)
         if slot.kind in VERIFIED_KINDS:
-            value = template.render(slot.value, values)
             if any(c.isdigit() for c in value):
                 out.setdefault(value, Expectation(value, sid, slot.kind))
+            continue
+        used = template.fields(slot.value)
+        var = scenario.variables.get(used[0]) if len(used) == 1 and \
+            slot.value.strip() == "{" + used[0] + "}" else None
+        if var is not None and var.choices and not slot.told:
+            others = tuple(c for c in (template.render(c, values) for c in var.choices)
+                           if c != value)
+            if others:
+                out.setdefault(f"{sid}={value}", Expectation(
+                    value, sid, slot.kind, choices=others, label=dialogue.label(scenario, sid)))
     for name, var in scenario.variables.items():
         value = values.get(name, "")
         if var.compute is not None and value.isdigit():

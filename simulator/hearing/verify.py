@@ -15,6 +15,13 @@ scored by the Whisper decoder over the encoder pass already made (teacher forcin
 The best candidate decides, with a margin: the expected value was said (``value_ok`` True,
 its reading judged from the same scores), another value was (``value_ok`` False, ``value``
 = the value said), or it cannot tell (``value_ok`` None): an unknown stays unknown.
+
+A **closed-set** slot (a size, a colour, a payment method: :attr:`Expectation.choices`) is
+verified the same way over its few values: where the transcript writes another of the
+slot's values (エル for the エム said), or -- next to the slot's label -- words that sound
+like one (「レムサイズ」 for エムサイズ), every value is put there in each of its written
+forms (M, エム), scored, and decided with the same margins.  Where the transcript already
+writes the expected value there is nothing to verify.
 """
 
 from __future__ import annotations
@@ -55,9 +62,14 @@ SOUND_SLACK = 8.0
 class Expectation:
     """A value the trainee may say in this turn: a slot's value or a computed amount."""
 
-    value: str  # the value as written in the call ("090-1234-5678", "3", "2980")
+    value: str  # the value as written in the call ("090-1234-5678", "3", "2980", "M")
     slot: str | None = None  # the slot (or computed amount) id it belongs to
-    kind: str = "number"  # the slot kind: "phone", "code", "quantity", "money", ...
+    kind: str = "number"  # the slot kind: "phone", "code", "quantity", "money", "size", ...
+    #: a closed-set slot (size, colour, payment, a text slot drawn from choices): the other
+    #: values it can take -- the audio is scored against each (empty: a number)
+    choices: tuple[str, ...] = ()
+    #: how the detail is called (サイズ, 色): a value found by sound must stand next to it
+    label: str | None = None
 
     @property
     def groups(self) -> list[str]:
@@ -500,7 +512,13 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
     out: list[Verified] = []
     regions = _digit_regions(normalized, language)
     taken: list[tuple[int, int]] = []
-    for exp in expectations:
+    for exp in sorted(expectations, key=lambda e: bool(e.choices)):  # numbers first
+        if exp.choices:
+            v = _verify_choice(scorer, features, normalized, language, exp, taken, margin_min)
+            if v is not None:
+                taken.append((v.start, v.end))
+                out.append(v)
+            continue
         groups = exp.groups
         if not groups:
             continue
@@ -663,6 +681,180 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     return replace(judged, value=value, expected=exp.value, value_ok=value_ok, slot=exp.slot,
                    source="audio",
                    margin=judged.margin if value_ok is not False else round(-margin, 2))
+
+
+# ----------------------------------------------------------------------------- closed sets
+
+#: a value found by sound must score no worse than the free transcript by more than this
+#: (nats): replacing a word that was not the value costs far more
+CHOICE_SOUND_SLACK = 4.0
+
+
+def _choice_region(normalized: str, exp: Expectation, options: Sequence[str],
+                   readings: dict[str, list[str]], language: str,
+                   taken: Sequence[tuple[int, int]]) -> tuple[int, int, str | None] | None:
+    """Where the slot's value is to be verified: (start, end, the value written there --
+    None when found by sound), or None (nothing to verify, or several values listed)."""
+    from simulator import matching
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in taken)
+
+    written = {o: [sp for sp in matching.value_spans(exp.kind, o, normalized, language)
+                   if free(*sp)] for o in options}
+    written = {o: sps for o, sps in written.items() if sps}
+    if exp.value in written or len(written) > 1:
+        return None  # the expected value is written (the text decides), or values are listed
+    if written:
+        (o, sps), = written.items()
+        return sps[0][0], sps[0][1], o
+    if language != "ja" or not exp.label:
+        return None
+    return _choice_by_sound(normalized, exp.label, readings, taken)
+
+
+def _label_cues(label: str) -> list[str]:
+    """The words of a slot's label that show the value is near (お支払い方法: 支払い, 方法)."""
+    words = [w for w, _ in _openjtalk_words(label)] or [label]
+    out = [w for w in words if len(w) >= 2 or re.fullmatch(r"[\u4e00-\u9fff]", w)]
+    return out or [label]
+
+
+def _openjtalk_words(text: str) -> list[tuple[str, str]]:
+    try:
+        import pyopenjtalk
+    except ImportError:  # pragma: no cover - part of the set-up
+        return []
+    import unicodedata
+
+    from simulator.voice.backends import prepare_openjtalk_thread
+
+    prepare_openjtalk_thread()
+    return [(unicodedata.normalize("NFKC", str(w["string"])), str(w["pron"]))
+            for w in pyopenjtalk.run_frontend(text) if str(w["string"]) not in ("お", "ご")]
+
+
+def _choice_by_sound(normalized: str, label: str, readings: dict[str, list[str]],
+                     taken: Sequence[tuple[int, int]]) -> tuple[int, int, str | None] | None:
+    """Words right beside the label (or the letters of a katakana word there) whose sound is
+    within an edit or so of one of the values (「レム」サイズ for エムサイズ)."""
+    words = _words(normalized)
+    if not words:
+        return None
+    cues = [(m.start(), m.end()) for c in _label_cues(label)
+            for m in re.finditer(re.escape(c), normalized)]
+    if not cues:
+        return None
+    units: list[tuple[int, int, str]] = []  # katakana words split into letters
+    for a, b, pron in words:
+        surface = normalized[a:b]
+        if surface.isdigit():
+            continue  # a written digit is a number's, not a size's
+        if re.fullmatch(r"[\u30a1-\u30fcー]+", surface):
+            units += [(a + k, a + k + 1, c) for k, c in enumerate(surface)]
+        elif pron:
+            units.append((a, b, pron))
+    best: tuple[int, int, int, int] | None = None  # (distance, length misfit, start, end)
+    for i in range(len(units)):
+        kana = ""
+        for j in range(i, min(len(units), i + 8)):
+            a, b = units[i][0], units[j][1]
+            if any(x < b and a < y for x, y in [*cues, *taken]):
+                break
+            kana += _fold(units[j][2])
+            if not any(_beside(normalized, a, b, x, y) for x, y in cues):
+                continue
+            for rs in readings.values():
+                for r in rs:
+                    d = _edit(kana, r)
+                    if d <= max(1, len(r) // 4) and d < len(r):
+                        key = (d, abs(len(kana) - len(r)), a, b)
+                        if best is None or key < best:
+                            best = key
+    return None if best is None else (best[2], best[3], None)
+
+
+#: between a value and its label after it (エム・サイズ, 紺の色) / after the label and a
+#: particle before the value (サイズは, 色が), and what may follow it then (ですね, を, 。)
+_BEFORE_LABEL = re.compile(r"[\s・の]?")
+_AFTER_LABEL = re.compile(r"\s*(?:[はがも]|の|:|、)?\s*")
+_VALUE_END = re.compile(r"(?:で|を|ね|と|に|[、。,.!?！？\s]|$)")
+
+
+def _beside(text: str, a: int, b: int, x: int, y: int) -> bool:
+    """The words at a:b stand beside the label at x:y: right before it (「レム」サイズ), or
+    right after it and a particle, then ending (サイズは「エム」ですね -- not サイズは「エカ」が…)."""
+    if b <= x and _BEFORE_LABEL.fullmatch(text[b:x]):
+        return True
+    return y <= a and _AFTER_LABEL.fullmatch(text[y:a]) is not None and \
+        _VALUE_END.match(text, b) is not None
+
+
+def _verify_choice(scorer: Scorer, features: torch.Tensor, normalized: str, language: str,
+                   exp: Expectation, taken: Sequence[tuple[int, int]],
+                   margin_min: float) -> Verified | None:
+    """A closed-set slot: each of its values put where it is said, scored, decided."""
+    from simulator import matching
+    from simulator.hearing.reading_judge import _score_all
+
+    options = list(dict.fromkeys([exp.value, *exp.choices]))
+    forms = {o: matching.spoken_forms(exp.kind, o, language) for o in options}
+    readings: dict[str, list[str]] = {}
+    if language == "ja":
+        for o, fs in forms.items():
+            kana = [re.sub(r"[^\u30a1-\u30fcー]", "", matching.katakana_reading(f) or "")
+                    for f in fs]
+            readings[o] = list(dict.fromkeys(_fold(k) for k in kana if k))
+    where = _choice_region(normalized, exp, options, readings, language, taken)
+    if where is None:
+        return None
+    start, end, heard = where
+    # each value in the script the transcript used there (Lサイズ: M, S, XL; レム: エム, エス):
+    # one candidate per value
+    kata = re.fullmatch(r"[\u30a1-\u30fcー]+", normalized[start:end]) is not None
+    texts = {o: normalized[:start] + _in_script(fs, kata) + normalized[end:] for o, fs in forms.items()}
+    todo = [*texts.values(), *([normalized] if heard is None else [])]
+    scores = _score_all(scorer, features, todo, language)
+    value = {o: scores[t] for o, t in texts.items()}
+    others = sorted(((v, o) for o, v in value.items() if o != exp.value), reverse=True)
+    if not others:
+        return None
+    best_other, other = others[0]
+    margin = value[exp.value] - best_other
+    if heard is None and max(value.values()) < scores[normalized] - CHOICE_SOUND_SLACK:
+        return None  # the words there were not one of the values
+    value_ok: bool | None = None
+    said = heard or exp.value
+    if margin >= margin_min:
+        value_ok, said = True, exp.value
+    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and (
+            heard == other or (heard is None and _closer(normalized[start:end], readings, other,
+                                                         exp.value))):
+        # another value only when the transcript wrote it too, or sounds closer to it
+        value_ok, said = False, other
+    if heard is None and value_ok is None:
+        return None  # not sure one of the values is there at all: no entry
+    lead = -margin if value_ok is False else margin  # the winner's lead
+    number = NumberReading(said, None, round(lead, 2), None, "", source="audio",
+                           expected=exp.value, value_ok=value_ok, slot=exp.slot)
+    return Verified(exp, number, start, end, len(todo), False)
+
+
+def _in_script(forms: Sequence[str], katakana: bool) -> str:
+    """The value's form in katakana (エム for M) when ``katakana``, else as written."""
+    if katakana:
+        return next((f for f in forms if re.fullmatch(r"[\u30a1-\u30fcー]+", f)), forms[0])
+    return forms[0]
+
+
+def _closer(heard: str, readings: dict[str, list[str]], other: str, expected: str) -> bool:
+    """The words heard sound closer to ``other`` than to ``expected`` (edit distance)."""
+    kana = _fold("".join(p for _, p in _openjtalk_words(heard)) or heard)
+
+    def dist(o: str) -> int:
+        return min((_edit(kana, r) for r in readings.get(o, [])), default=len(kana))
+
+    return dist(other) < dist(expected)
 
 
 def merge(numbers: list[NumberReading], spans: Sequence[tuple[int, int]],

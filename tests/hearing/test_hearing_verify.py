@@ -149,3 +149,49 @@ def test_values_between_the_expected_and_the_heard_are_candidates() -> None:
         ["080", "1575", "6891"], ["0800", "1575", "6881"], ["0800", "1575", "6891"]]
     assert ["3322", "7686"] in _heard_variants(["3122", "7686"], "3322768")
     assert _heard_variants(["03", "1256", "8731"], "0312568731") == []  # nothing differs
+
+
+# ----------------------------------------------------------------------------- closed sets
+
+SIZE = Expectation("M", "size", "size", choices=("S", "L", "XL"), label="サイズ")
+
+
+def test_a_garbled_size_is_verified_against_the_slots_choices(whisper_tr: WhisperTranscriber) -> None:
+    from simulator import matching
+
+    # the demo's corrected read-back: Whisper writes 「レムサイズ」 for エムサイズ
+    t = whisper_tr.transcribe(speak("大変失礼いたしました。エムサイズを2枚でございますね。"),
+                              language="ja", expect=[SIZE])
+    if matching.find("size", "M", t.text, "ja").status == "match":  # nothing to verify then
+        pytest.skip(f"Whisper wrote the size right this time: {t.text}")
+    found = [n for n in t.numbers if n.slot == "size"]
+    assert len(found) == 1, (t.text, t.numbers)
+    assert (found[0].value, found[0].value_ok, found[0].ok) == ("M", True, None)
+    assert found[0].margin is not None and found[0].margin >= 3
+
+
+def test_another_choice_said_is_a_wrong_value_and_nothing_said_is_no_entry(
+        whisper_tr: WhisperTranscriber) -> None:
+    t = whisper_tr.transcribe(speak("ご注文内容を復唱いたします。エルサイズを2枚でよろしいでしょうか。"),
+                              language="ja", expect=[SIZE])
+    assert [(n.value, n.value_ok) for n in t.numbers if n.slot == "size"] == [("L", False)], t.text
+    # a question about the size, garbled (「サイズはエカがなさいますか」): no value is claimed
+    t = whisper_tr.transcribe(speak("ありがとうございます。サイズはいかがなさいますか？"),
+                              language="ja", expect=[SIZE])
+    assert [n for n in t.numbers if n.slot == "size"] == [], t.text
+
+
+def test_a_size_found_by_sound_stands_beside_its_label() -> None:
+    from simulator.hearing.verify import _choice_region
+
+    readings = {"M": ["エム"], "S": ["エス"], "L": ["エル"], "XL": ["エクスエル"]}
+    text = "大変失礼いたしました。レムサイズを2枚でございますね。"
+    start, end, heard = _choice_region(text, SIZE, ["M", "S", "L", "XL"], readings, "ja", []) or (0, 0, "")
+    assert (text[start:end], heard) == ("レム", None)
+    for text in ("ありがとうございます。サイズはエカがなさいますか?",  # a question, not a value
+                 "レム睡眠が浅いです。",  # no label beside it
+                 "Mサイズでございますね。",  # the expected value written: nothing to verify
+                 "S、M、Lがございます。"):  # the choices listed
+        assert _choice_region(text, SIZE, ["M", "S", "L", "XL"], readings, "ja", []) is None, text
+    assert _choice_region("Lサイズでございますね。", SIZE, ["M", "S", "L", "XL"], readings, "ja",
+                          []) == (0, 1, "L")

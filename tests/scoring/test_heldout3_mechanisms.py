@@ -142,3 +142,31 @@ def test_thanks_in_the_past_tense_for_the_customers_business_ends_the_call() -> 
     assert bye("ご解約のご連絡、ご依頼ありがとうございました。")
     assert not bye("ご丁寧にありがとうございました。")  # an acknowledgement mid-call
     assert not bye("ご予約ありがとうございました。それでは、お名前とお電話番号をお伺いしてもよろしいでしょうか。")
+
+
+# ----------------------------------------------------------------------------- closed-set slots
+
+
+def test_a_size_verified_from_the_audio_decides_what_was_read_back() -> None:
+    """A closed-set slot's value verified in the audio (simulator.hearing.verify) decides what
+    a confirming turn read back; it never makes a turn a read-back by itself."""
+    from simulator import readback
+    from simulator.readings import NumberReading
+
+    call = Call(find_scenario("order_with_sizes", "ja"), seed=1, pins={"size": "M"})
+    slots = readback.SlotValues.of(call.scenario, call.variables)
+    heard_m = NumberReading("M", None, 5.8, None, "", source="audio", expected="M", value_ok=True,
+                            slot="size")
+    heard_l = NumberReading("L", None, 9.2, None, "", source="audio", expected="M",
+                            value_ok=False, slot="size")
+
+    def size(text: str, *numbers: NumberReading) -> str | None:
+        d = readback.decide(call.scenario, slots, text, [], given={"size"}, numbers=numbers)
+        m = d.read_back.get("size")
+        return None if m is None else m.status
+
+    assert size("大変失礼いたしました。レムサイズを2枚でございますね。") is None  # garbled
+    assert size("大変失礼いたしました。レムサイズを2枚でございますね。", heard_m) == "match"
+    assert size("リネンシャツ、Lサイズを2枚でよろしいでしょうか。", heard_m) == "match"
+    assert size("リネンシャツ、Mサイズを2枚でよろしいでしょうか。", heard_l) == "mismatch"
+    assert size("レムサイズを2枚", heard_m) is None  # no confirming turn: no read-back

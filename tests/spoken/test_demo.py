@@ -20,6 +20,11 @@ def test_the_japanese_demo_call(tmp_path: Path) -> None:
     # the しち is judged from the audio, not from the script's text
     judged = [n for n in result.scorecard.numbers if n.get("source") == "audio" and n["ok"] is False]
     assert judged and "しち" in str(judged[0]["reading"])
+    # the size read back wrong, then corrected: the correction is heard even where Whisper
+    # garbles it (「レムサイズ」 for エムサイズ), verified against the size's choices
+    sizes = [t.read_back["size"]["status"] for t in result.record.turns
+             if "size" in (t.read_back or {})]
+    assert sizes[:2] == ["mismatch", "match"], (sizes, out.getvalue())
     # every trainee turn was heard from its recording; the customer's lines were voiced
     for turn in result.record.turns:
         assert turn.audio and Path(turn.audio).is_file(), turn
