@@ -37,6 +37,9 @@ _ENGAGING = {"apology", "empathy", "readback", "propose_remedy", "ask_consent", 
 #: over, silence, asking again, questioning an angry caller -- or feeling ignored -- can.
 _MILD_FAULTS = {"casual", "guess", "push_offer"}
 #: intents that answer a customer's question for information (送料は？ いつ届く？)
+#: the most one reply raises the mood (after temperament): a single blunder makes the
+#: customer protest (そちらのせいだって言うんですか？), the next one makes her leave
+MAX_RISE = 3.0
 _INFORMING = {"explain", "handoff", "no_knowledge", "propose_remedy"}
 IGNORED_PENALTY = 0.7  # mood added when a reply neither moved the call nor engaged
 INTERRUPT_PENALTY = 1.5  # mood added when the trainee talks over the customer
@@ -291,7 +294,7 @@ class Call:
     def _raised(mood: float, delta: float, serious: bool) -> float:
         """``mood`` moved by ``delta`` (0-10); a rise from faults of manner only
         (:data:`_MILD_FAULTS`) stops short of angry."""
-        after = min(10.0, max(0.0, mood + delta))
+        after = min(10.0, max(0.0, mood + min(delta, MAX_RISE)))
         angry = MOOD_BANDS["angry"][0]
         if delta > 0 and not serious and mood < angry:
             return min(after, angry - 0.01)

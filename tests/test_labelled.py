@@ -24,13 +24,13 @@ CASES = [c for c in ALL if c not in VARIATION]
 #: the variation set's agreement must not fall below what docs/scoring.md reports (call
 #: verdicts under the whole-call rule: any failed check fails the call, so one check wrongly
 #: failed or passed turns the verdict)
-VARIATION_LABELS_AT_LEAST = 0.985
+VARIATION_LABELS_AT_LEAST = 0.988
 VARIATION_CALLS_AT_LEAST = 0.96
 #: held-out set 2 (tests/labelled/heldout2/): 57 calls written from ../shared/domain.md and the
 #: scenario briefs by a writer who never saw the code, run once after the engine was frozen
 #: (first run 93.0 % of labels; see docs/scoring.md); it must not fall below today's figure
 HELDOUT2 = load_all(LABELLED / "heldout2")
-HELDOUT2_LABELS_AT_LEAST = 0.983
+HELDOUT2_LABELS_AT_LEAST = 0.989
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
@@ -43,7 +43,7 @@ HELDOUT3_CALLS_AT_LEAST = 0.74
 #: it must not fall below the figure after the fixes
 DEV4 = load_all(LABELLED / "dev4")
 DEV4_LABELS_AT_LEAST = 0.952
-DEV4_CALLS_AT_LEAST = 0.86
+DEV4_CALLS_AT_LEAST = 0.88
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -270,3 +270,40 @@ def test_the_shops_discount_offer_is_an_offer_too() -> None:
     phrases = sc.phrases(dict(Call(sc, seed=1).variables))
     assert "push_offer" in lexicon.recognise("次回1,000円OFFでお届けすることもできますので、ぜひ……", "ja", phrases)
     assert "push_offer" not in lexicon.recognise("ご請求は1,000円でございます。", "ja", phrases)
+
+
+# ------------------------------------------------------------ one blunder, one protest
+
+
+def test_one_reply_raises_the_mood_by_three_at_most() -> None:
+    # literal expectations: an upset customer (5.55) blamed (+3.9) protests at 8.55, below
+    # the complaint desk's supervisor threshold (9); calm-down and mild faults are unchanged
+    assert Call._raised(5.55, 3.9, True) == 8.55
+    assert Call._raised(8.55, 3.9, True) == 10.0
+    assert Call._raised(5.0, -2.0, False) == 3.0
+    assert Call._raised(5.0, 2.5, False) == 6.99
+
+
+def test_one_blunder_makes_the_customer_protest_not_leave() -> None:
+    from simulator.engine import Call as _Call
+
+    call = _Call(find_scenario("return_request", "en"), seed=1)
+    call.reply("Thank you for calling Northwind Outfitters, this is Daniel speaking.")
+    before = call.mood
+    call.reply("Honestly, you really should have checked the colour swatches before ordering.")
+    # blame alone would add 3.6 (3.0 x rise 1.2): one reply's rise is capped at 3.0, so she
+    # stays below the supervisor threshold (7.5) even with feeling unheard on top
+    assert call.mood - before >= 3.0  # she is upset
+    assert call.mood < 7.5
+    assert not call.ended  # she protests (the blame reaction), no supervisor yet
+    call.reply("You should have read the description, that was your mistake.")
+    assert call.ended and call.record.outcome in ("escalated", "hung_up")
+
+
+def test_questions_implying_the_customer_damaged_it_are_blame() -> None:
+    from simulator.intents import recognise
+
+    assert "blame" in recognise("念のため伺いますが、開封の際にカッターなどが当たったということはございませんでしょうか。", "ja")
+    assert "blame" not in recognise("開封の際にお怪我はございませんでしたか。", "ja")
+    assert "blame" in recognise("Is it possible the box was dropped after it was delivered?", "en")
+    assert "blame" not in recognise("It was damaged before it was delivered, I'm sorry.", "en")
