@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from scoring import custom, deescalation, desk, etiquette, number_readings, readback, told
 from scoring.context import CallView, build
+from scoring.render import CHECK_TITLES
 from scoring.rubric import SPOKEN, ResolvedRubric, category, resolve
 from scoring.scorecard import CheckResult, Scorecard
 from scoring.verdict import Verdict, pick
@@ -99,6 +100,26 @@ OUTCOME_REASONS = {
 }
 
 
+def _why(c: CheckResult, lang: str) -> str:
+    """One line on why a failed must-pass check failed, from what the check found."""
+    if c.category == "readback":
+        if c.points < 0:
+            return pick(lang, "誤った内容を復唱", "a wrong value read back")
+        if c.heard is not None:  # read back wrong once, put right after the customer's correction
+            return pick(lang, "一度誤って復唱（お客様の訂正で直りました）",
+                        "first read back wrong (put right only after the customer corrected it)")
+        # never read back: the check's evidence is its reason (never asked, asked but not
+        # read back, told but not read back)
+        return c.evidence or pick(lang, "復唱されていません", "not read back")
+    if c.points < 0:
+        return pick(lang, "誤った内容をお伝え", "a wrong value told")
+    if c.category == "told":
+        return pick(lang, "お伝えしていません", "never told")
+    title = CHECK_TITLES.get(lang, {}).get(c.id)
+    return (pick(lang, f"必須項目の不合格（{title}）", f"a must-pass check failed ({title})")
+            if title else pick(lang, "必須項目の不合格", "a must-pass check failed"))
+
+
 def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResult],
                  score: float) -> list[str]:
     """Why the call failed: the outcome first, then the hard fails, then the pass mark."""
@@ -110,13 +131,7 @@ def fail_reasons(view: CallView, rubric: ResolvedRubric, checks: list[CheckResul
         out.append(f"outcome {outcome}: " + pick(lang, ja, en))
     for c in checks:
         if c.hard_fail:
-            what = (pick(lang, "誤った内容を復唱", "a wrong value read back")
-                    if c.points < 0 and c.category == "readback" else
-                    pick(lang, "誤った内容をお伝え", "a wrong value told") if c.points < 0
-                    else pick(lang, "復唱されていません", "not read back") if c.category == "readback"
-                    else pick(lang, "お伝えしていません", "never told") if c.category == "told"
-                    else pick(lang, "必須項目の不合格", "a must-pass check failed"))
-            out.append(f"{c.id}: {what}")
+            out.append(f"{c.id}: {_why(c, lang)}")
     if score < rubric.pass_mark:
         out.append(pick(lang, f"得点 {score:g} が合格点 {rubric.pass_mark:g} に届きません",
                         f"score {score:g} below the pass mark {rubric.pass_mark:g}"))
