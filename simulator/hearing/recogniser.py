@@ -39,6 +39,7 @@ class Request:
     expect: tuple[Expectation, ...] = ()  # values the turn may contain (verified)
     readings: bool = True  # judge how each number was read
     speculative: bool = False  # started before the turn was known to be over
+    text: str | None = None  # the transcript is known (a streamed turn's pieces): numbers only
 
 
 @runtime_checkable
@@ -103,7 +104,7 @@ class QueuedRecogniser:
             try:
                 result = self.transcriber.transcribe(
                     r.audio, language=r.language, prompt=list(r.prompt) or None,
-                    readings=r.readings, expect=r.expect)
+                    readings=r.readings, expect=r.expect, text=r.text)
             except BaseException as e:  # delivered to the caller through the future
                 job.future.set_exception(e)
             else:

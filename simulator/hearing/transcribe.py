@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import zlib
@@ -109,7 +110,12 @@ class Transcriber(Protocol):
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript: ...
+                   readings: bool = True, expect: Sequence[Expectation] = (),
+                   text: str | None = None) -> Transcript:
+        """``text``: the transcript is already known (the pieces of a streamed turn, see
+        :mod:`simulator.hearing.turns`): only its numbers are judged and verified in the
+        audio."""
+        ...
 
 
 def check_language(language: str) -> str:
@@ -214,6 +220,7 @@ class WhisperTranscriber:
         self.ctx_step_s = ctx_step_s
         self.ctx_margin_s = ctx_margin_s
         self.fallback = fallback
+        self._encoded: tuple[Any, torch.Tensor] | None = None  # the last encoder pass
         if warmup:
             self.warmup()
         self.load_s = time.perf_counter() - t0
@@ -256,10 +263,21 @@ class WhisperTranscriber:
 
     def encode(self, audio: Audio | np.ndarray[Any, Any]) -> torch.Tensor:
         """Audio features (1, n_ctx, n_state) for the reply: one encoder pass."""
+        samples = audio.samples if isinstance(audio, Audio) else audio
+        # the same audio twice in a row (a streamed turn's text, then its numbers): one pass
+        key = (hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).tobytes()).digest(),
+               self.trim, self.ctx_min_s, self.ctx_step_s, self.ctx_margin_s)
+        cached = self._encoded
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        features = self._encode(samples)
+        self._encoded = (key, features)
+        return features
+
+    def _encode(self, samples: np.ndarray[Any, Any]) -> torch.Tensor:
         import torch
         import torch.nn.functional as F
 
-        samples = audio.samples if isinstance(audio, Audio) else audio
         mel = self.mel(samples)
         if self.ct2 is not None:
             import ctranslate2
@@ -425,7 +443,8 @@ class WhisperTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = (),
+                   text: str | None = None) -> Transcript:
         from simulator.hearing.reading_judge import judge_numbers
 
         audio = _as_audio(reply)
@@ -433,8 +452,10 @@ class WhisperTranscriber:
         t0 = time.perf_counter()
         features = self.encode(audio)
         t_enc = time.perf_counter()
-        decoded = self.decode(features, language, vocabulary_prompt(prompt, language),
-                              audio.duration_s)
+        decoded = (Decoded(text.strip(), [], 0.0, 0.0, 0.0, False, compression_ratio(text))
+                   if text is not None else
+                   self.decode(features, language, vocabulary_prompt(prompt, language),
+                               audio.duration_s))
         t_dec = time.perf_counter()
         normalized = normalize(decoded.text, language)
         numbers = (judge_numbers(self, features, normalized, language)
@@ -501,15 +522,18 @@ class FasterWhisperTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = (),
+                   text: str | None = None) -> Transcript:
         audio = _as_audio(reply)
         check_language(language)
         t0 = time.perf_counter()
-        segments, _ = self.model.transcribe(
-            audio.samples, language=language, beam_size=self.beam_size,
-            initial_prompt=vocabulary_prompt(prompt, language), vad_filter=False,
-            without_timestamps=True, condition_on_previous_text=False)
-        text = "".join(s.text for s in segments).strip()
+        if text is None:
+            segments, _ = self.model.transcribe(
+                audio.samples, language=language, beam_size=self.beam_size,
+                initial_prompt=vocabulary_prompt(prompt, language), vad_filter=False,
+                without_timestamps=True, condition_on_previous_text=False)
+            text = "".join(s.text for s in segments)
+        text = text.strip()
         normalized = normalize(text, language)
         numbers = _numbers_from_text(normalized, language, source="text") if readings else []
         return Transcript(text, normalized, numbers, language, audio.duration_s,
@@ -537,7 +561,8 @@ class TextTranscriber:
 
     def transcribe(self, reply: str | Path | Audio, *, language: str,
                    prompt: str | Sequence[str] | None = None,
-                   readings: bool = True, expect: Sequence[Expectation] = ()) -> Transcript:
+                   readings: bool = True, expect: Sequence[Expectation] = (),
+                   text: str | None = None) -> Transcript:
         from simulator.hearing.reading_judge import readings_from_text
 
         if not isinstance(reply, str):

@@ -18,10 +18,20 @@ reading or wrong value) comes out of the next ``feed``/``poll`` once ready, or a
 when the customer's line starts playing, :meth:`expect_digits` when digits will be read back,
 :meth:`expect` with the values the trainee should say (they are verified in the audio).
 
-Recognition starts early: once the trainee has paused for :data:`SPECULATE_AFTER_S`, the turn
-so far is submitted (speculatively) to the shared recogniser; if the pause turns out to end
-the turn, that transcript is the turn's; if the trainee goes on, it is cancelled.  Heavy
-work never runs inside ``feed``: it only cuts frames and submits requests.
+Recognition is streamed while the trainee talks: once the trainee has paused for
+:data:`SPECULATE_AFTER_S`, the part of the turn not yet recognised is submitted
+(speculatively, text only) to the shared recogniser.  When the trainee goes on after a
+pause long enough to separate two phrases (the detector's ``run_gap_s``) and that part lasted
+at least :data:`PIECE_MIN_S`, it stays a *piece* of the turn: its text is kept and the next
+pass covers only what follows.  So at the pause that ends the turn only the last phrase is
+still to decode, and the text cue can look at the whole turn's text soon after the speech
+stops.  Once the text of every piece is ready, one more pass over the whole turn judges its
+numbers and verifies the expected values with that text (the encoder pass of the turn; the
+readings need the whole audio).  If the pause ends the turn, those results are the turn's;
+if the trainee goes on, the passes that are not pieces are cancelled.  While digits are read
+(``expect_digits`` or the rhythm of digit groups) nothing is split: each pass covers the
+whole turn, so digit groups are never recognised out of context.  Heavy work never runs
+inside ``feed``: it only cuts frames and submits requests.
 
 What ends a turn (:class:`~simulator.hearing.vad.TurnConfig` chooses; its defaults are the
 policy ``bench/turn_pauses.py`` measured best):
@@ -43,7 +53,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +76,8 @@ from simulator.readings import NumberReading
 SPECULATE_AFTER_S = 0.1
 #: audio kept before the first voiced frame of a turn (the onset)
 ONSET_S = 0.2
+#: a part of the turn shorter than this is not recognised on its own (it stays with the next)
+PIECE_MIN_S = 1.0
 # Sentence-final forms that hand the turn to the customer: a question or a confirmation
 # (でしょうか, ですね, ございますね, ですか, ませんか, くださいませ).  A bare statement ending
 # (ございます, ます) is not one: an operator's greeting goes on after it
@@ -115,6 +127,7 @@ class Heard:
     transcript: Transcript
     speculated: bool  # the early (speculative) recognition was the turn's
     ready_wall: float  # time.perf_counter() when the transcript was handed out
+    pieces: int = 1  # text passes the transcript was streamed in (1: the turn whole)
 
 
 @dataclass(frozen=True)
@@ -152,11 +165,28 @@ class _Judgement:
     future: Future[float | None]
 
 
+def join_text(texts: Sequence[str], language: str) -> str:
+    """The texts of a turn's pieces as one transcript (a Japanese phrase without final
+    punctuation gets the 、 Whisper writes inside a sentence)."""
+    out = ""
+    for t in (t.strip() for t in texts):
+        if not t:
+            continue
+        if not out:
+            out = t
+        elif language == "ja":
+            out += t if out[-1] in "。、．，,.!！?？" else "、" + t
+        else:
+            out += " " + t
+    return out
+
+
 @dataclass
 class _Pending:
     ended: TurnEnded
     job: _Job
     speculated: bool
+    pieces: int = 1
 
 
 @dataclass
@@ -175,7 +205,10 @@ class TurnTaking:
         self.detector = taker.detector()
         self._expect: tuple[Expectation, ...] = ()
         self._events: list[Event] = []
-        self._job: _Job | None = None  # the speculative recognition of the turn so far
+        self._pieces: list[_Job] = []  # text passes over the turn's finished phrases
+        self._job: _Job | None = None  # the text pass over the rest of the turn so far
+        self._gap_s = 0.0  # the longest silence of the pause the text pass was started in
+        self._hear: _Job | None = None  # numbers judged over the whole turn so far, with its text
         self._judgement: _Judgement | None = None  # the audio model on the turn so far
         self._pending: list[_Pending] = []  # ended turns waiting for their transcript
 
@@ -228,12 +261,12 @@ class TurnTaking:
         span = self._span()
         if span is None or det.silent_s + 1e-9 < c.cue_pause_s:
             return
-        if c.text_cues and self._job is not None and _same(self._job.span, span):
-            text = _result(self._job.future)
+        if c.text_cues and self._job is not None and self._job.span[1] == span[1]:
+            text = self._text()
             if text is not None:
-                if open_digits(text.text):
+                if open_digits(text):
                     return  # an unfinished digit group: only the pause ends the turn
-                if sounds_finished(text.text, self.language):
+                if sounds_finished(text, self.language):
                     self._end_now("cue")
                     return
         j = self._judgement
@@ -296,12 +329,11 @@ class TurnTaking:
             raise RuntimeError("no ended turn is waiting to be heard")
         p = self._pending.pop(0)
         transcript = p.job.future.result(timeout=timeout)
-        return Heard(p.ended.turn, transcript, p.speculated, time.perf_counter())
+        return Heard(p.ended.turn, transcript, p.speculated, time.perf_counter(), p.pieces)
 
     def close(self) -> None:
         """Cancel what is still queued for this stream."""
-        if self._job is not None:
-            self._job.future.cancel()
+        self._drop_passes()
         if self._judgement is not None:
             self._judgement.future.cancel()
         for p in self._pending:
@@ -310,52 +342,122 @@ class TurnTaking:
 
     # -- internals
 
-    def _request(self, samples: Samples, speculative: bool) -> Request:
+    def _request(self, samples: Samples, speculative: bool, *, text: str | None = None,
+                 readings: bool = True, prompt: Sequence[str] = ()) -> Request:
         return Request(Audio(samples, SAMPLE_RATE, 1, None), self.language,
-                       tuple(self.prompt), self._expect, True, speculative)
+                       tuple(self.prompt) + tuple(prompt), self._expect if readings else (),
+                       readings, speculative, text)
 
     def _on_detector(self, ev: SpeechStarted | BargeIn | Backchannel | TurnEnded) -> None:
         self._events.append(ev)
         if not isinstance(ev, TurnEnded):
             return
-        turn, job = ev.turn, self._job
-        self._job = None
+        turn, hear = ev.turn, self._hear
         if self._judgement is not None:
             self._judgement.future.cancel()
             self._judgement = None
-        if turn.silence:
-            if job is not None:
-                job.future.cancel()
-            return
         span = (max(0.0, (turn.started or 0.0) - ONSET_S), turn.ended or self.t)
-        if job is not None and _same(job.span, span) and not job.future.cancelled():
-            self._pending.append(_Pending(ev, job, True))
+        if not turn.silence and hear is not None and _same(hear.span, span) \
+                and not hear.future.cancelled():
+            self._hear = None  # the turn's: not cancelled with the rest
+            pieces = len(self._pieces) + 1
+            self._drop_passes()
+            self._pending.append(_Pending(ev, hear, True, pieces))
             return
-        if job is not None:
-            job.future.cancel()
+        self._drop_passes()
+        if turn.silence:
+            return
         final = _Job(span, self.recogniser.submit(self._request(turn.samples, False)))
         self._pending.append(_Pending(ev, final, False))
 
+    def _drop_passes(self) -> None:
+        """Cancel the current turn's passes (the turn ended or the stream closed)."""
+        for j in (*self._pieces, self._job, self._hear):
+            if j is not None:
+                j.future.cancel()
+        self._pieces, self._job, self._hear, self._gap_s = [], None, None, 0.0
+
     def _speculate(self) -> None:
+        """Stream the recognition of the turn: a text pass over the rest of the turn at each
+        pause, kept as a piece when the trainee goes on after a phrase; the numbers pass over
+        the whole turn once every text is known."""
         det = self.detector
-        if not det.in_turn or det.in_run:
-            if self._job is not None and det.in_run:
-                self._job.future.cancel()  # the trainee went on: start again later
-                self._job = None
+        if not det.in_turn or det.turn_start is None:
             return
-        if det.silent_s + 1e-9 < self.speculate_after_s or det.turn_start is None:
+        paused = det.silent_s + 1e-9 >= self.speculate_after_s
+        job = self._job
+        if job is not None and (not paused or job.span[1] != det.voiced_end):
+            # the trainee went on: a finished phrase stays a piece, anything else is redone
+            if (self.config.pieces and self._gap_s + 1e-9 >= self.config.run_gap_s
+                    and not det.digits_mode
+                    and job.span[1] - job.span[0] >= PIECE_MIN_S):
+                self._pieces.append(job)
+            else:
+                job.future.cancel()
+            self._job, self._gap_s = None, 0.0
+            if self._hear is not None:
+                self._hear.future.cancel()
+                self._hear = None
+        if not paused:
             return
-        span = (max(0.0, det.turn_start - ONSET_S), det.voiced_end)
-        if self._job is not None and _same(self._job.span, span):
-            return
-        if self._job is not None:
-            self._job.future.cancel()
-        samples = det.audio(*span)
-        self._job = _Job(span, self.recogniser.submit(self._request(samples, True)))
+        if det.digits_mode and self._pieces:  # digits: recognise the turn whole
+            self._drop_passes()
+        self._gap_s = max(self._gap_s, det.silent_s)
+        whole = (max(0.0, det.turn_start - ONSET_S), det.voiced_end)
+        if self._job is None:
+            start = self._pieces[-1].span[1] if self._pieces else whole[0]
+            before = [t for t in (_result(p.future) for p in self._pieces) if t is not None]
+            context = join_text([t.text for t in before], self.language)
+            self._job = _Job((start, whole[1]), self.recogniser.submit(self._request(
+                det.audio(start, whole[1]), True, readings=False,
+                prompt=(context,) if context else ())))
+        if self._hear is None:
+            self._hear = _Job(whole, self._after_text(det.audio(*whole)))
+
+    def _text(self) -> str | None:
+        """The text of the turn so far (its pieces and the last pass) once all are ready."""
+        jobs = [*self._pieces, *([self._job] if self._job is not None else [])]
+        texts = [_result(j.future) for j in jobs]
+        if not jobs or any(t is None for t in texts):
+            return None
+        return join_text([t.text for t in texts], self.language)
+
+    def _after_text(self, samples: Samples) -> Future[Transcript]:
+        """The turn so far heard with the text of its passes once they are all ready (its
+        numbers judged and verified over the whole audio); the whole turn decoded instead if
+        one of them failed.  Cancelling the result cancels what it submitted."""
+        jobs = [*self._pieces, *([self._job] if self._job is not None else [])]
+        out: Future[Transcript] = Future()
+        inner: list[Future[Transcript]] = []
+        lock = threading.Lock()
+
+        def ready(_: Future[Transcript]) -> None:
+            if not all(j.future.done() for j in jobs):
+                return
+            with lock:
+                if inner or out.cancelled():
+                    return
+                texts = [_result(j.future) for j in jobs]
+                text = None if any(t is None for t in texts) else join_text(
+                    [t.text for t in texts], self.language)
+                f = self.recogniser.submit(self._request(samples, True, text=text))
+                inner.append(f)
+            f.add_done_callback(lambda done: _forward(done, out))
+
+        def cancelled(o: Future[Transcript]) -> None:
+            if o.cancelled():
+                with lock:
+                    for f in inner:
+                        f.cancel()
+
+        out.add_done_callback(cancelled)
+        for j in jobs:
+            j.future.add_done_callback(ready)
+        return out
 
     @property
     def speculative(self) -> Future[Transcript] | None:
-        """The speculative recognition of the turn in progress (None when none runs)."""
+        """The text pass over the rest of the turn in progress (None when none runs)."""
         return None if self._job is None else self._job.future
 
     def _collect(self, block: bool) -> None:
@@ -366,7 +468,7 @@ class TurnTaking:
             except Exception as e:
                 self._events.append(NotHeard(p.ended.turn, str(e) or type(e).__name__, e))
                 continue
-            heard = Heard(p.ended.turn, transcript, p.speculated, time.perf_counter())
+            heard = Heard(p.ended.turn, transcript, p.speculated, time.perf_counter(), p.pieces)
             self._events.append(heard)
             for n in transcript.numbers:
                 if n.ok is False:
@@ -385,6 +487,21 @@ def _result(future: Future[Any]) -> Any:
     if not future.done() or future.cancelled() or future.exception() is not None:
         return None  # a failed early look: the final request reports the recogniser's error
     return future.result()
+
+
+def _forward(done: Future[Transcript], out: Future[Transcript]) -> None:
+    """Hand a finished request's outcome to the future standing for it."""
+    if out.done():
+        return
+    try:
+        if done.cancelled():
+            out.cancel()
+        elif done.exception() is not None:
+            out.set_exception(done.exception())
+        else:
+            out.set_result(done.result())
+    except InvalidStateError:  # cancelled meanwhile
+        pass
 
 
 def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:

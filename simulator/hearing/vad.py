@@ -145,6 +145,10 @@ class TurnConfig:
     # pauses; Silero VAD decided as webrtcvad did).  This is the one place it is chosen.
     analyser: str = "webrtcvad"  # TURN_ANALYSERS key: the frame VAD (+ an audio end-of-turn model)
     text_cues: bool = True  # the speculative transcript ends a paused turn / keeps it open
+    # recognise each finished phrase while the trainee goes on (simulator/hearing/turns.py),
+    # so that at the last pause only the last phrase is left to decode; off: every pass
+    # decodes the whole turn so far (bench/turn_latency.py measures both side by side)
+    pieces: bool = True
     cue_pause_s: float = 0.25  # silence after which a cue (text or audio model) may end a turn
     end_threshold: float = 0.5  # audio model: a paused turn this likely finished is over
     aggressiveness: int = 2  # webrtcvad 0 (lenient) .. 3 (strict)

@@ -198,3 +198,59 @@ def test_text_cues_and_an_open_digit_group(
     ended = [e for e in events if isinstance(e, TurnEnded)]
     assert len(ended) == 1, [(e.turn.started, e.turn.ended) for e in ended]
     taking.close()
+
+
+def _settled(taking: TurnTaking, stream: np.ndarray) -> list[Any]:
+    """Push 30 ms chunks, letting each text pass finish before the next chunk (what a
+    machine that keeps up decides, whatever the load here)."""
+    import concurrent.futures
+
+    events: list[Any] = []
+    for i in range(0, len(stream), 480):
+        ev = taking.feed(stream[i:i + 480])
+        while ev is not None:
+            events.append(ev)
+            ev = taking.poll()
+        if taking.speculative is not None:
+            concurrent.futures.wait([taking.speculative], timeout=120)
+    ended = sum(isinstance(e, TurnEnded) and not e.turn.silence for e in events)
+    for _ in range(ended - sum(isinstance(e, Heard) for e in events)):
+        events.append(taking.wait_heard(timeout=120))
+    return events
+
+
+@pytest.mark.parametrize("digits", [False, True])
+def test_a_finished_phrase_is_recognised_while_the_trainee_goes_on(model_cache: Path,
+                                                                   digits: bool) -> None:
+    """Streamed recognition: the phrase before a pause is decoded on its own while the
+    trainee goes on; at the last pause only the rest is, and the turn's transcript (numbers
+    judged over the whole audio) joins both.  While digits are read the turn is heard whole."""
+    from simulator.hearing.verify import Expectation
+    from simulator.voice.cache import TtsCache
+    from simulator.voice.delivery import Delivery
+    from simulator.voice.dsp import resample
+
+    d = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
+
+    def say(text: str) -> np.ndarray:
+        x = resample(TtsCache().render(text, d).audio, SAMPLE_RATE).samples
+        loud = np.flatnonzero(np.abs(x) > 0.01)
+        return x[loud[0]:loud[-1] + 1]
+
+    taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=0.7))
+    taking.expect_digits(digits)
+    taking.expect([Expectation("2")])
+    events = _settled(taking, np.concatenate([
+        silence(0.5), say("かしこまりました。"), silence(0.5),
+        say("ご注文はリネンシャツを二枚でよろしいでしょうか。"), silence(2.0)]))
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1, [(e.turn.started, e.turn.ended, e.turn.reason) for e in ended]
+    (heard,) = [e for e in events if isinstance(e, Heard)]
+    assert heard.pieces == (1 if digits else 2)
+    text = heard.transcript.text
+    assert "かしこまりました" in text and "よろしいでしょうか" in text, text
+    assert [n.value for n in heard.transcript.numbers] == ["2"], heard.transcript.numbers
+    assert heard.transcript.numbers[0].value_ok is True
+    if not digits:
+        assert ended[0].turn.reason == "cue"  # the text cue, on the text of both pieces
+    taking.close()
