@@ -98,6 +98,10 @@ class SlotValues:
     alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: each slot's ``ask`` phrases for this call (format 2 fills in the variables)
     asks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the call's other facts (every variable's value: the item, the occasion...) and the
+    #: slots' labels: words a restatement may carry around the values ("Order 36015948,
+    #: wine glasses delivered broken.")
+    context: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, scenario: Scenario, variables: Mapping[str, str]) -> SlotValues:
@@ -125,7 +129,9 @@ class SlotValues:
                           for used in [companion_of(s.value)] if used in scenario.variables
                           and scenario.variables[used].choices},
             asks={sid: tuple(scenario.text(p, variables) for p in s.ask)
-                  for sid, s in scenario.slots.items()})
+                  for sid, s in scenario.slots.items()},
+            context=(*(v for k, v in variables.items() if v and k != "shop"),
+                     *(s.label for s in scenario.slots.values() if s.label)))
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,8 @@ _GLUE_EN = frozenset((
     "so", "okay", "ok", "yeah", "yep", "yes", "sure", "right", "got", "it", "gotcha", "cool",
     "great", "perfect", "lovely", "alright", "thanks", "thank", "you", "um", "uh", "er",
     "like", "and", "the", "a", "an", "in", "of", "for", "at", "by", "with", "that's", "that",
-    "is", "mr", "ms", "mrs", "miss", "size", "colour", "color", "quantity"))
+    "is", "mr", "ms", "mrs", "miss", "size", "colour", "color", "quantity", "was", "were",
+    "are", "arrived", "came", "delivered", "got", "has", "had", "been", "order", "number"))
 
 
 def _surfaces(scenario: Scenario, slots: SlotValues, sid: str, m: matching.Match) -> list[str]:
@@ -271,8 +278,10 @@ def restatement(scenario: Scenario, slots: SlotValues, said: str,
                                 family_reading=family_reading)
             if hit.status != "absent":
                 here[sid] = hit
-        if here and _only_values(s, [x for sid, hit in here.items()
-                                     for x in _surfaces(scenario, slots, sid, hit)], lang):
+        context = slots.context if lang == "en" else ()  # Japanese: the values alone
+        if here and _only_values(s, [*context, *(x for sid, hit in here.items()
+                                                 for x in _surfaces(scenario, slots, sid, hit))],
+                                 lang):
             out |= set(here)
     return out
 

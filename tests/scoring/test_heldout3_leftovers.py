@@ -307,3 +307,18 @@ def test_questions_implying_the_customer_damaged_it_are_blame() -> None:
     assert "blame" not in recognise("開封の際にお怪我はございませんでしたか。", "ja")
     assert "blame" in recognise("Is it possible the box was dropped after it was delivered?", "en")
     assert "blame" not in recognise("It was damaged before it was delivered, I'm sorry.", "en")
+
+
+def test_an_english_restatement_may_carry_the_calls_other_facts() -> None:
+    from simulator import readback
+
+    sc = find_scenario("angry_complaint", "en")
+    v = {**Call(sc, seed=1).variables, "item": "set of wine glasses", "problem": "broken",
+         "order_number": "36015948"}
+    slots = readback.SlotValues.of(sc, v)
+    said = "Order 36015948, wine glasses delivered broken. Got it, thank you."
+    assert readback.restatement(sc, slots, said, ["order_number", "problem"]) == {
+        "order_number", "problem"}
+    # a sentence with words that are no fact of the call is no restatement
+    assert readback.restatement(sc, slots, "Broken glasses are rare with our new packing.",
+                                ["problem"]) == set()
