@@ -349,7 +349,8 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
             # a detail already told is asked again only by a question naming it
             # (返品伝票にご注文番号をご記入ください names it, asks nothing)
             at = _asked_in_a_question(text, lang, slot.kind, ask)
-        if m.status != "absent" and not told and at is not None and "readback" not in intents:
+        if m.status != "absent" and not told and at is not None and "readback" not in intents \
+                and slot.kind not in STRICT_KINDS:  # a digit string is no choice offered
             # offering choices before the customer said theirs asks for the detail
             # ("S、M、Lがございますが？", "ご返金とご交換、どちらに？"): no read-back
             m = matching.ABSENT

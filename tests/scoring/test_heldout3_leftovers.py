@@ -322,3 +322,12 @@ def test_an_english_restatement_may_carry_the_calls_other_facts() -> None:
     # a sentence with words that are no fact of the call is no restatement
     assert readback.restatement(sc, slots, "Broken glasses are rare with our new packing.",
                                 ["problem"]) == set()
+
+
+def test_a_digit_string_said_before_it_was_told_is_no_choice_offered() -> None:
+    call = Call(find_scenario("return_request", "en"), seed=1, pins={"order_number": "81406257"})
+    call.reply("Good afternoon, Northwind Outfitters, Hannah speaking.")
+    call.reply("Let me just check: order number eight-one-four-zero, six-two-five-seven. "
+               "Have I got that right?")
+    assert "haven't told you the order number" in call.record.turns[-1].text
+    assert call.read_back["order_number"].status == "match"  # told next: the read-back stands
