@@ -118,7 +118,7 @@ def _typed_en(tv: TurnView, in_readback: bool) -> list[dict[str, Any]]:
             out.append(_entry(tv.index, value, reading, not missing, advice, "text"))
         elif said:
             out.append(_entry(tv.index, value, reading, None, "", "text"))
-        elif len(r) > 1 or in_readback:  # a lone "one" is usually a pronoun
+        elif len(r) > 1:  # a lone word ("one", "two jackets") is a pronoun or a count, no string
             out.append(_entry(tv.index, value, reading, True, "", "text"))
     for m in re.finditer(r"\d+(?:[-,.]\d+)*", tv.text):
         out.append(_entry(tv.index, m.group(0), None, None, "", "text"))

@@ -331,3 +331,18 @@ def test_a_digit_string_said_before_it_was_told_is_no_choice_offered() -> None:
                "Have I got that right?")
     assert "haven't told you the order number" in call.record.turns[-1].text
     assert call.read_back["order_number"].status == "match"  # told next: the read-back stands
+
+
+def test_a_lone_english_count_word_is_no_reading_to_judge() -> None:
+    from scoring_helpers import record as _record
+
+    sc = find_scenario("order_with_sizes", "en")
+    v = dict(Call(sc, seed=1).variables)
+
+    def readings(text: str) -> object:
+        turns = [("customer", "Two, please.", 2.0, {"gives": ["quantity"]}), ("trainee", text, 2.0),
+                 ("customer", "Yes.", 2.0)]
+        return check(score_call(sc, _record(sc, v, turns, "completed")), "etiquette.number_readings").passed
+
+    assert readings("Two navy jackets in L, is that right?") is None
+    assert readings("That's two-one-seven, five-five-five, zero-one-four-eight, is that right?") is True
