@@ -346,3 +346,17 @@ def test_a_lone_english_count_word_is_no_reading_to_judge() -> None:
 
     assert readings("Two navy jackets in L, is that right?") is None
     assert readings("That's two-one-seven, five-five-five, zero-one-four-eight, is that right?") is True
+
+
+def test_more_ways_to_ask_consent_promise_a_report_and_thank_for_feedback() -> None:
+    from simulator.intents import recognise
+
+    for text in ("Would a full refund be acceptable?", "A refund, I'll set that up. That okay with you?"):
+        assert "ask_consent" in recognise(text, "en"), text
+    assert "ask_consent" in recognise("交換で承ります。こちらでよろしゅうございますか。", "ja")
+    assert "ask_consent" not in recognise("A refund is acceptable in most cases.", "en")
+    assert "report" in recognise("今回の件は責任者に必ず報告し、梱包方法の見直しに役立ててまいります。", "ja")
+    assert "report" in recognise("上の者にも必ず共有し、二度とこのようなことがないよう努めます。", "ja")
+    assert "report" not in recognise("責任者は本日不在でございます。", "ja")
+    assert "feedback_thanks" in recognise("Thank you for taking the time to tell us; that feedback really helps.", "en")
+    assert "feedback_thanks" not in recognise("Thank you for taking the time to call.", "en")
