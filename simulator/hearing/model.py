@@ -80,6 +80,41 @@ class CT2Source:
         return out
 
 
+CT2_FOLDER_NAME = "whisper-base-ct2"
+_CT2_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def ct2_folder() -> Path:
+    """The packaged base model as a CTranslate2 folder in the cache (``model.bin`` joined from
+    its two parts once, checked by size on every use): CTranslate2 loads it from disk,
+    without the 145 MB of the parts held in memory twice while it loads."""
+    from simulator.environment import cache_home
+
+    src = ct2_source()
+    folder = cache_home() / "models" / CT2_FOLDER_NAME
+    size = sum(p.stat().st_size for p in src.parts)
+    model = folder / "model.bin"
+    if model.is_file() and model.stat().st_size == size and all(
+            (folder / n).is_file() for n in _CT2_FILES if (src.folder / n).is_file()):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _CT2_FILES:
+        if (src.folder / name).is_file():
+            (folder / name).write_bytes((src.folder / name).read_bytes())
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in src.parts:
+                with part.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        out.write(chunk)
+        os.replace(tmp, model)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return folder
+
+
 def ct2_source() -> CT2Source:
     """Locate the two data packages; :class:`UnavailableError` if they are not installed."""
     parts: list[Path] = []

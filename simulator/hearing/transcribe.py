@@ -483,10 +483,10 @@ def _load_ct2(compute_type: str) -> Any:
     except ImportError:
         raise UnavailableError("ctranslate2 is not installed: install opsim[speech], or hear "
                                "with the 'whisper-torch' transcriber") from None
-    from simulator.hearing.model import ct2_source
+    from simulator.hearing.model import ct2_folder
 
-    return ctranslate2.models.Whisper("base", device="cpu", compute_type=compute_type,
-                                      files=ct2_source().files())
+    return ctranslate2.models.Whisper(str(ct2_folder()), device="cpu",
+                                      compute_type=compute_type)
 
 
 # ----------------------------------------------------------------------------- faster-whisper

@@ -82,3 +82,19 @@ def test_a_checkpoint_path_loads(model_cache: Path, whisper_tr: object) -> None:
     loaded = M.load_model(str(M.checkpoint_path()))
     assert loaded.model.dims.n_text_layer == 6
     assert loaded.model.alignment_heads.to_dense().sum().item() == 8  # from config.json
+
+
+def test_ct2_folder_is_joined_once_and_rebuilt_when_damaged(model_cache: Path) -> None:
+    from simulator.hearing.model import ct2_folder, ct2_source
+
+    src = ct2_source()
+    folder = ct2_folder()
+    model = folder / "model.bin"
+    assert model.stat().st_size == sum(p.stat().st_size for p in src.parts)
+    assert (folder / "tokenizer.json").is_file() and (folder / "config.json").is_file()
+    stamp = model.stat().st_mtime_ns
+    assert ct2_folder() == folder and model.stat().st_mtime_ns == stamp  # not rewritten
+    with model.open("r+b") as f:
+        f.truncate(1000)
+    ct2_folder()
+    assert model.stat().st_size == sum(p.stat().st_size for p in src.parts)
