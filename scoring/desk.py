@@ -125,6 +125,16 @@ def payment_deadline(view: CallView) -> Verdict | None:
             return Verdict("reservation.payment_deadline", False, exp, m.heard, view.quote(tv),
                            pick(lang, f"期限の日付が違います（正: {deadline}）。例：{model}",
                                 f"The deadline is {deadline}, e.g. {model}"), tv.index)
+    # domain.md: the payment deadline *and* that unpaid reservations lapse
+    lapse = {"ja": r"取り消し|取消|キャンセル(?:扱い|とな|にな|させて)|無効|流れ|失効|予約(?:が|は)?(?:なくな|無くな)",
+             "en": r"cancel+ed|lapse|released|void|no longer (?:held|reserved)|lose (?:the|your) reservation"}
+    if not any(re.search(lapse[lang], t.text, re.IGNORECASE) for t in view.trainee
+               if t.index >= tv.index - 2):
+        return Verdict("reservation.payment_deadline", False, exp,
+                       pick(lang, "期限を過ぎると取り消しになることの説明なし",
+                            "not told that unpaid reservations lapse"), view.quote(tv),
+                       pick(lang, f"期限を過ぎるとご予約が取り消しになることも伝えましょう。例：{model}",
+                            f"Say that an unpaid reservation lapses, e.g. {model}"), tv.index)
     return Verdict("reservation.payment_deadline", True, exp, None, view.quote(tv), None, tv.index)
 
 

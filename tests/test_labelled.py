@@ -30,11 +30,11 @@ VARIATION_CALLS_AT_LEAST = 0.96
 #: scenario briefs by a writer who never saw the code, run once after the engine was frozen
 #: (first run 93.0 % of labels; see docs/scoring.md); it must not fall below today's figure
 HELDOUT2 = load_all(LABELLED / "heldout2")
-HELDOUT2_LABELS_AT_LEAST = 0.990
+HELDOUT2_LABELS_AT_LEAST = 0.991
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
-#: it must not fall below the figure after the general fixes (1210 / 1287, calls 51 / 67)
+#: it must not fall below the figure after the general fixes (1212 / 1287, calls 51 / 67)
 HELDOUT3 = load_all(LABELLED / "heldout3")
 HELDOUT3_LABELS_AT_LEAST = 0.933
 HELDOUT3_CALLS_AT_LEAST = 0.76

@@ -360,3 +360,29 @@ def test_more_ways_to_ask_consent_promise_a_report_and_thank_for_feedback() -> N
     assert "report" not in recognise("責任者は本日不在でございます。", "ja")
     assert "feedback_thanks" in recognise("Thank you for taking the time to tell us; that feedback really helps.", "en")
     assert "feedback_thanks" not in recognise("Thank you for taking the time to call.", "en")
+
+
+def test_the_payment_deadline_includes_that_unpaid_reservations_lapse() -> None:
+    from scoring_helpers import record as _record
+
+    sc = find_scenario("reservation", "ja")
+    v = dict(Call(sc, seed=1).variables)
+
+    def deadline(*lines: str) -> object:
+        turns = [("customer", "銀行振込にします。", 2.0, {"gives": ["payment"]})]
+        for line in lines:
+            turns += [("trainee", line, 2.0), ("customer", "はい。", 2.0)]
+        return check(score_call(sc, _record(sc, v, turns, "completed")),
+                     "reservation.payment_deadline").passed
+
+    told = f"お支払い期限は{v['deadline']}までです。"
+    assert deadline(told) is False
+    assert deadline(told, "期限までにご入金がない場合、ご予約は取り消しとなります。") is True
+    assert deadline(f"支払いは{v['deadline']}までで、それまでに払わないと予約なくなるっす。") is True
+
+
+def test_asking_leave_to_do_something_asks_consent() -> None:
+    from simulator.intents import recognise
+
+    assert "ask_consent" in recognise("当店の薬剤師から改めてお電話でご説明させていただけますでしょうか。", "ja")
+    assert "ask_consent" not in recognise("お名前をお伺いできますでしょうか。", "ja")
