@@ -119,7 +119,7 @@ def build(scenario: Scenario, record: CallRecord) -> CallView:
         numbers = [NumberReading.from_dict(n) for n in t.numbers]
         d = readback.decide(scenario, slots, t.text, found, given=told, numbers=numbers)
         answer = next((c for c in record.turns[t.index + 1:] if c.speaker == "customer"), None)
-        early = readback.told_back(d.untold, [g for g in answer.gives if given.get(g) == answer.index]
+        early = readback.told_back(scenario, d.untold, [g for g in answer.gives if given.get(g) == answer.index]
                                    if answer is not None else ())
         tv = TurnView(t, found, mood, list(d.asked), {**dict(d.read_back), **early}, decision=d)
         folded = lex.key(t.text)

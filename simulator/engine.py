@@ -653,7 +653,7 @@ class Call:
                 self._told_already()
         line = self._respond(decision, found, u, moved, state_before)
         said_now = self.record.turns[-1]
-        for sid, m in readback.told_back(decision.untold, said_now.gives).items():
+        for sid, m in readback.told_back(sc, decision.untold, said_now.gives).items():
             # read back before it was told, then told in the line just said: it stands
             if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
                 self.read_back[sid] = m

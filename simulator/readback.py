@@ -373,13 +373,16 @@ def decide(scenario: Scenario, slots: SlotValues, text: str, intents: Sequence[s
                     read_back=read, untold=untold, confirming=confirm, question=question)
 
 
-def told_back(untold: Mapping[str, matching.Match],
+def told_back(scenario: Scenario, untold: Mapping[str, matching.Match],
               gives: Collection[str]) -> dict[str, matching.Match]:
     """Values read back before the customer told them which her very next line tells (she
     questions the read-back and gives the detail: 「まだお伝えしていませんが……47190358です」):
     the read-back stands as one made once she told it -- the right value is confirmed by her
-    own words, a wrong one is a wrong read-back she had to correct."""
-    return {sid: m for sid, m in untold.items() if sid in gives and m.status != "absent"}
+    own words; a wrong digit string is a wrong read-back she had to correct (another wrong
+    value said early is a guess or a fact of the order -- 現在は午前中のご指定 -- not one)."""
+    return {sid: m for sid, m in untold.items() if sid in gives and (
+        m.status == "match" or (m.status == "mismatch"
+                                and scenario.slots[sid].kind in STRICT_KINDS))}
 
 
 def says(kind: str, value: str, text: str, language: str) -> matching.Match:

@@ -34,7 +34,7 @@ HELDOUT2_LABELS_AT_LEAST = 0.991
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
-#: it must not fall below the figure after the general fixes (1212 / 1287, calls 51 / 67)
+#: it must not fall below the figure after the general fixes (1215 / 1287, calls 52 / 67)
 HELDOUT3 = load_all(LABELLED / "heldout3")
 HELDOUT3_LABELS_AT_LEAST = 0.933
 HELDOUT3_CALLS_AT_LEAST = 0.76
@@ -43,7 +43,7 @@ HELDOUT3_CALLS_AT_LEAST = 0.76
 #: it must not fall below the figure after the fixes
 DEV4 = load_all(LABELLED / "dev4")
 DEV4_LABELS_AT_LEAST = 0.952
-DEV4_CALLS_AT_LEAST = 0.88
+DEV4_CALLS_AT_LEAST = 0.93
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -42,10 +42,15 @@ def test_a_read_back_the_customer_never_tells_after_is_no_read_back() -> None:
     # nothing told in the next line: no read-back stands (the customer is not asked)
     from simulator import readback
 
+    sc = find_scenario("reservation", "ja")
     m = matching.Match("match")
-    assert readback.told_back({"phone": m}, ["phone"]) == {"phone": m}
-    assert readback.told_back({"phone": m}, ["name"]) == {}
-    assert readback.told_back({"phone": matching.ABSENT}, ["phone"]) == {}
+    assert readback.told_back(sc, {"phone": m}, ["phone"]) == {"phone": m}
+    assert readback.told_back(sc, {"phone": m}, ["name"]) == {}
+    assert readback.told_back(sc, {"phone": matching.ABSENT}, ["phone"]) == {}
+    # a wrong digit string said early is a wrong read-back; another wrong value is a guess
+    wrong = matching.Match("mismatch", "2")
+    assert readback.told_back(sc, {"phone": wrong}, ["phone"]) == {"phone": wrong}
+    assert readback.told_back(sc, {"quantity": wrong}, ["quantity"]) == {}
 
 
 # ------------------------------------------------------------ native counts
