@@ -479,8 +479,17 @@ def _find_address(expected: str, text: str, language: str) -> Match:
         hits = sum(1 for w in named if w in said)
         if not named or hits < max(2, int(len(named) * 0.6 + 0.5)):
             return ABSENT
-        said_nums = [w for w in said if w.isdigit()]
-        if any(n not in said_nums for n in nums) and said_nums:
+        # the numbers of the address as said: the one before the street's first word (the
+        # house number) and any postal code; other numbers are not the address's ("three
+        # jackets ... to 42 Maple Street")
+        street = named[0] if named else ""
+        house = [said[i - 1] for i, w in enumerate(said) if w == street and i > 0
+                 and said[i - 1].isdigit()]
+        codes = [w for w in said if w.isdigit() and len(w) >= 5]
+        said_nums = house + codes
+        wrong = [w for w in house if nums and w != nums[0]] + [
+            w for w in codes if not any(w == n for n in nums if len(n) >= 5)]
+        if wrong or (said_nums and not house and nums and nums[0] not in said):
             return Match("mismatch", " ".join(said_nums))
         return Match("match")
     parts, block = _places_ja(expected)

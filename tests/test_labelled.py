@@ -34,10 +34,10 @@ HELDOUT2_LABELS_AT_LEAST = 0.991
 HELDOUT2_CALLS_AT_LEAST = 0.98
 #: held-out set 3 (tests/labelled/heldout3/): 67 calls by a writer who saw only domain.md and
 #: the briefs, run once (first run 86.1 % of labels, see docs/scoring.md); a dev set since,
-#: it must not fall below the figure after the general fixes (1215 / 1287, calls 52 / 67)
+#: it must not fall below the figure after the general fixes (1216 / 1287, calls 53 / 67)
 HELDOUT3 = load_all(LABELLED / "heldout3")
 HELDOUT3_LABELS_AT_LEAST = 0.933
-HELDOUT3_CALLS_AT_LEAST = 0.76
+HELDOUT3_CALLS_AT_LEAST = 0.79
 #: dev set 4 (tests/labelled/dev4/): 45 calls by another writer who saw only domain.md and the
 #: briefs (first run 94.2 % of labels as written, see docs/scoring.md, "Dev set 4"); a dev set,
 #: it must not fall below the figure after the fixes

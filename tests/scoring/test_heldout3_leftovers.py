@@ -391,3 +391,16 @@ def test_asking_leave_to_do_something_asks_consent() -> None:
 
     assert "ask_consent" in recognise("当店の薬剤師から改めてお電話でご説明させていただけますでしょうか。", "ja")
     assert "ask_consent" not in recognise("お名前をお伺いできますでしょうか。", "ja")
+
+
+def test_an_english_address_is_judged_by_its_own_numbers() -> None:
+    e = "42 Maple Street, Springfield, IL 62704"
+
+    def said(text: str) -> str:
+        return matching.find("address", e, text, "en").status
+
+    # another number in the reply (the quantity) is not the address's
+    assert said("So that's three navy denim jackets, size L, to Jennifer Clark at 42 Maple "
+                "Street, paid by credit card.") == "match"
+    assert said("24 Maple Street, Springfield, IL 62704") == "mismatch"  # the house number
+    assert said("42 Maple Street, Springfield, IL 62740") == "mismatch"  # the postal code
