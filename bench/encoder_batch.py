@@ -25,7 +25,7 @@ import numpy as np, torch
 import torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[1]))
 from simulator.hearing.transcribe import WhisperTranscriber
-t = WhisperTranscriber("base")
+t = WhisperTranscriber("base", engine="torch")  # the PyTorch encoder (what is batched here)
 rng = np.random.default_rng(0)
 a, b = ((rng.standard_normal(16000 * 6) * 0.05).astype(np.float32) for _ in range(2))
 enc = t.model.encoder
