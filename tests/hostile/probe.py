@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"
 #: the issue's bounds for any hostile input, on this (2-core) machine
 TIME_LIMIT_S = 20.0
+LAUNCH = Path(__file__).with_name("launch.py")  # measures the probe, not the test process
 MEMORY_LIMIT_BYTES = 1_500_000_000
 
 
@@ -200,6 +201,14 @@ def prepare(case: Case, work: Path) -> tuple[Path, Path]:
     return cwd, home
 
 
+def _peak_mb(report: Path) -> float:
+    """The probe's own peak RSS, as its launcher wrote it (0 when it was killed first)."""
+    try:
+        return int(report.read_text(encoding="ascii")) / 1024
+    except (OSError, ValueError):
+        return 0.0
+
+
 def run(case: Case, work: Path) -> Outcome:
     """Run one probe in ``work`` (a fresh folder) within the limits."""
     cwd, home = prepare(case, work)
@@ -218,7 +227,9 @@ def run(case: Case, work: Path) -> Outcome:
         out = stack.enter_context(tempfile.TemporaryFile())
         err = stack.enter_context(tempfile.TemporaryFile())
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
+        report = work / "peak_rss_kb"
+        proc = subprocess.Popen([sys.executable, str(LAUNCH), str(report), sys.executable,
+                                 "-m", "cli", *args], cwd=cwd, env=env,
                                 stdin=stdin, stdout=out, stderr=err, preexec_fn=_limit,
                                 start_new_session=True)
         killed = threading.Event()
@@ -231,7 +242,7 @@ def run(case: Case, work: Path) -> Outcome:
         timer = threading.Timer(TIME_LIMIT_S, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -241,7 +252,7 @@ def run(case: Case, work: Path) -> Outcome:
         return Outcome(case, None if killed.is_set() else proc.returncode,
                        out.read().decode("utf-8", "backslashreplace"),
                        err.read().decode("utf-8", "backslashreplace"), seconds,
-                       usage.ru_maxrss / 1024, home, cwd)
+                       _peak_mb(report), home, cwd)
 
 
 def problems(o: Outcome) -> list[str]:
