@@ -105,9 +105,16 @@ def _shop_said(shop: str, text: str, language: str) -> bool:
 
 
 def _name_after_shop(shop: str, text: str) -> bool:
+    """The operator's name right after the shop's -- the whole name or the brand that ends
+    it (こもれびの中村です for 暮らしの道具店こもれび)."""
     t, name = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", shop)
-    at = t.find(name) if name else -1
-    return at >= 0 and _NAME_AFTER_SHOP.search(t[at + len(name):]) is not None
+    chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|"
+                                    r"[\u3040-\u309f]+", name) if len(c) >= 3]
+    for said in [name, *chunks[-1:]]:
+        at = t.find(said) if said else -1
+        if at >= 0 and _NAME_AFTER_SHOP.search(t[at + len(said):]) is not None:
+            return True
+    return False
 
 
 def greeting(view: CallView) -> Verdict | None:

@@ -404,3 +404,12 @@ def test_an_english_address_is_judged_by_its_own_numbers() -> None:
                 "Street, paid by credit card.") == "match"
     assert said("24 Maple Street, Springfield, IL 62704") == "mismatch"  # the house number
     assert said("42 Maple Street, Springfield, IL 62740") == "mismatch"  # the postal code
+
+
+def test_the_operators_name_after_the_brand_of_the_shop_introduces_her() -> None:
+    from scoring.etiquette import _name_after_shop
+
+    shop = "暮らしの道具店こもれび"
+    assert _name_after_shop(shop, "お電話ありがとうございます。こもれびの中村です。")
+    assert _name_after_shop(shop, "暮らしの道具店こもれび、担当の林です。")
+    assert not _name_after_shop(shop, "お電話ありがとうございます。こもれびでございます。")
