@@ -79,10 +79,11 @@ ONSET_S = 0.2
 #: a part of the turn shorter than this is not recognised on its own (it stays with the next)
 PIECE_MIN_S = 1.0
 # Sentence-final forms that hand the turn to the customer: a question or a confirmation
-# (でしょうか, ですね, ございますね, ですか, ませんか, くださいませ).  A bare statement ending
+# (でしょうか and ましょうか, ですね, ございますね, ですか, ませんか, くださいませ; Whisper often
+# drops the question mark, so the forms count without it).  A bare statement ending
 # (ございます, ます) is not one: an operator's greeting goes on after it
 # (お電話ありがとうございます。[pause] ○○の山田でございます).
-_JA_FINAL = re.compile(r"(?:でしょうか|ですね|ますね|ですか|ますか|ませんか|ございますね|"
+_JA_FINAL = re.compile(r"(?:しょうか|ですね|ますね|ですか|ますか|ませんか|ございますね|"
                        r"でございますね|くださいませ|ください|よろしいですか|か[?？]|ね[?？])"
                        r"[。．.!！?？\s]*$")
 #: an unfinished digit group (a digit or の/、 after one at the end) keeps the turn open

@@ -180,6 +180,7 @@ def test_text_cues_and_an_open_digit_group(
     from simulator.voice.dsp import resample
 
     assert sounds_finished("お電話番号は090-1234-5678でよろしいでしょうか。", "ja")
+    assert sounds_finished("何枚ご用意いたしましょうか", "ja")  # no question mark written
     assert not sounds_finished("お電話番号は090の", "ja")
     assert not sounds_finished("お電話ありがとうございます。", "ja")  # the greeting goes on
     assert sounds_finished("So that's fifteen, right?", "en")
