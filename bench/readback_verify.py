@@ -1,6 +1,6 @@
 """Verified read-backs: is the value the trainee should say judged right from the audio?
 
-    python -m bench readback_verify [--voices V,V,...] [--per-digit N] [--explain]
+    python -m bench readback_verify [--voices V,V,...] [--per-digit N] [--seed N] [--explain]
 
 Spoken read-backs of phone numbers, order numbers and counts, each with one confusable
 digit (7, 4, 9) read the recommended way (なな / よん / きゅう) or the confusable way
@@ -133,6 +133,9 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench readback_verify")
     ap.add_argument("--voices", default=",".join([*TUNED, *OTHERS, HELD_OUT]))
     ap.add_argument("--per-digit", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=11,
+                    help="another set of clips for tuning (the recorded run uses 11); "
+                         "a run with another seed is not recorded")
     ap.add_argument("--explain", action="store_true",
                     help="print the best-scored candidate transcripts of every clip not right")
     args = ap.parse_args(argv)
@@ -153,7 +156,7 @@ def main(argv: list[str]) -> int:
     from simulator.voice.cache import TtsCache
 
     voices = [v for v in args.voices.split(",") if v]
-    cases = clips(per_digit=args.per_digit)
+    cases = clips(seed=args.seed, per_digit=args.per_digit)
     tr = get_transcriber("whisper", "base")
     cache = TtsCache()
     load = os.getloadavg()[0]
@@ -217,7 +220,8 @@ def main(argv: list[str]) -> int:
         *(f"- {w}" for w in wrongs),
     ])
     print(body)
-    record("Verified read-backs", body)
+    if args.seed == 11:
+        record("Verified read-backs", body)
     return 0
 
 

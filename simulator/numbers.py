@@ -193,6 +193,30 @@ def read_numbers(text: str) -> list[DigitRun]:
     return out
 
 
+_READINGS_LONGEST = sorted(KANA_DIGITS, key=len, reverse=True)
+
+
+def kana_digits(text: str) -> str:
+    """The digits a run of digit readings (either script) and digits sounds like, anything
+    else skipped: ゴウ -> 5, イチ -> 1, クニ -> 92, 8さん -> 83 (for aligning what Whisper wrote
+    with a number; :func:`digit_runs` decides what *is* a number)."""
+    hira = jaconv.kata2hira(text)
+    out: list[str] = []
+    i = 0
+    while i < len(hira):
+        if hira[i].isdigit():
+            out.append(hira[i])
+            i += 1
+            continue
+        k = next((k for k in _READINGS_LONGEST if hira.startswith(k, i)), None)
+        if k is None:
+            i += 1
+        else:
+            out.append(KANA_DIGITS[k])
+            i += len(k)
+    return "".join(out)
+
+
 # ---------------------------------------------------------------- kanji numerals
 
 _KANJI_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,

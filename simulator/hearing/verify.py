@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from simulator.numbers import kana_digits
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -117,27 +118,6 @@ def _cluster_re() -> re.Pattern[str]:
     return _CLUSTER
 
 
-def _cluster_digits(text: str) -> str:
-    from simulator.numbers import KANA_DIGITS
-
-    out: list[str] = []
-    i = 0
-    keys = sorted(KANA_DIGITS, key=len, reverse=True)
-    while i < len(text):
-        if text[i].isdigit():
-            out.append(text[i])
-            i += 1
-            continue
-        for k in keys:
-            if text.startswith(k, i):
-                out.append(KANA_DIGITS[k])
-                i += len(k)
-                break
-        else:
-            i += 1
-    return "".join(out)
-
-
 def _edit(a: str, b: str) -> int:
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -153,7 +133,7 @@ def _digit_regions(normalized: str, language: str) -> list[_Region]:
     out = []
     for m in pattern.finditer(normalized):
         text = m.group(0).rstrip("、, ・の-")
-        digits = _cluster_digits(text) if language == "ja" else re.sub(r"\D", "", text)
+        digits = kana_digits(text) if language == "ja" else re.sub(r"\D", "", text)
         if digits and any(c.isdigit() for c in text):
             out.append(_Region(m.start(), m.start() + len(text), digits))
     # a misheard word can split one number (「080の575号の2658」): neighbours with at
@@ -292,25 +272,6 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
     return out
 
 
-def _kana_digits(kana: str) -> str:
-    """The digits a run of katakana sounds like (ゴウ -> 5, イチ -> 1, クニ -> 92), others skipped."""
-    import jaconv
-
-    from simulator.numbers import KANA_DIGITS
-
-    hira = str(jaconv.kata2hira(kana))
-    keys = sorted(KANA_DIGITS, key=len, reverse=True)
-    out, i = [], 0
-    while i < len(hira):
-        k = next((k for k in keys if hira.startswith(k, i)), None)
-        if k is None:
-            i += 1
-        else:
-            out.append(KANA_DIGITS[k])
-            i += len(k)
-    return "".join(out)
-
-
 def _aligned_region(normalized: str, groups: list[str],
                     taken: Sequence[tuple[int, int]]) -> _Region | None:
     """The run of words whose sound is closest to the expected digit string (any reading of
@@ -344,21 +305,40 @@ def _aligned_region(normalized: str, groups: list[str],
     d, _, i, j = best
     if d > max(1, min(map(len, readings)) // 3):
         return None
-    # a digit written right beside the region is part of the same number
-    while i > 0 and normalized[words[i - 1][0]:words[i - 1][1]].isdigit() and \
-            normalized[words[i][0]:words[i][0] + 1].isdigit():
-        i -= 1
-    while j + 1 < n and normalized[words[j + 1][0]:words[j + 1][1]].isdigit() and \
-            normalized[words[j][1] - 1:words[j][1]].isdigit():
-        j += 1
+    # a digit written right beside the region -- or across a dot or a space (「5.5.5.5の」)
+    # -- is part of the same number
+    def digit(k: int) -> bool:
+        return normalized[words[k][0]:words[k][1]].isdigit()
+
+    def dot(k: int) -> bool:
+        return _DOT.fullmatch(normalized[words[k][0]:words[k][1]]) is not None
+
+    while normalized[words[i][0]:words[i][0] + 1].isdigit():
+        if i > 0 and digit(i - 1):
+            i -= 1
+        elif i > 1 and dot(i - 1) and digit(i - 2):
+            i -= 2
+        else:
+            break
+    while normalized[words[j][1] - 1:words[j][1]].isdigit():
+        if j + 1 < n and digit(j + 1):
+            j += 1
+        elif j + 2 < n and dot(j + 1) and digit(j + 2):
+            j += 2
+        else:
+            break
     kana = "".join(w[2] for w in words[i:j + 1])
     heard = "".join(c if c.isdigit() else "" for c in normalized[words[i][0]:words[j][1]])
     alt_end = None
     if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
             not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
         alt_end = words[j + 1][1]
-    return _Region(words[i][0], words[j][1], _kana_digits(_fold_digits(kana)) or heard,
+    return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
                    alt_end=alt_end)
+
+
+#: what may stand between two digits of one number that Whisper wrote apart (5.5 / 5 5)
+_DOT = re.compile(r"[.,・\s]+")
 
 
 def _fold_digits(kana: str) -> str:
@@ -588,6 +568,10 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 not others or max(scores[c.text] for c in others) < scores[normalized] - SOUND_SLACK):
             continue  # the words there were not a number
         number = _verdict(exp, expected, others, scores, m, margin_min, language, region.heard)
+        if number.value_ok is False:
+            number, extra = _which_value(scorer, features, normalized, region, others, number,
+                                         language)
+            n_scored += extra
         if region.by_sound and number.value_ok is None:
             continue  # not sure there is a number at all: no entry
         out.append(Verified(exp, number, region.start, region.end, n_scored, widened))
@@ -681,6 +665,28 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     return replace(judged, value=value, expected=exp.value, value_ok=value_ok, slot=exp.slot,
                    source="audio",
                    margin=judged.margin if value_ok is not False else round(-margin, 2))
+
+
+def _which_value(scorer: Scorer, features: torch.Tensor, normalized: str, region: _Region,
+                 others: list[_Candidate], number: NumberReading,
+                 language: str) -> tuple[NumberReading, int]:
+    """Another value was said (decided on the spelled-out readings): which one, among the
+    values the free transcript's digits allow, is decided on the values written in digits
+    as Whisper writes them (「6333の4216」).  Spelled out, a repeated digit (ロクサンサンサン)
+    loses to one fewer by more than any per-digit bonus; written, it does not."""
+    from simulator.hearing.reading_judge import _score_all
+
+    pool = list({c.digits: c for c in others
+                 if _edit(c.digits, region.heard) <= HEARD_SLACK}.values())
+    if len(pool) < 2:
+        return number, 0
+    found = re.search(r"\d([^\d]{1,2})\d", normalized[region.start:region.end])
+    sep = found.group(1) if found and re.fullmatch(r"[の\-‐−、,\s]+", found.group(1)) else ""
+    texts = {c.digits: normalized[:region.start] + sep.join(c.groups) + normalized[region.end:]
+             for c in pool}
+    scores = _score_all(scorer, features, list(texts.values()), language)
+    best = max(pool, key=lambda c: scores[texts[c.digits]] + DIGIT_BONUS * len(c.digits))
+    return replace(number, value=_written(best.groups)), len(texts)
 
 
 # ----------------------------------------------------------------------------- closed sets
