@@ -670,22 +670,31 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
 def _which_value(scorer: Scorer, features: torch.Tensor, normalized: str, region: _Region,
                  others: list[_Candidate], number: NumberReading,
                  language: str) -> tuple[NumberReading, int]:
-    """Another value was said (decided on the spelled-out readings): which one, among the
-    values the free transcript's digits allow, is decided on the values written in digits
-    as Whisper writes them (「6333の4216」).  Spelled out, a repeated digit (ロクサンサンサン)
-    loses to one fewer by more than any per-digit bonus; written, it does not."""
+    """Another value was said (decided on the spelled-out readings).  Spelled out, a repeated
+    digit (ロクサンサンサン) loses to one fewer by more than any per-digit bonus: when the
+    free transcript wrote as many digits as expected but the spelled-out winner has another
+    count, the value -- among those of the expected count that the transcript's digits
+    allow -- is decided on the values written in digits as Whisper writes them
+    (「6333の4216」).  Where the transcript's own count differs, written digits would only
+    echo it (「080085172146」): the spelled-out winner stays."""
     from simulator.hearing.reading_judge import _score_all
 
-    pool = list({c.digits: c for c in others
-                 if _edit(c.digits, region.heard) <= HEARD_SLACK}.values())
-    if len(pool) < 2:
+    want = len(re.sub(r"\D", "", number.expected or ""))
+    said = len(re.sub(r"\D", "", number.value))
+    if len(region.heard) != want or said == want:
         return number, 0
+    pool = list({c.digits: c for c in others if len(c.digits) == want
+                 and _edit(c.digits, region.heard) <= HEARD_SLACK}.values())
+    if not pool:
+        return number, 0
+    if len(pool) == 1:
+        return replace(number, value=_written(pool[0].groups)), 0
     found = re.search(r"\d([^\d]{1,2})\d", normalized[region.start:region.end])
     sep = found.group(1) if found and re.fullmatch(r"[の\-‐−、,\s]+", found.group(1)) else ""
     texts = {c.digits: normalized[:region.start] + sep.join(c.groups) + normalized[region.end:]
              for c in pool}
     scores = _score_all(scorer, features, list(texts.values()), language)
-    best = max(pool, key=lambda c: scores[texts[c.digits]] + DIGIT_BONUS * len(c.digits))
+    best = max(pool, key=lambda c: scores[texts[c.digits]])
     return replace(number, value=_written(best.groups)), len(texts)
 
 
