@@ -10,6 +10,15 @@ from simulator import matching
 from simulator.engine import Call
 from simulator.scenarios import find_scenario
 
+
+def bye(text: str, lang: str) -> bool:
+    """Does the reply say goodbye (the lexicon's farewells)?"""
+    from simulator import intents as lexicon
+
+    lex = lexicon.lexicon(lang)
+    return lex.farewells.search(lex.key(text)) is not None
+
+
 # ------------------------------------------------------------ read back before it was told
 
 
@@ -139,12 +148,6 @@ def test_a_value_inside_other_words_is_no_restatement() -> None:
 
 
 def test_an_all_set_or_a_stretched_thanks_at_the_end_is_a_goodbye() -> None:
-    from simulator import intents as lexicon
-
-    def bye(text: str, lang: str) -> bool:
-        lex = lexicon.lexicon(lang)
-        return lex.farewells.search(lex.key(text)) is not None
-
     assert bye("Okay, you're all set.", "en") and bye("Thanks, have a good evening.", "en")
     assert not bye("You're all set on the size. What's your address?", "en")
     assert bye("以上で承りました。", "ja") and bye("マジで助かります、ありがとうございまーす。", "ja")
@@ -218,12 +221,6 @@ def test_handing_the_call_to_a_supervisor_ends_it_escalated() -> None:
 
 
 def test_more_ways_of_saying_goodbye() -> None:
-    from simulator import intents as lexicon
-
-    def bye(text: str, lang: str) -> bool:
-        lex = lexicon.lexicon(lang)
-        return lex.farewells.search(lex.key(text)) is not None
-
     assert bye("お電話いただき、ありがとうございました。中村が承りました。", "ja")
     assert bye("ありがとうございました。石井が承りました。", "ja")
     assert not bye("石井が承りました。お名前をお願いします。", "ja")
