@@ -44,6 +44,13 @@ HELDOUT3_CALLS_AT_LEAST = 0.79
 DEV4 = load_all(LABELLED / "dev4")
 DEV4_LABELS_AT_LEAST = 0.979
 DEV4_CALLS_AT_LEAST = 0.93
+#: held-out set 4 (tests/labelled/heldout4/): 70 calls by a third writer who saw only domain.md
+#: and the briefs, run ONCE on the frozen engine (da4c80e; first run 1366 / 1428 = 95.7 % of
+#: labels, calls 63 / 70, outcomes 60 / 70: docs/scoring.md, "Held-out set 4"); from now on a
+#: dev set: it must not fall below its first run
+HELDOUT4 = load_all(LABELLED / "heldout4")
+HELDOUT4_LABELS_AT_LEAST = 0.956
+HELDOUT4_CALLS_AT_LEAST = 0.9
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -69,32 +76,25 @@ def _agreement(cases: list[Case]) -> tuple[int, int, int, int]:
     return agree, labels, calls_agree, calls
 
 
-def test_the_variation_set_agrees_at_least_as_reported() -> None:
-    agree, labels, calls_agree, calls = _agreement(VARIATION)
-    assert len(VARIATION) >= 150 and {c.scenario.language for c in VARIATION} == {"ja", "en"}
-    assert agree / labels >= VARIATION_LABELS_AT_LEAST, (agree, labels)
-    assert calls_agree / calls >= VARIATION_CALLS_AT_LEAST, (calls_agree, calls)
+#: (set, its cases, fewest calls, labels agreed at least, call verdicts agreed at least)
+MEASURED_SETS = [
+    ("variation", VARIATION, 150, VARIATION_LABELS_AT_LEAST, VARIATION_CALLS_AT_LEAST),
+    ("heldout2", HELDOUT2, 30, HELDOUT2_LABELS_AT_LEAST, HELDOUT2_CALLS_AT_LEAST),
+    ("heldout3", HELDOUT3, 60, HELDOUT3_LABELS_AT_LEAST, HELDOUT3_CALLS_AT_LEAST),
+    ("dev4", DEV4, 40, DEV4_LABELS_AT_LEAST, DEV4_CALLS_AT_LEAST),
+    ("heldout4", HELDOUT4, 60, HELDOUT4_LABELS_AT_LEAST, HELDOUT4_CALLS_AT_LEAST),
+]
 
 
-def test_the_held_out_set_agrees_at_least_as_reported() -> None:
-    agree, labels, calls_agree, calls = _agreement(HELDOUT2)
-    assert len(HELDOUT2) >= 30 and {c.scenario.language for c in HELDOUT2} == {"ja", "en"}
-    assert agree / labels >= HELDOUT2_LABELS_AT_LEAST, (agree, labels)
-    assert calls_agree / calls >= HELDOUT2_CALLS_AT_LEAST, (calls_agree, calls)
-
-
-def test_held_out_set_3_agrees_at_least_as_reported() -> None:
-    agree, labels, calls_agree, calls = _agreement(HELDOUT3)
-    assert len(HELDOUT3) >= 60 and {c.scenario.language for c in HELDOUT3} == {"ja", "en"}
-    assert agree / labels >= HELDOUT3_LABELS_AT_LEAST, (agree, labels)
-    assert calls_agree / calls >= HELDOUT3_CALLS_AT_LEAST, (calls_agree, calls)
-
-
-def test_dev_set_4_agrees_at_least_as_reported() -> None:
-    agree, labels, calls_agree, calls = _agreement(DEV4)
-    assert len(DEV4) >= 40 and {c.scenario.language for c in DEV4} == {"ja", "en"}
-    assert agree / labels >= DEV4_LABELS_AT_LEAST, (agree, labels)
-    assert calls_agree / calls >= DEV4_CALLS_AT_LEAST, (calls_agree, calls)
+@pytest.mark.parametrize(("name", "cases", "fewest", "labels_at_least", "calls_at_least"),
+                         MEASURED_SETS, ids=[m[0] for m in MEASURED_SETS])
+def test_a_measured_set_agrees_at_least_as_reported(name: str, cases: list[Case], fewest: int,
+                                                     labels_at_least: float,
+                                                     calls_at_least: float) -> None:
+    agree, labels, calls_agree, calls = _agreement(cases)
+    assert len(cases) >= fewest and {c.scenario.language for c in cases} == {"ja", "en"}
+    assert agree / labels >= labels_at_least, (name, agree, labels)
+    assert calls_agree / calls >= calls_at_least, (name, calls_agree, calls)
 
 
 def test_the_set_is_big_and_broad() -> None:
