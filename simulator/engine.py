@@ -36,6 +36,8 @@ _ENGAGING = {"apology", "empathy", "readback", "propose_remedy", "ask_consent", 
 #: (one already angry gets angrier).  Blame, rudeness, a refusal, pushing again, talking
 #: over, silence, asking again, questioning an angry caller -- or feeling ignored -- can.
 _MILD_FAULTS = {"casual", "guess", "push_offer"}
+#: the trainee's goodbye: a state ending the call on these alone has only the goodbye left
+_GOODBYE_INTENTS = ("closing", "thanks")
 #: intents that answer a customer's question for information (送料は？ いつ届く？)
 #: the most one reply raises the mood (after temperament): a single blunder makes the
 #: customer protest (そちらのせいだって言うんですか？), the next one makes her leave
@@ -556,9 +558,30 @@ class Call:
         self.record.ended_at = self._wall()
 
     def abandon(self) -> None:
-        """End the call as ``incomplete`` (hang-up by the trainee, Ctrl-C, a dead device)."""
+        """End the call here (hang-up by the trainee, Ctrl-C, a dead device, replies that
+        stop): ``completed`` when only the goodbye was left (:meth:`only_goodbye_left`; the
+        closing check then fails, no thanks were said), else ``incomplete``."""
         if not self.record.ended_at:
-            self._finish("incomplete")
+            self._finish("completed" if self.only_goodbye_left() else "incomplete")
+
+    def only_goodbye_left(self) -> bool:
+        """Is the business done, the goodbye all that is left: has the call moved on from
+        its first state, the customer told every detail she has to tell, each been read
+        back, her last question been answered, and does the state the call is in end it ``completed`` on the trainee's
+        closing or thanks alone?"""
+        sc = self.scenario
+        if self.state == sc.initial or self.missing() or self._question_pending():
+            return False  # still where it began, a detail never told, a question unanswered
+        if any(slot.readback and sid not in self.read_back for sid, slot in sc.slots.items()
+               if sid in self.given):
+            return False
+        for rule in sc.states[self.state].on:
+            leaves = rule.leaves()
+            if (leaves and all(c.intent in _GOODBYE_INTENTS for c in leaves)
+                    and rule.also in (None, *_GOODBYE_INTENTS)
+                    and sc.states[rule.goto].end == "completed"):
+                return True
+        return False
 
     def reply(self, utterance: Utterance | str) -> CustomerLine:
         """Feed one trainee reply; return what the customer says next."""

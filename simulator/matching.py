@@ -174,15 +174,29 @@ def _find_synonym(groups: list[list[str]], expected: str, text: str, language: s
         where = kata if _KANJI.search(v) else surface
         return _variant_re(v, language).search(where) is not None
 
+    original = unicodedata.normalize("NFKC", text)
+
+    def said_letter(v: str) -> bool:
+        # an English letter size written alone in capitals ("navy, M", "Navy in M"):
+        # not the m of "I'm", not an initial ("M. Jones") or a spelled name ("S-M-I-T-H")
+        if language != "en" or groups is not SIZES or re.fullmatch(r"[A-Z]{1,2}", v) is None:
+            return False
+        for m in re.finditer(rf"(?<![A-Za-z'’.\-]){v}(?![A-Za-z'’\-])", original):
+            initial = re.match(r"\.\s*[A-Z][a-z]", original[m.end():]) and re.search(
+                r"[A-Z][a-z]+\s+$", original[:m.start()])
+            if not initial:
+                return True
+        return False
+
     want = _synonym_group(groups, expected, language)
     variants = groups[want] if want is not None else [expected]
-    if any(said(v) for v in variants):
+    if any(said(v) or said_letter(v) for v in variants):
         return Match("match")
     for i, g in enumerate(groups):
         if i == want:
             continue
         for v in g:
-            if said(v):
+            if said(v) or said_letter(v):
                 return Match("mismatch", g[0])
     return ABSENT
 
@@ -226,7 +240,8 @@ def value_spans(kind: str, value: str, text: str, language: str) -> list[tuple[i
 
 # ----------------------------------------------------------------------------- digits
 
-_SEP = r"[\s\-‐－ー−の、,.・]+"
+#: what may stand between the digit groups of one number (090-1234-5678, (217) 555-0148)
+_SEP = r"[\s\-‐－ー−の、,.・()（）]+"
 
 
 _KANJI_DIGIT_RUN = re.compile(r"[〇零一二三四五六七八九]{2,}")
@@ -269,6 +284,30 @@ _NATIVE_COUNT = re.compile(r"(?:(?<=^)|(?<=[^\u3041-\u3096])|(?<=[をはがも�
                            + "|".join(_NATIVE_COUNTS) + r")(?![\u4e00-\u9fff]|だけ)")
 
 
+#: a clause of the count alone ("Two.", "Two, navy, M."), or the count before the colour
+#: it comes in ("Two in navy")
+_LONE_COUNT_EN = re.compile(
+    r"\s*([1-9]\d?)\s*(?:in\s+(?:"
+    + "|".join(g[-1] for g in COLOURS if re.fullmatch(r"[a-z]+", g[-1])) + r"|gray)\b.*)?")
+
+
+def _lone_counts_en(low: str) -> list[str]:
+    """Counts said alone as a clause, a read-back of the quantity just asked; not a group of
+    a digit string read in groups ("five-five-five, zero-one-four-seven")."""
+    parts = re.split(r"([.!?;,:])", low)
+    clauses, ends = parts[0::2], ["", *parts[1::2]]  # ends[i]: the mark before clause i
+    digits = [re.fullmatch(r"[\d\s\-()]+", c.strip()) is not None and c.strip() != ""
+              for c in clauses]
+    found = []
+    for i, c in enumerate(clauses):
+        m = _LONE_COUNT_EN.fullmatch(c)
+        opens = ends[i] in ("", ".", "!", "?")  # it opens a sentence
+        near = (i > 0 and digits[i - 1]) or (i + 1 < len(clauses) and digits[i + 1])
+        if m and opens and not near:
+            found.append(m.group(1))
+    return found
+
+
 def _find_quantity(want: str, text: str, language: str) -> Match:
     norm = normalize(text, language)
     if language == "ja":
@@ -286,6 +325,9 @@ def _find_quantity(want: str, text: str, language: str) -> Match:
         found = [m.group(1) for m in re.finditer(
             rf"(?<![\d.])(\d+)\s+(?:[a-z-]+\s+){{0,3}}?(?:{_COUNTERS_EN})\b", low)]
         found += [m.group(1) for m in re.finditer(r"(?:quantity(?: of)?|qty)\s*(?:is|:)?\s*(\d+)", low)]
+        # a count standing alone as a clause ("Two.", "Two, navy, M.") or before the colour
+        # it comes in ("Two in navy"): a read-back of the quantity just asked
+        found += _lone_counts_en(low)
     if want in found:
         return Match("match")
     if found:
