@@ -164,8 +164,13 @@ def closing(view: CallView) -> Verdict | None:
 
     # thanks in one of the last two replies, not one that goes on to ask ("..., thank you.
     # What size would you like?"); thanks for the feedback closes only as the last reply
+    lex = lexicon.lexicon(lang)
+
+    def thanks(tv: TurnView) -> bool:  # any thanks: an acknowledgement before business too
+        return tv.has("thanks") or lex.matchers["thanks"].search(lex.key(tv.text)) is not None
+
     for i, tv in enumerate(reversed(last)):
-        closes = tv.has("thanks") or (i == 0 and tv.has("feedback_thanks"))
+        closes = thanks(tv) or (i == 0 and tv.has("feedback_thanks"))
         if closes and not ends_asking(tv):
             return Verdict("etiquette.closing", True, None, None, view.quote(tv), None, tv.index)
     tv = last[-1] if last else view.trainee[-1]

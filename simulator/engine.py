@@ -624,8 +624,13 @@ class Call:
         lex = lexicon.lexicon(self.language)
         temper = sc.persona.temperament
         delta = 0.0
+        sorry = "apology" in found or "empathy" in found
         for name in found:
             d = self._intent_moods.get(name, lex.mood.get(name, 0.0))
+            if name == "casual" and sorry and d > 0:
+                # casual wording in a reply that apologises is a fault of manner (the
+                # no_casual_words check marks it); it does not undo the apology
+                continue
             delta += d * (temper.rise if d > 0 else temper.fall)
         if u.barge_in:
             delta += INTERRUPT_PENALTY * temper.rise

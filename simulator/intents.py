@@ -17,6 +17,7 @@ import functools
 import re
 import re._constants as sre
 import re._parser as sre_parse
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 import regex
 
+from simulator import numbers
 from simulator.errors import OpsimError
 from simulator.limits import current
 from simulator.textnorm import fold, fold_words
@@ -145,7 +147,38 @@ def recognise(text: str, language: str,
     for name, phrases in (extra or {}).items():
         if name not in found and any(_matcher(language, phrases).search(k) for k in keys):
             found.append(name)
+    if "thanks" in found and _thanks_then_business(text, language):
+        found.remove("thanks")
     return found
+
+
+#: a sentence end (the English full stop only before a space or the end)
+_SENTENCE_END = re.compile(r"(?<=[。？！?!])|(?<=\.)(?=\s|$)")
+#: what a sentence after the thanks does when the reply goes on with business
+_BUSINESS = ("readback", "ask_detail", "propose_remedy", "ask_consent")
+_KANJI_AMOUNT = re.compile(r"[〇一二三四五六七八九十百千万]+(?:円|個|枚|着|点|つ|日|時|月|年|件)")
+
+
+def _thanks_then_business(text: str, language: str) -> bool:
+    """Does the reply only open with thanks and go on with business -- a read-back, a
+    question, an explanation, any number (「ありがとうございます。合計8,510円でございます」,
+    "Thank you. The total comes to 441 dollars")?  Then the thanks acknowledge what was
+    said; they are no farewell (the closing is the thanks after the business)."""
+    lex = lexicon(language)
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    thanked = [i for i, s in enumerate(sentences) if lex.matchers["thanks"].search(lex.key(s))]
+    if not thanked:
+        return False
+    rest = " ".join(sentences[thanked[-1] + 1:])
+    if not rest.strip():
+        return False
+    key = lex.key(rest)
+    if language == "ja":  # digits, or kanji numerals before a unit (三浦 is a name)
+        said_number = bool(re.search(r"\d", unicodedata.normalize("NFKC", rest))
+                           or _KANJI_AMOUNT.search(rest))
+    else:
+        said_number = any(c.isdigit() for c in numbers.normalize(rest, language))
+    return said_number or any(lex.matchers[n].search(key) for n in _BUSINESS)
 
 
 #: a long-vowel mark stretching a hiragana syllable (ございまーす, はーい)

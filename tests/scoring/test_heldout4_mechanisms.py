@@ -69,3 +69,39 @@ def test_replies_that_stop_with_only_the_goodbye_left_complete_the_call() -> Non
 def test_replies_that_stop_with_business_left_leave_the_call_incomplete() -> None:
     call = _reservation(_RESERVATION[:4])  # the cancellation terms never came
     assert not call.only_goodbye_left() and call.record.outcome == "incomplete"
+
+
+# ------------------------------------------------------------ casual but sorry
+
+
+def _angry_after(reply: str) -> tuple[float, float]:
+    call = Call(find_scenario("angry_complaint", "en"), seed=1)
+    call.reply("Hi, Hearth and Table, this is Jake.")
+    before = call.mood
+    call.reply(reply)
+    return before, call.mood
+
+
+def test_casual_wording_does_not_undo_an_apology() -> None:
+    before, after = _angry_after("Oh man, yeah, that sucks. Um, I'm really sorry about that.")
+    assert after < before - 1.0  # the apology calms her (-1.5 x fall 0.8)
+    calm_before, casual_only = _angry_after("Oh man, yeah, cool.")
+    assert casual_only > calm_before  # casual wording alone still annoys an angry caller
+
+
+# ------------------------------------------------------------ thanks that open business
+
+
+def test_thanks_that_open_a_reply_going_on_with_business_are_no_goodbye() -> None:
+    from simulator import intents
+
+    for text, lang in (("Thank you. The total comes to 441 dollars, including shipping.", "en"),
+                       ("Thank you. Let me read that back: two navy cardigans.", "en"),
+                       ("ありがとうございます。合計8,510円でございます。", "ja"),
+                       ("ありがとうございます。商品代金は七千九百六十円でございます。", "ja")):
+        assert "thanks" not in intents.recognise(text, lang), text
+    for text, lang in (("Thank you for your order. Goodbye.", "en"),
+                       ("So that's 2 cardigans. Thank you for your order!", "en"),
+                       ("ご注文ありがとうございました。三浦が承りました。", "ja"),
+                       ("ありがとうございました。お届けまで今しばらくお待ちくださいませ。", "ja")):
+        assert "thanks" in intents.recognise(text, lang), text
