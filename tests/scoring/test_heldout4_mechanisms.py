@@ -105,3 +105,33 @@ def test_thanks_that_open_a_reply_going_on_with_business_are_no_goodbye() -> Non
                        ("ご注文ありがとうございました。三浦が承りました。", "ja"),
                        ("ありがとうございました。お届けまで今しばらくお待ちくださいませ。", "ja")):
         assert "thanks" in intents.recognise(text, lang), text
+
+
+# ------------------------------------------------------------ polite and plain wordings
+
+
+def _intents(scenario: str, text: str) -> list[str]:
+    from simulator import intents
+
+    call = Call(find_scenario(scenario, "ja"), seed=1)
+    return intents.recognise(text, "ja", call.phrases)
+
+
+def test_a_cancellation_is_done_when_accepted_not_when_the_request_is_restated() -> None:
+    assert "cancel_done" not in _intents("subscription_cancel", "定期便の解約のお手続きでございますね。かしこまりました。")
+    for text in ("それでは解約をお受けいたしました。", "解約のお手続きを承りました。", "解約を承ります。"):
+        assert "cancel_done" in _intents("subscription_cancel", text), text
+
+
+def test_a_change_said_plainly_or_casually_is_done() -> None:
+    for text in ("変更完了です。", "じゃあそれで変えときました。", "19時から21時に変更しました。"):
+        assert "change_done" in _intents("delivery_inquiry", text), text
+    assert "change_done" not in _intents("delivery_inquiry", "何時がいいですか？")
+
+
+def test_cannot_answer_and_a_handover_with_consent_in_their_attributive_forms() -> None:
+    text = ("お薬との組み合わせについては、私どもではお答えできかねる内容でございます。"
+            "もしよろしければ、薬剤師の担当者から改めてご説明させていただく形でもかまいませんでしょうか。")
+    found = _intents("product_inquiry", text)
+    assert {"no_knowledge", "handoff", "ask_consent"} <= set(found)
+    assert "handoff" not in _intents("product_inquiry", "担当の森でございます。")
