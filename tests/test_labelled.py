@@ -49,8 +49,8 @@ DEV4_CALLS_AT_LEAST = 0.93
 #: labels, calls 63 / 70, outcomes 60 / 70: docs/scoring.md, "Held-out set 4"); from now on a
 #: dev set: it must not fall below its first run
 HELDOUT4 = load_all(LABELLED / "heldout4")
-HELDOUT4_LABELS_AT_LEAST = 0.97
-HELDOUT4_CALLS_AT_LEAST = 0.9
+HELDOUT4_LABELS_AT_LEAST = 0.974
+HELDOUT4_CALLS_AT_LEAST = 0.95
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

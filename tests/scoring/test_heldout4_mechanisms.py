@@ -135,3 +135,22 @@ def test_cannot_answer_and_a_handover_with_consent_in_their_attributive_forms() 
     found = _intents("product_inquiry", text)
     assert {"no_knowledge", "handoff", "ask_consent"} <= set(found)
     assert "handoff" not in _intents("product_inquiry", "担当の森でございます。")
+
+
+# ------------------------------------------------------------ blame
+
+
+def test_telling_the_customer_it_was_her_own_choice_or_check_is_blame() -> None:
+    from simulator import intents
+
+    for text, lang in (("Well, you chose the size yourself, so you pay the return shipping.", "en"),
+                       ("The size chart is accurate, so it's best to check it before ordering.", "en"),
+                       ("サイズはご購入前に確認していただくものですよね。", "ja"),
+                       ("返送料は当然そちらのご負担です。", "ja"),
+                       ("毎日きちんとお飲みいただければ余らないはずですよ。", "ja")):
+        assert "blame" in intents.recognise(text, lang), text
+    for text, lang in (("You can choose the size yourself on our website.", "en"),
+                       ("Please check the size chart before ordering next time, if you like.", "en"),
+                       ("ご購入前にサイズ表をご確認いただけます。", "ja"),
+                       ("返送料はお客様のご負担となります。", "ja")):
+        assert "blame" not in intents.recognise(text, lang), text
