@@ -241,7 +241,7 @@ def value_spans(kind: str, value: str, text: str, language: str) -> list[tuple[i
 # ----------------------------------------------------------------------------- digits
 
 #: what may stand between the digit groups of one number (090-1234-5678, (217) 555-0148)
-_SEP = r"[\s\-‐－ー−の、,.・()（）]+"
+_SEP = r"[\s\-‐－ー−の、,.・)）]+"
 
 
 _KANJI_DIGIT_RUN = re.compile(r"[〇零一二三四五六七八九]{2,}")
@@ -259,9 +259,12 @@ def normalize(text: str, language: str) -> str:
 
 def _number_tokens(text: str, language: str) -> list[str]:
     norm = normalize(text, language)
-    # join digit groups written with separators (090-1234-5678, 090 1234 5678, 090の1234)
-    norm = re.sub(rf"(?<=\d){_SEP}(?=\d)", "", norm)
-    return re.findall(r"\d+", norm)
+    # join digit groups written with separators (090-1234-5678, 090 1234 5678, 090の1234);
+    # an opening bracket starts another number ("IL 62704, (217) 555-0148")
+    out: list[str] = []
+    for part in re.split(r"[(（]", norm):
+        out += re.findall(r"\d+", re.sub(rf"(?<=\d){_SEP}(?=\d)", "", part))
+    return out
 
 
 _COUNTERS_JA = r"枚|個|点|着|足|本|つ|セット|箱|冊|組|名|台|部"

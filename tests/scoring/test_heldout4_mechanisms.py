@@ -154,3 +154,8 @@ def test_telling_the_customer_it_was_her_own_choice_or_check_is_blame() -> None:
                        ("ご購入前にサイズ表をご確認いただけます。", "ja"),
                        ("返送料はお客様のご負担となります。", "ja")):
         assert "blame" not in intents.recognise(text, lang), text
+
+
+def test_an_area_code_in_brackets_starts_a_new_number() -> None:
+    text = "Linda Carter, 1427 Maple Avenue, Springfield, IL 62704, (217) 555-0148."
+    assert matching.find("phone", "(217) 555-0148", text, "en").status == "match"
