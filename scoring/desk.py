@@ -223,7 +223,8 @@ CHECKS: dict[str, Callable[[CallView], Verdict | None]] = {
     "order.return_terms": _simple(
         "order.return_terms",
         {"ja": r"(返品|ヘンピン|へんぴん|交換).{0,40}(以内|日|週間|条件|未使用|タグ|可能|でき|承|うけたまわ|受け付け)",
-         "en": r"(return|exchange)\w*.{0,60}(within|days|unused|condition|tags|can|policy)"},
+         "en": r"(return|exchange|(?:send|sent|bring|brought|come|comes|ship)(?: \w+)? back)\w*"
+               r".{0,60}(within|days|unused|unworn|condition|tags|can|policy)"},
         ("返品・交換条件の説明", "the return and exchange terms"),
         ("返品・交換の条件をお伝えしましょう。例：「返品・交換は、商品到着後8日以内・未使用のものに限り承ります。」",
          'Tell the return conditions, e.g. "Unused items can be returned or exchanged within 30 '

@@ -159,3 +159,21 @@ def test_telling_the_customer_it_was_her_own_choice_or_check_is_blame() -> None:
 def test_an_area_code_in_brackets_starts_a_new_number() -> None:
     text = "Linda Carter, 1427 Maple Avenue, Springfield, IL 62704, (217) 555-0148."
     assert matching.find("phone", "(217) 555-0148", text, "en").status == "match"
+
+
+
+def _en_order_card(line: str) -> object:
+    from scoring_helpers import record
+
+    sc = find_scenario("order_with_sizes", "en")
+    turns = [("trainee", "Thank you for calling Meadow Lane Apparel, Sam speaking."),
+             ("customer", "Hello, I'd like to order a cardigan."), ("trainee", line)]
+    variables = Call(sc, seed=1).variables
+    return check(score_call(sc, record(sc, variables, turns)), "order.return_terms")
+
+
+def test_return_terms_said_as_sending_or_coming_back() -> None:
+    for line in ("Unworn stuff can come back within 30 days.",
+                 "You can send it back within 30 days if it's unworn."):
+        assert _en_order_card(line).passed, line  # type: ignore[attr-defined]
+    assert not _en_order_card("We'll call you back within 30 minutes.").passed  # type: ignore[attr-defined]
