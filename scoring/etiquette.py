@@ -110,7 +110,8 @@ def _name_after_shop(shop: str, text: str) -> bool:
     t, name = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", shop)
     chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|"
                                     r"[\u3040-\u309f]+", name) if len(c) >= 3]
-    for said in [name, *chunks[-1:]]:
+    brand = chunks[-1:] if chunks and name.endswith(chunks[-1]) else []  # it must END the name
+    for said in [name, *brand]:
         at = t.find(said) if said else -1
         if at >= 0 and _NAME_AFTER_SHOP.search(t[at + len(said):]) is not None:
             return True

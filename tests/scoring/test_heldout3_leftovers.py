@@ -410,3 +410,6 @@ def test_the_operators_name_after_the_brand_of_the_shop_introduces_her() -> None
     assert _name_after_shop(shop, "お電話ありがとうございます。こもれびの中村です。")
     assert _name_after_shop(shop, "暮らしの道具店こもれび、担当の林です。")
     assert not _name_after_shop(shop, "お電話ありがとうございます。こもれびでございます。")
+    # a part that does not end the shop's name is no brand: the rest of the name is no operator
+    assert not _name_after_shop("ナチュラルウェア・ソラ", "ナチュラルウェア・ソラでございます。")
+    assert _name_after_shop("ナチュラルウェア・ソラ", "ナチュラルウェア・ソラ、担当の林です。")
