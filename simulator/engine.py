@@ -572,9 +572,10 @@ class Call:
         sc = self.scenario
         if self.state == sc.initial or self.missing() or self._question_pending():
             return False  # still where it began, a detail never told, a question unanswered
-        if any(slot.readback and sid not in self.read_back for sid, slot in sc.slots.items()
-               if sid in self.given):
-            return False
+        if any(slot.readback and (sid not in self.read_back
+                                  or self.read_back[sid].status != "match")
+               for sid, slot in sc.slots.items() if sid in self.given):
+            return False  # a detail not read back, or read back wrong (on record)
         for rule in sc.states[self.state].on:
             leaves = rule.leaves()
             if (leaves and all(c.intent in _GOODBYE_INTENTS for c in leaves)

@@ -54,7 +54,8 @@ _RESERVATION = [
 
 
 def _reservation(replies: list[str]) -> Call:
-    pins = {"customer_name": "高橋 茂", "phone": "080-7412-9036", "quantity": "2"}
+    pins = {"customer_name": "高橋 茂", "phone": "080-7412-9036", "quantity": "2",
+            "payment": "銀行振込"}
     call = Call(find_scenario("reservation", "ja"), seed=1, pins=pins)
     return play(call, replies)
 
@@ -177,3 +178,13 @@ def test_return_terms_said_as_sending_or_coming_back() -> None:
                  "You can send it back within 30 days if it's unworn."):
         assert _en_order_card(line).passed, line  # type: ignore[attr-defined]
     assert not _en_order_card("We'll call you back within 30 minutes.").passed  # type: ignore[attr-defined]
+
+
+def test_replies_that_stop_after_a_wrong_read_back_leave_the_call_incomplete() -> None:
+    """A value read back wrong (here the payment the customer did not choose) is business
+    not done: the call does not complete on the replies stopping."""
+    pins = {"customer_name": "高橋 茂", "phone": "080-7412-9036", "quantity": "2",
+            "payment": "クレジットカード"}
+    call = play(Call(find_scenario("reservation", "ja"), seed=1, pins=pins), _RESERVATION)
+    assert call.read_back["payment"].status == "mismatch"
+    assert not call.only_goodbye_left() and call.record.outcome == "incomplete"
