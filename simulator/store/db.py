@@ -10,6 +10,8 @@ processes writing sessions at once wait for each other instead of failing or cor
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -206,6 +208,21 @@ scenario_versions = sa.Table(
 # ----------------------------------------------------------------------------- engine
 
 
+def _journal_wal(cur: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting out other connections as writes do: the pragma
+    can answer "database is locked" at once, without the busy handler, while another
+    process opens the same file (seen with six processes starting together)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -213,7 +230,7 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _journal_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
