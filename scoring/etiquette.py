@@ -23,7 +23,7 @@ from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import intents as lexicon
 from simulator import matching
-from simulator.textnorm import FILLERS, fold, fold_words
+from simulator.textnorm import FILLERS, SENTENCE, fold, fold_words
 
 FILLERS_PER_MIN = 3.0
 LONG_SILENCE = 3.0  # seconds
@@ -85,6 +85,15 @@ def _big(key: str) -> str:
     return key.translate(_BIG)
 
 
+#: the parts of a shop's name, each in one script (暮らしの道具店こもれび: 暮, らしの, 道具店, こもれび)
+_NAME_CHUNK = re.compile(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+")
+
+
+def _name_chunks(name: str, at_least: int) -> list[str]:
+    """The parts of ``name`` (NFKC) of ``at_least`` characters or more, in order."""
+    return [c for c in _NAME_CHUNK.findall(name) if len(c) >= at_least]
+
+
 def _shop_said(shop: str, text: str, language: str) -> bool:
     if not shop:
         return True
@@ -92,8 +101,7 @@ def _shop_said(shop: str, text: str, language: str) -> bool:
         key = _big(fold(text))  # ウエア heard for ウェア: small kana read as full-size
         if _big(fold(shop)) in key:
             return True
-        chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|[\u3040-\u309f]+",
-                                        unicodedata.normalize("NFKC", shop)) if len(c) >= 2]
+        chunks = _name_chunks(unicodedata.normalize("NFKC", shop), 2)
         if chunks and len(chunks[-1]) >= 3 and _big(fold(chunks[-1])) in key:
             return True  # the brand that ends the name (暮らしの道具店こもれび: こもれび)
         return bool(chunks) and sum(_big(fold(c)) in key for c in chunks) * 2 >= len(chunks)
@@ -108,8 +116,7 @@ def _name_after_shop(shop: str, text: str) -> bool:
     """The operator's name right after the shop's -- the whole name or the brand that ends
     it (こもれびの中村です for 暮らしの道具店こもれび)."""
     t, name = unicodedata.normalize("NFKC", text), unicodedata.normalize("NFKC", shop)
-    chunks = [c for c in re.findall(r"[\u30a1-\u30fa\u30fc]+|[\u4e00-\u9fff]+|[A-Za-z0-9]+|"
-                                    r"[\u3040-\u309f]+", name) if len(c) >= 3]
+    chunks = _name_chunks(name, 3)
     brand = chunks[-1:] if chunks and name.endswith(chunks[-1]) else []  # it must END the name
     for said in [name, *brand]:
         at = t.find(said) if said else -1
@@ -147,9 +154,6 @@ def greeting(view: CallView) -> Verdict | None:
                    first.index)
 
 
-_CLAUSE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
-
-
 def closing(view: CallView) -> Verdict | None:
     if view.record.outcome in ("hung_up", "escalated") or not view.trainee:
         return None
@@ -159,7 +163,7 @@ def closing(view: CallView) -> Verdict | None:
                        "失礼いたします。」",
                  '"Thank you for calling, and have a nice day."')
     def ends_asking(tv: TurnView) -> bool:  # the reply ends on a question: no closing
-        tail = [m.group(0) for m in _CLAUSE.finditer(tv.text) if m.group(0).strip()]
+        tail = [m.group(0) for m in SENTENCE.finditer(tv.text) if m.group(0).strip()]
         end = tail[-1].rstrip("。.！! 　") if tail else ""
         return end.endswith(("?", "？")) or (lang == "ja" and end.endswith("か"))
 

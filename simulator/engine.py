@@ -584,6 +584,12 @@ class Call:
                 return True
         return False
 
+    def _record_read_back(self, sid: str, m: matching.Match) -> None:
+        """Keep a slot's read-back: a wrong value read back stays on record even if it is
+        corrected later."""
+        if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
+            self.read_back[sid] = m
+
     def reply(self, utterance: Utterance | str) -> CustomerLine:
         """Feed one trainee reply; return what the customer says next."""
         u = Utterance(utterance) if isinstance(utterance, str) else utterance
@@ -603,9 +609,7 @@ class Call:
         read_now = decision.turn_entry()
         repeated_question = False
         for sid, m in decision.read_back.items():
-            # a wrong value read back stays on record even if corrected later
-            if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
-                self.read_back[sid] = m
+            self._record_read_back(sid, m)
         for sid in asked_now:
             if sid in self.given:
                 repeated_question = True
@@ -626,6 +630,8 @@ class Call:
         temper = sc.persona.temperament
         delta = 0.0
         sorry = "apology" in found or "empathy" in found
+        # a rise that is not only from faults of manner (_MILD_FAULTS) may reach angry
+        serious = bool(u.barge_in or u.silence or repeated_question)
         for name in found:
             d = self._intent_moods.get(name, lex.mood.get(name, 0.0))
             if name == "casual" and sorry and d > 0:
@@ -633,6 +639,7 @@ class Call:
                 # no_casual_words check marks it); it does not undo the apology
                 continue
             delta += d * (temper.rise if d > 0 else temper.fall)
+            serious = serious or (d > 0 and name not in _MILD_FAULTS)
         if u.barge_in:
             delta += INTERRUPT_PENALTY * temper.rise
         if u.silence:
@@ -641,14 +648,10 @@ class Call:
             delta += REPEAT_QUESTION_PENALTY * temper.rise
         if "push_offer" in found and self._offers > 1:
             delta += PUSH_PENALTY * temper.rise
-        serious = bool(u.barge_in or u.silence or repeated_question)
-        if "push_offer" in found and self._offers > 1:
             serious = True
-        if asked_now and self.mood >= 7 and "apology" not in found and "empathy" not in found:
+        if asked_now and self.mood >= 7 and not sorry:
             delta += EARLY_QUESTION_PENALTY * temper.rise
             serious = True
-        serious = serious or any(self._intent_moods.get(n, lex.mood.get(n, 0.0)) > 0
-                                 for n in found if n not in _MILD_FAULTS)
         self.mood = self._raised(self.mood, delta, serious)
 
         t_end = u.ended if u.ended is not None else self.elapsed()
@@ -684,8 +687,7 @@ class Call:
         said_now = self.record.turns[-1]
         for sid, m in readback.told_back(sc, decision.untold, said_now.gives).items():
             # read back before it was told, then told in the line just said: it stands
-            if self.read_back.get(sid, m).status != "mismatch" or m.status == "mismatch":
-                self.read_back[sid] = m
+            self._record_read_back(sid, m)
         if self.trainee_turn_count >= sc.max_turns and not line.ended:
             self._finish("incomplete")
             return CustomerLine(line.text, line.state, line.mood, line.band, True, "incomplete")

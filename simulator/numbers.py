@@ -64,7 +64,8 @@ def digit_kana(digits: str) -> str:
 def digit_words(digits: str) -> str:
     """Digits read one by one in English: 090 -> zero nine zero."""
     return " ".join(DIGIT_WORDS[d][0] for d in digits if d in DIGIT_WORDS)
-_KANA_ALT = "|".join(sorted(KANA_DIGITS, key=len, reverse=True))
+_READINGS_LONGEST = sorted(KANA_DIGITS, key=len, reverse=True)  # longest first
+_KANA_ALT = "|".join(_READINGS_LONGEST)
 # a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
 _KANA_RUN = re.compile(rf"(?:(?:{_KANA_ALT})[\s・ー-]*){{2,}}(?:(?:の)(?:(?:{_KANA_ALT})[\s・ー-]*)+)*")
 _KANA_TOKEN = re.compile(_KANA_ALT)
@@ -191,9 +192,6 @@ def read_numbers(text: str) -> list[DigitRun]:
         else:
             out.append(r)
     return out
-
-
-_READINGS_LONGEST = sorted(KANA_DIGITS, key=len, reverse=True)
 
 
 def kana_digits(text: str) -> str:

@@ -211,7 +211,6 @@ def restates_digits(text: str, language: str) -> bool:
     return any(_ends_with_digits(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
 
 
-_SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
 
 
 #: words that carry no content of their own in a restatement: honorifics, copulas, the
@@ -266,7 +265,7 @@ def restatement(scenario: Scenario, slots: SlotValues, said: str,
     out: set[str] = set()
     # a title's full stop ends no sentence ("Thank you, Mr. Houston.")
     said = re.sub(r"\b(Mr|Ms|Mrs|Dr|St)\.", r"\1", said, flags=re.IGNORECASE)
-    for m in _SENTENCE.finditer(said):
+    for m in textnorm.SENTENCE.finditer(said):
         s = m.group(0)
         if "?" in s or "？" in s or not s.strip():
             continue
@@ -289,7 +288,7 @@ def restatement(scenario: Scenario, slots: SlotValues, said: str,
 def _asked_in_a_question(text: str, language: str, kind: str, phrases: Sequence[str]) -> int | None:
     """Where a sentence that is a question names a detail of this kind (None: none does)."""
     offset = 0
-    for m in _SENTENCE.finditer(text):
+    for m in textnorm.SENTENCE.finditer(text):
         s = m.group(0)
         body = s.rstrip("。.!！ \n")
         question = "?" in s or "？" in s or body.endswith(("か", "かね", "でしょうか"))
@@ -305,7 +304,7 @@ def asking(text: str, language: str, intents: Collection[str]) -> bool:
     if "ask_detail" in intents or "?" in text or "？" in text:
         return True
     if language == "ja" and any(m.group(0).rstrip("。.!！ \n").endswith("か")
-                                for m in _SENTENCE.finditer(text)):
+                                for m in textnorm.SENTENCE.finditer(text)):
         return True  # a sentence ending in the question particle (何着っすか。) asks
     lex = lexicon.lexicon(language)
     return lex.requests.search(lex.key(text)) is not None

@@ -12,6 +12,8 @@ import unicodedata
 
 import jaconv
 
+#: one sentence with its end (。 . ! ? or a line break), for finditer
+SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
 _PUNCT = re.compile(r"[\s、。，．,.!！?？・「」『』（）()\[\]【】〜~…:：;；\"'`]+")
 
 
