@@ -4,37 +4,17 @@ real recogniser for the text cues."""
 
 from __future__ import annotations
 
-import concurrent.futures
 import importlib.util
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
+from speech_streams import say, settled, silence
 
 from simulator.hearing.audio import SAMPLE_RATE
 from simulator.hearing.vad import TURN_ANALYSERS, TurnConfig, TurnEnded, TurnTaker, WavMicrophone
 
 pytest.importorskip("onnxruntime")
-
-
-def silence(s: float) -> np.ndarray:
-    return np.zeros(int(s * SAMPLE_RATE), dtype=np.float32)
-
-
-@cache
-def say(text: str, voice: str = "kokoro:jf_alpha") -> np.ndarray:
-    """Japanese speech (16 kHz, leading/trailing silence cut) from a voice the benchmark's
-    held-out voices are not."""
-    from simulator.voice.cache import TtsCache
-    from simulator.voice.delivery import Delivery
-    from simulator.voice.dsp import resample
-
-    backend, name = voice.split(":", 1)
-    x = resample(TtsCache().render(text, Delivery(language="ja", backend=backend, voice=name)
-                                   ).audio, SAMPLE_RATE).samples
-    loud = np.flatnonzero(np.abs(x) > 0.01)
-    return np.asarray(x[loud[0]:loud[-1] + 1], dtype=np.float32)
 
 
 def test_the_models_come_from_the_installed_wheel() -> None:
@@ -98,20 +78,6 @@ def test_smart_turn_hears_a_finished_question(model_cache: Any) -> None:
         "お電話番号、ゼロキューゼロの、イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか。"),
         silence(0.2)]))
     assert done > 0.5, done
-
-
-def settled(taking: Any, stream: np.ndarray) -> list[Any]:
-    """Push 30 ms chunks, letting every early look (transcript, audio model) finish before
-    the next chunk: the decisions a fast machine makes, whatever the load here."""
-    events: list[Any] = []
-    for i in range(0, len(stream), 480):
-        ev = taking.feed(stream[i:i + 480])
-        while ev is not None:
-            events.append(ev)
-            ev = taking.poll()
-        looks = [f for f in (taking.speculative, taking.judging) if f is not None]
-        concurrent.futures.wait(looks, timeout=120)
-    return events
 
 
 POLICY = TurnConfig(analyser="silero+smart_turn", text_cues=True, end_pause_s=0.7, digits_pause_s=1.2)

@@ -3,6 +3,7 @@ shared recogniser: the path a browser stream and a microphone thread both take."
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,15 +11,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from speech_streams import say, settled, silence
 
 from simulator.hearing.audio import SAMPLE_RATE, load_audio
 from simulator.hearing.recogniser import QueuedRecogniser, Recogniser, Request, shared_recogniser
 from simulator.hearing.turns import Heard, TurnTaking
 from simulator.hearing.vad import Backchannel, BargeIn, SpeechStarted, TurnConfig, TurnEnded
 
-
-def silence(s: float) -> np.ndarray:
-    return np.zeros(int(s * SAMPLE_RATE), dtype=np.float32)
+#: the trainee's voice in these tests: OpenJTalk, a little lower and faster
+_say = functools.partial(say, backend="openjtalk", voice=None, pitch=-3.0, speed=1.1)
 
 
 def drive(taking: TurnTaking, stream: np.ndarray, chunk: int) -> list[Any]:
@@ -175,45 +176,25 @@ def _realtime(taking: TurnTaking, stream: np.ndarray) -> list[Any]:
 def test_text_cues_and_an_open_digit_group(
         model_cache: Path) -> None:
     from simulator.hearing.turns import sounds_finished
-    from simulator.voice.cache import TtsCache
-    from simulator.voice.delivery import Delivery
-    from simulator.voice.dsp import resample
 
     assert sounds_finished("お電話番号は090-1234-5678でよろしいでしょうか。", "ja")
     assert sounds_finished("何枚ご用意いたしましょうか", "ja")  # no question mark written
     assert not sounds_finished("お電話番号は090の", "ja")
     assert not sounds_finished("お電話ありがとうございます。", "ja")  # the greeting goes on
     assert sounds_finished("So that's fifteen, right?", "en")
-    d = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
-
-    def say(text: str) -> np.ndarray:
-        x = resample(TtsCache().render(text, d).audio, SAMPLE_RATE).samples
-        loud = np.flatnonzero(np.abs(x) > 0.01)
-        return x[loud[0]:loud[-1] + 1]
-
     # an open digit group: a 0.6 s pause after の does not end the turn
     taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=0.7))
     events = _realtime(taking, np.concatenate([
-        silence(0.5), say("お電話番号は、ゼロキューゼロの"), silence(0.6),
-        say("イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか"), silence(2.0)]))
+        silence(0.5), _say("お電話番号は、ゼロキューゼロの"), silence(0.6),
+        _say("イチニーサンヨンの、ゴーロクナナハチでよろしいでしょうか"), silence(2.0)]))
     ended = [e for e in events if isinstance(e, TurnEnded)]
     assert len(ended) == 1, [(e.turn.started, e.turn.ended) for e in ended]
     taking.close()
 
 
 def _settled(taking: TurnTaking, stream: np.ndarray) -> list[Any]:
-    """Push 30 ms chunks, letting each text pass finish before the next chunk (what a
-    machine that keeps up decides, whatever the load here)."""
-    import concurrent.futures
-
-    events: list[Any] = []
-    for i in range(0, len(stream), 480):
-        ev = taking.feed(stream[i:i + 480])
-        while ev is not None:
-            events.append(ev)
-            ev = taking.poll()
-        if taking.speculative is not None:
-            concurrent.futures.wait([taking.speculative], timeout=120)
+    """:func:`speech_streams.settled`, then every ended turn's transcript."""
+    events = settled(taking, stream)
     ended = sum(isinstance(e, TurnEnded) and not e.turn.silence for e in events)
     for _ in range(ended - sum(isinstance(e, Heard) for e in events)):
         events.append(taking.wait_heard(timeout=120))
@@ -227,23 +208,13 @@ def test_a_finished_phrase_is_recognised_while_the_trainee_goes_on(model_cache: 
     trainee goes on; at the last pause only the rest is, and the turn's transcript (numbers
     judged over the whole audio) joins both.  While digits are read the turn is heard whole."""
     from simulator.hearing.verify import Expectation
-    from simulator.voice.cache import TtsCache
-    from simulator.voice.delivery import Delivery
-    from simulator.voice.dsp import resample
-
-    d = Delivery(language="ja", backend="openjtalk", pitch=-3.0, speed=1.1)
-
-    def say(text: str) -> np.ndarray:
-        x = resample(TtsCache().render(text, d).audio, SAMPLE_RATE).samples
-        loud = np.flatnonzero(np.abs(x) > 0.01)
-        return x[loud[0]:loud[-1] + 1]
 
     taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=0.7))
     taking.expect_digits(digits)
     taking.expect([Expectation("2")])
     events = _settled(taking, np.concatenate([
-        silence(0.5), say("かしこまりました。"), silence(0.5),
-        say("ご注文はリネンシャツを二枚でよろしいでしょうか。"), silence(2.0)]))
+        silence(0.5), _say("かしこまりました。"), silence(0.5),
+        _say("ご注文はリネンシャツを二枚でよろしいでしょうか。"), silence(2.0)]))
     ended = [e for e in events if isinstance(e, TurnEnded)]
     assert len(ended) == 1, [(e.turn.started, e.turn.ended, e.turn.reason) for e in ended]
     (heard,) = [e for e in events if isinstance(e, Heard)]
