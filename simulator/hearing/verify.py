@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from simulator.hearing.metrics import edit_distance
 from simulator.numbers import kana_digits
 from simulator.readings import NumberReading
 
@@ -118,16 +119,6 @@ def _cluster_re() -> re.Pattern[str]:
     return _CLUSTER
 
 
-def _edit(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _digit_regions(normalized: str, language: str) -> list[_Region]:
     pattern = _cluster_re() if language == "ja" else re.compile(r"\d(?:[\s,\-]*\d)*")
     out = []
@@ -164,7 +155,7 @@ def _pick_region(regions: list[_Region], want: str, taken: list[tuple[int, int]]
         if any(a < r.end and r.start < b for a, b in taken):
             continue
         heard = _confirmed_once(r.heard) if language == "en" else r.heard
-        d = _edit(heard, want)
+        d = edit_distance(heard, want)
         allowed = 0 if len(want) <= 2 else max(1, len(want) // 3)
         if d <= allowed and (best is None or d < best[0]):
             best = (d, i)
@@ -218,7 +209,7 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                                    min(len(kana), a + len(reading) + limit) + 1):
                         if short and not kana[b:].startswith(_COUNTERS):
                             continue
-                        d = _edit(kana[a:b], reading)
+                        d = edit_distance(kana[a:b], reading)
                         key = (d, len(kana))
                         if d <= limit and (best is None or key < best[:2]):
                             best = (d, len(kana), _Region(words[i][0], words[j][1], "",
@@ -296,7 +287,7 @@ def _aligned_region(normalized: str, groups: list[str],
                 continue
             if any(a < words[j][1] and words[i][0] < b for a, b in taken):
                 break
-            d = min(_edit(kana, r) for r in readings)
+            d = min(edit_distance(kana, r) for r in readings)
             key = (d, words[j][1] - words[i][0], i, j)
             if best is None or key < best:
                 best = key
@@ -636,7 +627,7 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     value_ok: bool | None
     if margin >= margin_min:
         value_ok, said = True, best_exp
-    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and _edit(max(
+    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and edit_distance(max(
             others, key=lambda c: _value_score(scores, c)).digits, heard) <= HEARD_SLACK:
         # another value only when the free transcript heard that value too (up to a digit
         # it dropped or garbled): out of a hundred near variants one beats the truth by
@@ -684,7 +675,7 @@ def _which_value(scorer: Scorer, features: torch.Tensor, normalized: str, region
     if len(region.heard) != want or said == want:
         return number, 0
     pool = list({c.digits: c for c in others if len(c.digits) == want
-                 and _edit(c.digits, region.heard) <= HEARD_SLACK}.values())
+                 and edit_distance(c.digits, region.heard) <= HEARD_SLACK}.values())
     if not pool:
         return number, 0
     if len(pool) == 1:
@@ -781,7 +772,7 @@ def _choice_by_sound(normalized: str, label: str, readings: dict[str, list[str]]
                 continue
             for rs in readings.values():
                 for r in rs:
-                    d = _edit(kana, r)
+                    d = edit_distance(kana, r)
                     if d <= max(1, len(r) // 4) and d < len(r):
                         key = (d, abs(len(kana) - len(r)), a, b)
                         if best is None or key < best:
@@ -867,7 +858,7 @@ def _closer(heard: str, readings: dict[str, list[str]], other: str, expected: st
     kana = _fold("".join(p for _, p in _openjtalk_words(heard)) or heard)
 
     def dist(o: str) -> int:
-        return min((_edit(kana, r) for r in readings.get(o, [])), default=len(kana))
+        return min((edit_distance(kana, r) for r in readings.get(o, [])), default=len(kana))
 
     return dist(other) < dist(expected)
 
