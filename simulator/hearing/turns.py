@@ -80,17 +80,22 @@ ONSET_S = 0.2
 PIECE_MIN_S = 1.0
 # Sentence-final forms that hand the turn to the customer: a question or a confirmation
 # (でしょうか and ましょうか, ですね, ございますね, ですか, ませんか, くださいませ; Whisper often
-# drops the question mark, so the forms count without it).  A bare statement ending
-# (ございます, ます) is not one: an operator's greeting goes on after it
+# drops the question mark, so the forms count without it), or a farewell (失礼いたします,
+# 失礼します: the call is over; not the apology 失礼いたしました, which goes on).  A bare
+# statement ending (ございます, ます) is not one: an operator's greeting goes on after it
 # (お電話ありがとうございます。[pause] ○○の山田でございます).
 _JA_FINAL = re.compile(r"(?:しょうか|ですね|ますね|ですか|ますか|ませんか|ございますね|"
-                       r"でございますね|くださいませ|ください|よろしいですか|か[?？]|ね[?？])"
+                       r"でございますね|くださいませ|ください|よろしいですか|か[?？]|ね[?？]|"
+                       r"失礼(?:いた|致)?します)"
                        r"[。．.!！?？\s]*$")
 #: an unfinished digit group (a digit or の/、 after one at the end) keeps the turn open
 _OPEN_DIGITS = re.compile(r"[\d０-９][\d０-９\s\-、,の]*[、,の\-\s]*$")
-# English the same way: a question or a confirmation hands the turn over; a bare "Thank you."
-# does not (operators go on after it: "Thank you. [pause] May I have your order number?")
-_EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|please)[.!]?)\s*$", re.IGNORECASE)
+# English the same way: a question, a confirmation or a farewell hands the turn over; a bare
+# "Thank you." does not (operators go on after it: "Thank you. [pause] May I have your order
+# number?")
+_EN_FINAL = re.compile(r"(?:\?|\b(?:right|correct|please|goodbye|bye|"
+                       r"have an? (?:nice|good|great|wonderful) (?:day|evening|weekend))[.!]?)\s*$",
+                       re.IGNORECASE)
 
 
 def open_digits(text: str) -> bool:

@@ -182,6 +182,14 @@ def test_text_cues_and_an_open_digit_group(
     assert not sounds_finished("お電話番号は090の", "ja")
     assert not sounds_finished("お電話ありがとうございます。", "ja")  # the greeting goes on
     assert sounds_finished("So that's fifteen, right?", "en")
+    # a farewell hands the line over; the apology that goes on does not
+    assert sounds_finished("山田が承りました。失礼いたします。", "ja")
+    assert sounds_finished("ありがとうございました、失礼します", "ja")
+    assert not sounds_finished("大変失礼いたしました。", "ja")
+    assert not sounds_finished("失礼いたします、", "ja")  # an opening: 失礼いたします、お名前を…
+    assert sounds_finished("Thank you for calling. Have a nice day.", "en")
+    assert sounds_finished("Goodbye.", "en")
+    assert not sounds_finished("Thank you.", "en")
     # an open digit group: a 0.6 s pause after の does not end the turn
     taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig(end_pause_s=0.7))
     events = _realtime(taking, np.concatenate([
