@@ -100,6 +100,9 @@ class NumberSpan:
     kind: str  # "digits" (read digit by digit) or "quantity"
     parts: list[str | Slot] = field(default_factory=list)  # fixed text and judged slots
     fixed: bool = False  # a fixed reading (4時): not judged
+    #: the first slot of a digit-by-digit confirmation merged into the number ("fifteen,
+    #: one five"): None when there is none
+    confirmation: int | None = None
 
     @property
     def slots(self) -> list[Slot]:
@@ -169,7 +172,9 @@ def _merge_confirmations(spans: list[NumberSpan], normalized: str) -> list[Numbe
         if (prev is not None and prev.value == s.value and not prev.fixed
                 and _CONFIRMATION.fullmatch(between)):
             out[-1] = NumberSpan(prev.value, prev.start, s.end, prev.kind,
-                                 [*prev.parts, between, *s.parts])
+                                 [*prev.parts, between, *s.parts],
+                                 confirmation=prev.confirmation if prev.confirmation
+                                 is not None else len(prev.slots))
             continue
         out.append(s)
     return out
@@ -334,6 +339,13 @@ def _to_reading(span: NumberSpan, language: str) -> NumberReading:
         advice = " ".join(dict.fromkeys(_JA_ADVICE[s.digit] for s in bad))
     else:
         bad = [s for s in slots if s.decided and s.choice != 0 and s.digit != "0"]
+        k = span.confirmation
+        if k is not None and slots[k:] and all(s.decided and s.choice == 0 for s in slots[k:]):
+            # "fifteen, one five": the number is confirmed digit by digit, as recommended --
+            # how the teen before it was read no longer matters
+            slots = slots[k:]
+            bad = []
+            margin = round(min(s.margin for s in slots if s.margin is not None), 2)
         oh = [s for s in slots if s.decided and s.digit == "0" and s.choice == 1]
         notes = [f'{s.options[s.choice].capitalize()} and {s.options[2 if s.choice == 1 else 1]} '
                  f'sound alike on the phone: confirm digit by digit ("{s.options[0]}").'

@@ -93,6 +93,9 @@ class _Region:
     right: str = ""
     by_sound: bool = False
     alt_end: int | None = None  # the end with the next short word taken in too (「873日」)
+    #: a number and its digit-by-digit confirmation written as one ("1315" for "fifteen,
+    #: one five"): candidates are spelled as the value and its confirmation
+    confirm: bool = False
 
 
 # ----------------------------------------------------------------------------- regions
@@ -148,24 +151,48 @@ def _confirmed_once(digits: str) -> str:
     return digits
 
 
+def _confirmation_halves(digits: str) -> tuple[str, str] | None:
+    """"Fifteen, one five" written as one number whose halves differ by a digit (1315: the
+    teen misheard, the digits right): the two halves, else None."""
+    half = len(digits) // 2
+    a, b = digits[:half], digits[half:]
+    if len(digits) % 2 or not half or a == b or sum(x != y for x, y in zip(a, b, strict=True)) > 1:
+        return None
+    return a, b
+
+
+def _as_said(r: _Region, want: str, language: str) -> list[tuple[int, _Region]]:
+    """How region ``r`` may hold the value ``want``, each with its distance (digit edits):
+    as written; in English, as the value and its confirmation written as one -- an exact
+    repeat (1515, 15 15: the value once) or halves a digit apart, one of them the value
+    (1315: the other half is what Whisper heard differently, a candidate value of its own)."""
+    if language != "en":
+        return [(edit_distance(r.heard, want), r)]
+    once = _confirmed_once(r.heard)
+    if once != r.heard:
+        return [(edit_distance(once, want), replace(r, heard=once, confirm=True))]
+    out = [(edit_distance(r.heard, want), r)]
+    halves = _confirmation_halves(r.heard)
+    if halves is not None and want in halves:
+        other = halves[1] if halves[0] == want else halves[0]
+        out.append((0, replace(r, heard=other, confirm=True)))
+    return out
+
+
 def _pick_region(regions: list[_Region], want: str, taken: list[tuple[int, int]],
                  language: str) -> _Region | None:
-    best: tuple[int, int] | None = None
-    for i, r in enumerate(regions):
+    allowed = 0 if len(want) <= 2 else max(1, len(want) // 3)
+    best: tuple[int, _Region] | None = None
+    for r in regions:
         if any(a < r.end and r.start < b for a, b in taken):
             continue
-        heard = _confirmed_once(r.heard) if language == "en" else r.heard
-        d = edit_distance(heard, want)
-        allowed = 0 if len(want) <= 2 else max(1, len(want) // 3)
-        if d <= allowed and (best is None or d < best[0]):
-            best = (d, i)
+        for d, option in _as_said(r, want, language):
+            if d <= allowed and (best is None or d < best[0]):
+                best = (d, option)
     if best is None:
         return None
-    r = regions[best[1]]
-    taken.append((r.start, r.end))
-    if language == "en":
-        r = replace(r, heard=_confirmed_once(r.heard))
-    return r
+    taken.append((best[1].start, best[1].end))
+    return best[1]
 
 
 def _sound_region(normalized: str, want_readings: Sequence[str],
@@ -429,18 +456,22 @@ class _Candidate:
 
 
 def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
-                all_readings: bool, choices: dict[int, int] | None = None) -> list[_Candidate]:
+                all_readings: bool, choices: dict[int, int] | None = None,
+                confirm: bool = False) -> list[_Candidate]:
     """The transcript with ``groups`` spelled out: every reading of each digit (one slot
-    varied at a time) or one reading (``choices``, else the recommended one)."""
+    varied at a time) or one reading (``choices``, else the recommended one); ``confirm``:
+    the value followed by its confirmation ("fifteen, one five")."""
     from simulator.hearing.reading_judge import numbers_in_text
 
     written = _written(groups)
+    if confirm:
+        written = f"{written}, {written}"
     text = prefix + written + suffix
     spans = [s for s in numbers_in_text(text, language) if s.start >= len(prefix) - 1]
     span = next((s for s in spans if s.start <= len(prefix) < s.end or s.start == len(prefix)),
                 None)
-    if span is None or span.fixed:
-        return []
+    if span is None or span.fixed or (confirm and span.end < len(prefix) + len(written)):
+        return []  # (a confirmation that is not read as one number: not this value)
     digits = "".join(groups)
     base = dict(choices or {})
     base = {k: v for k, v in base.items() if k < len(span.slots)
@@ -509,7 +540,8 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             continue
         prefix = normalized[:region.start] + region.left
         suffix = region.right + normalized[region.end:]
-        expected = _candidates(prefix, suffix, groups, language, all_readings=True)
+        expected = _candidates(prefix, suffix, groups, language, all_readings=True,
+                               confirm=region.confirm)
         if not expected:
             continue
         pre: dict[str, float] = {}
@@ -517,7 +549,8 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             # a word Whisper wrote for the last digit (「873日」 for ハチシチサンイチ) may belong
             # to the number: the end under which the expected value fits best is kept
             alt_suffix = region.right + normalized[region.alt_end:]
-            alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True)
+            alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True,
+                              confirm=region.confirm)
             if alt:
                 pre = _score_all(scorer, features, [c.text for c in expected + alt], language)
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
@@ -529,7 +562,8 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             variants = _heard_variants(groups, region.heard) or [_regroup(region.heard, groups)]
             for g in variants:
                 if "".join(g) not in {c.digits for c in others}:
-                    others += _candidates(prefix, suffix, g, language, all_readings=True)
+                    others += _candidates(prefix, suffix, g, language, all_readings=True,
+                                          confirm=region.confirm)
         if region.by_sound:
             texts.append(normalized)  # the words as Whisper wrote them
         todo = [t for t in texts + [c.text for c in others] if t not in pre]
@@ -550,7 +584,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                     continue
                 seen.add("".join(g))
                 wide += _candidates(prefix, suffix, g, language, all_readings=False,
-                                    choices=choices)
+                                    choices=choices, confirm=region.confirm)
             scores.update(_score_all(scorer, features, [c.text for c in wide], language))
             n_scored = len(scores)
             others += wide
