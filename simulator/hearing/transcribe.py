@@ -200,9 +200,6 @@ class WhisperTranscriber:
         if engine not in ENGINES:
             raise OpsimError(f"whisper engine {engine!r}: expected one of {', '.join(ENGINES)}")
         t0 = time.perf_counter()
-        loaded = load_model(model)
-        self.model_name = model
-        self.model: whisper.Whisper = loaded.model
         if engine == "torch":
             self.name = "whisper-torch"
         if resolve(model) != OFFLINE_MODEL:
@@ -211,8 +208,10 @@ class WhisperTranscriber:
         self.ct2: Any = None
         if engine == "ct2":
             self.ct2 = _load_ct2(compute_type)
-            # the encoder runs on CTranslate2: openai-whisper keeps only its decoder
-            self.model.encoder.blocks = type(self.model.encoder.blocks)()
+        # on CTranslate2 the encoder runs there: openai-whisper loads only its decoder
+        loaded = load_model(model, decoder_only=engine == "ct2")
+        self.model_name = model
+        self.model: whisper.Whisper = loaded.model
         self.trim = trim
         self.beam_size = beam_size if beam_size is not None else (
             BEAM_SIZE if engine == "ct2" else None)
@@ -417,13 +416,16 @@ class WhisperTranscriber:
             for block in dec.blocks:  # whisper's TextDecoder.forward, cross K/V shared
                 x = block(x, xa, mask=dec.mask, kv_cache=kv)
             x = dec.ln(x)
+            # one product for the whole batch (a smaller one rounds differently), then the
+            # log-softmax text by text: one (batch x width x vocabulary) array at a time,
+            # not two
             logits = x @ dec.token_embedding.weight.to(x.dtype).T
-            logp = torch.log_softmax(logits.float(), dim=-1)
-        out: list[float] = []
-        for i, s in enumerate(seqs):
-            pos = torch.arange(len(prefix) - 1, len(s) - 1)
-            target = torch.tensor(s[len(prefix):])
-            out.append(float(logp[i, pos, target].sum()))
+            out: list[float] = []
+            for i, s in enumerate(seqs):
+                logp = torch.log_softmax(logits[i].float(), dim=-1)
+                pos = torch.arange(len(prefix) - 1, len(s) - 1)
+                target = torch.tensor(s[len(prefix):])
+                out.append(float(logp[pos, target].sum()))
         return out
 
     def _cross_kv(self, features: torch.Tensor, batch: int) -> dict[Any, torch.Tensor]:

@@ -84,6 +84,30 @@ def test_a_checkpoint_path_loads(model_cache: Path, whisper_tr: object) -> None:
     assert loaded.model.alignment_heads.to_dense().sum().item() == 8  # from config.json
 
 
+def test_the_decoder_alone_is_the_whole_checkpoints_decoder(model_cache: Path,
+                                                            whisper_tr: object) -> None:
+    import torch
+
+    from simulator.hearing.transcribe import WhisperTranscriber
+
+    full = M.load_model(str(M.checkpoint_path())).model
+    alone = M.load_model("base", decoder_only=True).model
+    assert not list(alone.encoder.parameters())  # the encoder's weights are never loaded
+    assert alone.dims == full.dims
+    want = full.decoder.state_dict(keep_vars=True)
+    got = alone.decoder.state_dict(keep_vars=True)
+    assert set(got) == set(want)
+    for k, v in want.items():
+        assert got[k].dtype == v.dtype == torch.float32 and torch.equal(got[k], v), k
+    assert torch.equal(alone.decoder.mask, full.decoder.mask)
+    assert torch.equal(alone.alignment_heads.to_dense(), full.alignment_heads.to_dense())
+    # the CTranslate2 transcriber keeps only the decoder
+    assert isinstance(whisper_tr, WhisperTranscriber) and whisper_tr.engine == "ct2"
+    assert not list(whisper_tr.model.encoder.parameters())
+    with pytest.raises(OpsimError, match="decoder alone"):
+        M.load_model(str(M.checkpoint_path()), decoder_only=True)
+
+
 def test_ct2_folder_is_joined_once_and_rebuilt_when_damaged(model_cache: Path) -> None:
     from simulator.hearing.model import ct2_folder, ct2_source
 
