@@ -64,6 +64,20 @@ def test_a_count_is_verified_and_found_by_sound(whisper_tr: WhisperTranscriber) 
     assert len(found) == 1 and found[0].value_ok is True and found[0].ok is False, (t.text, found)
 
 
+def test_a_confusable_count_like_another_value_is_verified_in_digits(
+        whisper_tr: WhisperTranscriber) -> None:
+    # Kokoro jf_alpha's シチテン is written 「知点」: spelled out, シチテン leads シテン (4 read
+    # し) by under 2 nats -- not enough to say 7 was said; written in digits, 7点 beats 4点
+    kokoro = Delivery(language="ja", backend="kokoro", voice="jf_alpha")
+    audio = Audio(resample(TtsCache().render("ご注文はシチ点でよろしいでしょうか", kokoro).audio,
+                           SAMPLE_RATE).samples, SAMPLE_RATE, 1)
+    t = whisper_tr.transcribe(audio, language="ja", expect=[Expectation("7", "slot")])
+    assert not any(c.isdigit() for c in t.normalized), t.text  # the premise: no digit written
+    found = [n for n in t.numbers if n.expected == "7"]
+    assert [(n.value, n.value_ok, n.ok) for n in found] == [("7", True, False)], (t.text, found)
+    assert found[0].reading == "しち" and "7" in found[0].advice
+
+
 def test_without_an_expectation_nothing_is_claimed(whisper_tr: WhisperTranscriber) -> None:
     t = whisper_tr.transcribe(speak("ご注文はななてんでよろしいでしょうか"), language="ja")
     assert all(n.expected is None and n.value_ok is None for n in t.numbers)
