@@ -52,13 +52,14 @@ WRONG_MARGIN_MIN = 6.0
 DIGIT_BONUS = 2.0
 #: another value is said only when the free transcript's digits are this close to it (edits)
 HEARD_SLACK = 1
-#: a short value (a quantity) found by sound must be followed by a counter (点, 枚, 個 ...)
-_COUNTERS = ("テン", "マイ", "コ", "ホン", "ボン", "ポン", "チャク", "ソク", "ゾク", "ツ",
-             "ハコ", "セット", "クミ", "ダイ", "ブ", "サツ", "エン", "ケン", "ニン", "メー")
-#: the counters' written forms, for a quantity put in digits (7点 for シチテン)
+#: the counters a quantity is said with (点, 枚, 個 ...): their readings, and how each is
+#: written after digits (7点 for シチテン) where it has a kanji
 _COUNTER_KANJI = {"テン": "点", "マイ": "枚", "コ": "個", "ホン": "本", "ボン": "本", "ポン": "本",
                   "チャク": "着", "ソク": "足", "ゾク": "足", "ハコ": "箱", "クミ": "組", "ダイ": "台",
                   "ブ": "部", "サツ": "冊", "エン": "円", "ケン": "件", "ニン": "人", "メー": "名"}
+#: a short value (a quantity) found by sound must be followed by a counter: those above and
+#: the ones written as said (ツ, セット)
+_COUNTERS = (*_COUNTER_KANJI, "ツ", "セット")
 #: how many of the best other values are also scored written in digits
 WRITTEN_RIVALS = 6
 #: a region found by sound (no digits written) must score no worse than the free
