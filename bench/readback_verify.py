@@ -38,6 +38,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bench.machine import describe, p50, p95, peak_rss_mb, record, table
 
@@ -206,13 +207,12 @@ def main(argv: list[str]) -> int:
     tr = get_transcriber("whisper", "base")
     cache = TtsCache()
     load = os.getloadavg()[0]
-    Tally = dict[str, dict[str, int]]
-
-    def tally_() -> Tally:
+    def counts() -> defaultdict[Any, dict[str, int]]:
         return defaultdict(lambda: {"right": 0, "wrong": 0, "unknown": 0})
 
-    tally: dict[Run, dict[str, int]] = defaultdict(lambda: {"right": 0, "wrong": 0, "unknown": 0})
-    by_kind, held_kind = tally_(), tally_()
+    tally: dict[Run, dict[str, int]] = counts()  # per run
+    by_kind: dict[str, dict[str, int]] = counts()  # per case / digit / slot, tuning voices
+    held_kind: dict[str, dict[str, int]] = counts()  # per digit / slot, held out
     wrongs: list[str] = []
     verify_s: list[float] = []
     n_all = 0
