@@ -397,53 +397,32 @@ class WhisperTranscriber:
 
     def score(self, features: torch.Tensor, texts: Sequence[str], language: str) -> list[float]:
         """Teacher-forced log-likelihood (nats) of each text as the transcript of the audio
-        encoded in ``features``, end-of-text included; one batched decoder pass."""
-        import torch
+        encoded in ``features``, end-of-text included: one decoder pass over the texts'
+        token trie (:mod:`simulator.hearing.tfscore`), so the tokens the candidates share
+        (the sentence before the number, part of the number) run through the decoder and
+        the vocabulary projection once, not once per candidate."""
+        from simulator.hearing.tfscore import score_sequences
 
         tok = self.tokenizer(language)
         prefix = list(tok.sot_sequence_including_notimestamps)
         seqs = [prefix + tok.encode(" " + t.strip() if language == "en" else t.strip()) + [tok.eot]
                 for t in texts]
-        width = max(map(len, seqs))
-        batch = torch.full((len(seqs), width), tok.eot, dtype=torch.long)
-        for i, s in enumerate(seqs):
-            batch[i, : len(s)] = torch.tensor(s)
-        with torch.inference_mode():
-            dec = self.model.decoder
-            kv = self._cross_kv(features, len(seqs))
-            xa = features.expand(len(seqs), -1, -1)
-            x = (dec.token_embedding(batch) + dec.positional_embedding[:width]).to(xa.dtype)
-            for block in dec.blocks:  # whisper's TextDecoder.forward, cross K/V shared
-                x = block(x, xa, mask=dec.mask, kv_cache=kv)
-            x = dec.ln(x)
-            # one product for the whole batch (a smaller one rounds differently), then the
-            # log-softmax text by text: one (batch x width x vocabulary) array at a time,
-            # not two
-            logits = x @ dec.token_embedding.weight.to(x.dtype).T
-            out: list[float] = []
-            for i, s in enumerate(seqs):
-                logp = torch.log_softmax(logits[i].float(), dim=-1)
-                pos = torch.arange(len(prefix) - 1, len(s) - 1)
-                target = torch.tensor(s[len(prefix):])
-                out.append(float(logp[pos, target].sum()))
-        return out
+        return score_sequences(self.model.decoder, self._cross_kv(features), seqs, len(prefix))
 
-    def _cross_kv(self, features: torch.Tensor, batch: int) -> dict[Any, torch.Tensor]:
-        """The decoder's cross-attention keys and values over ``features``, computed once
-        per reply (not once per candidate) and shared by the batch as views: scoring many
-        candidate transcripts then costs little more than their tokens."""
+    def _cross_kv(self, features: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The decoder's cross-attention keys and values over ``features`` (per block, each
+        (1, n_audio_ctx, n_state)), computed once per reply, not once per candidate or per
+        call: scoring many candidate transcripts then costs little more than their tokens."""
         import torch
 
         cached = getattr(self, "_xkv", None)
         if cached is None or cached[0] is not features:
-            kv: dict[Any, torch.Tensor] = {}
             with torch.inference_mode():
-                for block in self.model.decoder.blocks:
-                    attn = block.cross_attn
-                    kv[attn.key] = attn.key(features)
-                    kv[attn.value] = attn.value(features)
+                kv = [(block.cross_attn.key(features), block.cross_attn.value(features))
+                      for block in self.model.decoder.blocks]
             self._xkv = cached = (features, kv)
-        return {m: t.expand(batch, -1, -1) for m, t in cached[1].items()}
+        out: list[tuple[torch.Tensor, torch.Tensor]] = cached[1]
+        return out
 
     # -- the Transcriber protocol
 
