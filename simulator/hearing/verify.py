@@ -4,8 +4,10 @@ In a practice call the simulator knows what the trainee should say: the customer
 number, the order number, the quantity, the total.  Each is an :class:`Expectation`.  For
 each, the place in the free transcript where the number is (digits Whisper wrote, perhaps
 garbled: 「0さんの1256の 8731」; or, when it wrote none, the words whose kana sound like the
-value: 「し、地点」 for シチテン) is replaced by candidate readings, and every candidate is
-scored by the Whisper decoder over the encoder pass already made (teacher forcing):
+value: 「し、地点」 for シチテン; for a quantity, when nothing sounds like it either, the words
+right before a counter: 「知事点」, 「指点」 for シチテン -- a place that can only confirm the
+expected value, never claim another) is replaced by candidate readings, and every candidate
+is scored by the Whisper decoder over the encoder pass already made (teacher forcing):
 
 1. **speculative pass** -- the expected value in each reading of each confusable digit
    (ナナ / シチ, ヨン / シ, キュー / ク), and the value Whisper wrote when it differs;
@@ -103,6 +105,9 @@ class _Region:
     #: a number and its digit-by-digit confirmation written as one ("1315" for "fifteen,
     #: one five"): candidates are spelled as the value and its confirmation
     confirm: bool = False
+    #: found by its place alone (the words right before a counter, 「指点」): nothing there was
+    #: heard as a number, so it can only confirm the expected value, never claim another
+    anchored: bool = False
 
 
 # ----------------------------------------------------------------------------- regions
@@ -249,6 +254,36 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                             best = (d, len(kana), _Region(words[i][0], words[j][1], "",
                                                           kana[:a], kana[b:], by_sound=True))
     return None if best is None else best[2]
+
+
+#: what ends the words before a counter: punctuation, spaces, digits, particles
+_ANCHOR_STOP = re.compile(r"[\s、。，,.!?！？・\d]|[はがをもにでとのへやねよか]")
+#: at most this many characters before a counter are taken as the number said there
+ANCHOR_CHARS = 4
+
+
+def _counter_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[_Region]:
+    """No digits written and nothing that sounds like the value: the place a quantity is
+    said -- the words right before each counter (「ご注文は指点で」: 指 before 点; 「知事点」:
+    知事), up to a particle or a pause -- each a region of its own, for the candidates to
+    decide which (if any) holds the value.  A counter written after digits (3点) is not
+    a place where a number was missed."""
+    counters = sorted({*_COUNTER_KANJI.values(), "セット"}, key=len, reverse=True)
+    out: list[_Region] = []
+    for m in re.finditer("|".join(map(re.escape, counters)), normalized):
+        end = m.start()
+        start = end
+        while start > 0 and end - start < ANCHOR_CHARS and \
+                not _ANCHOR_STOP.match(normalized[start - 1]):
+            start -= 1
+        if start == end or (start > 0 and normalized[start - 1].isdigit()) or \
+                (start > 0 and end - start >= ANCHOR_CHARS and
+                 not _ANCHOR_STOP.match(normalized[start - 1])):
+            continue  # nothing before it, a number written there, or a longer word
+        if any(a < end and start < b for a, b in taken):
+            continue
+        out.append(_Region(start, end, "", by_sound=True, anchored=True))
+    return out
 
 
 def _fold(kana: str) -> str:
@@ -543,6 +578,10 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             if region is not None and any(v.start < region.end and region.start < v.end
                                           for v in out):
                 region = None
+        pre: dict[str, float] = {}
+        if region is None and language == "ja" and len(exp.digits) <= 2:
+            region, pre = _anchored_region(scorer, features, normalized, groups,
+                                           [*taken, *((v.start, v.end) for v in out)])
         if region is None:
             continue
         prefix = normalized[:region.start] + region.left
@@ -551,7 +590,6 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                                confirm=region.confirm)
         if not expected:
             continue
-        pre: dict[str, float] = {}
         if region.alt_end is not None:
             # a word Whisper wrote for the last digit (「873日」 for ハチシチサンイチ) may belong
             # to the number: the end under which the expected value fits best is kept
@@ -609,10 +647,33 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             number, extra = _which_value(scorer, features, normalized, region, others, number,
                                          language)
             n_scored += extra
-        if region.by_sound and number.value_ok is None:
+        if region.by_sound and (number.value_ok is None or
+                                (region.anchored and number.value_ok is False)):
             continue  # not sure there is a number at all: no entry
         out.append(Verified(exp, number, region.start, region.end, n_scored, widened))
     return out
+
+
+def _anchored_region(scorer: Scorer, features: torch.Tensor, normalized: str,
+                     groups: list[str], taken: Sequence[tuple[int, int]]
+                     ) -> tuple[_Region | None, dict[str, float]]:
+    """Of the places before a counter (:func:`_counter_regions`), the one where the expected
+    value fits the audio best (its best reading scored there), with the scores made."""
+    from simulator.hearing.reading_judge import _score_all
+
+    regions = _counter_regions(normalized, taken)
+    if not regions:
+        return None, {}
+    texts: dict[int, list[str]] = {}
+    for k, r in enumerate(regions):
+        texts[k] = [c.text for c in _candidates(normalized[:r.start], normalized[r.end:],
+                                                groups, "ja", all_readings=True)]
+    todo = [t for ts in texts.values() for t in ts]
+    if not todo:
+        return None, {}
+    scores = _score_all(scorer, features, todo, "ja")
+    best = max((k for k in texts if texts[k]), key=lambda k: max(scores[t] for t in texts[k]))
+    return regions[best], scores
 
 
 def region_value(heard: str, exp: Expectation) -> str:

@@ -250,3 +250,50 @@ def test_a_size_found_by_sound_stands_beside_its_label() -> None:
         assert _choice_region(text, SIZE, ["M", "S", "L", "XL"], readings, "ja", []) is None, text
     assert _choice_region("Lサイズでございますね。", SIZE, ["M", "S", "L", "XL"], readings, "ja",
                           []) == (0, 1, "L")
+
+
+# ----------------------------------------------------------------------------- by place
+
+#: a kept rendering of a bench read-back (bench/readback_verify.py, seed 11): openjtalk
+#: mei's 「ご注文はシチ点でよろしいでしょうか」, heard 「ご注文は知事点で…」 (no digit written, and
+#: チジ two edits from シチ: nothing sounds like the value)
+COUNT_CHIJI = AUDIO / "ja_count_shichi_chiji.wav"
+
+
+def test_a_count_found_by_its_place_before_the_counter(whisper_tr: WhisperTranscriber) -> None:
+    t = whisper_tr.transcribe(load_audio(COUNT_CHIJI), language="ja",
+                              expect=[Expectation("7", "slot")])
+    assert "知事点" in t.text and not any(c.isdigit() for c in t.normalized), t.text  # premise
+    found = [n for n in t.numbers if n.expected == "7"]
+    assert [(n.value, n.value_ok, n.ok, n.reading) for n in found] == [("7", True, False, "しち")]
+    # found by its place alone, it can only confirm the value: another value expected there
+    # gets no entry -- never "4 was said" from words that were not written as a number
+    for other in ("4", "1"):
+        t = whisper_tr.transcribe(load_audio(COUNT_CHIJI), language="ja",
+                                  expect=[Expectation(other, "slot")])
+        assert [n for n in t.numbers if n.expected == other] == [], (other, t.numbers)
+
+
+@pytest.mark.parametrize(("text", "region"), [
+    ("ご注文は指点でよろしいでしょうか", "指"),
+    ("ご注文は、知事点でよろしいでしょうか。", "知事"),
+    ("数量は白材地個でございますね", "白材地"),
+])
+def test_the_place_before_a_counter_is_a_region(text: str, region: str) -> None:
+    from simulator.hearing.verify import _counter_regions
+
+    found = _counter_regions(text, [])
+    assert [text[r.start:r.end] for r in found] == [region]
+    assert all(r.anchored and r.heard == "" for r in found)
+
+
+@pytest.mark.parametrize("text", [
+    "ご注文は7点でよろしいでしょうか",  # a number written there: not missed
+    "ご注文は、点でよろしいでしょうか",  # nothing before the counter
+    "ご注文はお取り寄せ品点で",  # more than a number's few characters
+    "ありがとうございます。少々お待ちくださいませ",  # no counter
+])
+def test_no_place_before_a_counter(text: str) -> None:
+    from simulator.hearing.verify import _counter_regions
+
+    assert _counter_regions(text, []) == []
