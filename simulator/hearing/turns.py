@@ -20,18 +20,20 @@ when the customer's line starts playing, :meth:`expect_digits` when digits will 
 
 Recognition is streamed while the trainee talks: once the trainee has paused for
 :data:`SPECULATE_AFTER_S`, the part of the turn not yet recognised is submitted
-(speculatively, text only) to the shared recogniser.  When the trainee goes on after a
-pause long enough to separate two phrases (the detector's ``run_gap_s``) and that part lasted
-at least :data:`PIECE_MIN_S`, it stays a *piece* of the turn: its text is kept and the next
-pass covers only what follows.  So at the pause that ends the turn only the last phrase is
-still to decode, and the text cue can look at the whole turn's text soon after the speech
-stops.  Once the text of every piece is ready, one more pass over the whole turn judges its
-numbers and verifies the expected values with that text (the encoder pass of the turn; the
-readings need the whole audio).  If the pause ends the turn, those results are the turn's;
-if the trainee goes on, the passes that are not pieces are cancelled.  While digits are read
-(``expect_digits`` or the rhythm of digit groups) nothing is split: each pass covers the
-whole turn, so digit groups are never recognised out of context.  Heavy work never runs
-inside ``feed``: it only cuts frames and submits requests.
+(speculatively) to the shared recogniser: a text pass, then, once its text is known, a
+*hearing* pass over the same audio that judges its numbers and verifies the expected values
+(the encoder pass of the text is reused: the recogniser keeps the last one).  When the
+trainee goes on after a pause long enough to separate two phrases (the detector's
+``run_gap_s``) and that part lasted at least :data:`PIECE_MIN_S`, it stays a *piece* of the
+turn: its text and its hearing are kept and the next passes cover only what follows.  So at
+the pause that ends the turn only the last phrase is still to decode and to hear, and the
+text cue can look at the whole turn's text soon after the speech stops; the turn's
+transcript joins its pieces' (:func:`join_heard`).  If the pause ends the turn, those
+results are the turn's; if the trainee goes on, the passes that are not pieces are
+cancelled.  While digits are read (``expect_digits`` or the rhythm of digit groups) nothing
+is split: each pass covers the whole turn, so digit groups are never recognised or verified
+out of context.  Heavy work never runs inside ``feed``: it only cuts frames and submits
+requests.
 
 What ends a turn (:class:`~simulator.hearing.vad.TurnConfig` chooses; its defaults are the
 policy ``bench/turn_pauses.py`` measured best):
@@ -49,6 +51,8 @@ policy ``bench/turn_pauses.py`` measured best):
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -163,12 +167,36 @@ Event = SpeechStarted | BargeIn | Backchannel | TurnEnded | Heard | NumberWarnin
 class _Job:
     span: tuple[float, float]  # stream time of the audio submitted
     future: Future[Transcript]
+    #: the same audio heard (numbers judged, expected values verified) once its text is known
+    heard: Future[Transcript] | None = None
+
+    def cancel(self) -> None:
+        self.future.cancel()
+        if self.heard is not None:
+            self.heard.cancel()
 
 
 @dataclass
 class _Judgement:
     span: tuple[float, float]  # stream time of the audio judged
     future: Future[float | None]
+
+
+def join_heard(parts: Sequence[Transcript], language: str) -> Transcript:
+    """The transcript of a turn heard in pieces: their texts joined (:func:`join_text`),
+    their numbers in order; timings and details of the last piece (the one heard after the
+    speech stopped), with the verifier time the earlier pieces took while the trainee went
+    on as ``verify_pieces_s``."""
+    if len(parts) == 1:
+        return parts[0]
+    last = parts[-1]
+    return dataclasses.replace(
+        last, text=join_text([p.text for p in parts], language),
+        normalized=join_text([p.normalized for p in parts], language),
+        numbers=[n for p in parts for n in p.numbers],
+        duration_s=sum(p.duration_s or 0.0 for p in parts), file=None,
+        details={**last.details, "verify_pieces_s": sum(
+            float(p.details.get("verify_s", 0.0)) for p in parts[:-1])})
 
 
 def join_text(texts: Sequence[str], language: str) -> str:
@@ -211,10 +239,9 @@ class TurnTaking:
         self.detector = taker.detector()
         self._expect: tuple[Expectation, ...] = ()
         self._events: list[Event] = []
-        self._pieces: list[_Job] = []  # text passes over the turn's finished phrases
-        self._job: _Job | None = None  # the text pass over the rest of the turn so far
+        self._pieces: list[_Job] = []  # the turn's finished phrases, heard
+        self._job: _Job | None = None  # the passes over the rest of the turn so far
         self._gap_s = 0.0  # the longest silence of the pause the text pass was started in
-        self._hear: _Job | None = None  # numbers judged over the whole turn so far, with its text
         self._judgement: _Judgement | None = None  # the audio model on the turn so far
         self._pending: list[_Pending] = []  # ended turns waiting for their transcript
 
@@ -358,17 +385,19 @@ class TurnTaking:
         self._events.append(ev)
         if not isinstance(ev, TurnEnded):
             return
-        turn, hear = ev.turn, self._hear
+        turn, job = ev.turn, self._job
         if self._judgement is not None:
             self._judgement.future.cancel()
             self._judgement = None
         span = (max(0.0, (turn.started or 0.0) - ONSET_S), turn.ended or self.t)
-        if not turn.silence and hear is not None and _same(hear.span, span) \
-                and not hear.future.cancelled():
-            self._hear = None  # the turn's: not cancelled with the rest
-            pieces = len(self._pieces) + 1
+        parts = [*self._pieces, *([job] if job is not None else [])]
+        if not turn.silence and parts and _same((parts[0].span[0], parts[-1].span[1]), span) \
+                and not any(p.heard is None or p.heard.cancelled() for p in parts):
+            # the turn's passes: handed over, not cancelled with the rest
+            self._pieces, self._job = [], None
             self._drop_passes()
-            self._pending.append(_Pending(ev, hear, True, pieces))
+            heard = _joined([p.heard for p in parts if p.heard is not None], self.language)
+            self._pending.append(_Pending(ev, _Job(span, heard), True, len(parts)))
             return
         self._drop_passes()
         if turn.silence:
@@ -378,15 +407,15 @@ class TurnTaking:
 
     def _drop_passes(self) -> None:
         """Cancel the current turn's passes (the turn ended or the stream closed)."""
-        for j in (*self._pieces, self._job, self._hear):
+        for j in (*self._pieces, self._job):
             if j is not None:
-                j.future.cancel()
-        self._pieces, self._job, self._hear, self._gap_s = [], None, None, 0.0
+                j.cancel()
+        self._pieces, self._job, self._gap_s = [], None, 0.0
 
     def _speculate(self) -> None:
         """Stream the recognition of the turn: a text pass over the rest of the turn at each
-        pause, kept as a piece when the trainee goes on after a phrase; the numbers pass over
-        the whole turn once every text is known."""
+        pause, then its hearing (numbers, expected values) over the same audio; both kept as
+        a piece when the trainee goes on after a phrase."""
         det = self.detector
         if not det.in_turn or det.turn_start is None:
             return
@@ -399,11 +428,8 @@ class TurnTaking:
                     and job.span[1] - job.span[0] >= PIECE_MIN_S):
                 self._pieces.append(job)
             else:
-                job.future.cancel()
+                job.cancel()
             self._job, self._gap_s = None, 0.0
-            if self._hear is not None:
-                self._hear.future.cancel()
-                self._hear = None
         if not paused:
             return
         if det.digits_mode and self._pieces:  # digits: recognise the turn whole
@@ -414,11 +440,10 @@ class TurnTaking:
             start = self._pieces[-1].span[1] if self._pieces else whole[0]
             before = [t for t in (_result(p.future) for p in self._pieces) if t is not None]
             context = join_text([t.text for t in before], self.language)
-            self._job = _Job((start, whole[1]), self.recogniser.submit(self._request(
-                det.audio(start, whole[1]), True, readings=False,
-                prompt=(context,) if context else ())))
-        if self._hear is None:
-            self._hear = _Job(whole, self._after_text(det.audio(*whole)))
+            samples = det.audio(start, whole[1])
+            text = self.recogniser.submit(self._request(
+                samples, True, readings=False, prompt=(context,) if context else ()))
+            self._job = _Job((start, whole[1]), text, self._after_text(text, samples))
 
     def _text(self) -> str | None:
         """The text of the turn so far (its pieces and the last pass) once all are ready."""
@@ -428,25 +453,25 @@ class TurnTaking:
             return None
         return join_text([t.text for t in texts], self.language)
 
-    def _after_text(self, samples: Samples) -> Future[Transcript]:
-        """The turn so far heard with the text of its passes once they are all ready (its
-        numbers judged and verified over the whole audio); the whole turn decoded instead if
-        one of them failed.  Cancelling the result cancels what it submitted."""
-        jobs = [*self._pieces, *([self._job] if self._job is not None else [])]
+    def _after_text(self, text: Future[Transcript], samples: Samples) -> Future[Transcript]:
+        """``samples`` heard with the text of their pass once it is ready (numbers judged and
+        verified over the same audio, whose encoder pass the recogniser still holds); decoded
+        afresh instead if the text pass failed.  Cancelling the result cancels what it
+        submitted."""
         out: Future[Transcript] = Future()
         inner: list[Future[Transcript]] = []
         lock = threading.Lock()
 
         def ready(_: Future[Transcript]) -> None:
-            if not all(j.future.done() for j in jobs):
+            if text.cancelled():
+                out.cancel()  # (outside the lock: its callback takes it)
                 return
             with lock:
                 if inner or out.cancelled():
                     return
-                texts = [_result(j.future) for j in jobs]
-                text = None if any(t is None for t in texts) else join_text(
-                    [t.text for t in texts], self.language)
-                f = self.recogniser.submit(self._request(samples, True, text=text))
+                got = _result(text)
+                f = self.recogniser.submit(self._request(
+                    samples, True, text=None if got is None else got.text))
                 inner.append(f)
             f.add_done_callback(lambda done: _forward(done, out))
 
@@ -457,8 +482,7 @@ class TurnTaking:
                         f.cancel()
 
         out.add_done_callback(cancelled)
-        for j in jobs:
-            j.future.add_done_callback(ready)
+        text.add_done_callback(ready)
         return out
 
     @property
@@ -493,6 +517,35 @@ def _result(future: Future[Any]) -> Any:
     if not future.done() or future.cancelled() or future.exception() is not None:
         return None  # a failed early look: the final request reports the recogniser's error
     return future.result()
+
+
+def _joined(parts: Sequence[Future[Transcript]], language: str) -> Future[Transcript]:
+    """One future for a turn heard in pieces: their transcripts joined once all are ready
+    (:func:`join_heard`); the first failure or cancellation is the turn's.  Cancelling it
+    cancels the pieces."""
+    if len(parts) == 1:
+        return parts[0]
+    out: Future[Transcript] = Future()
+
+    def ready(_: Future[Transcript]) -> None:
+        if not all(p.done() for p in parts) or out.done():
+            return
+        for p in parts:
+            if p.cancelled() or p.exception() is not None:
+                _forward(p, out)
+                return
+        with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+            out.set_result(join_heard([p.result() for p in parts], language))
+
+    def cancelled(o: Future[Transcript]) -> None:
+        if o.cancelled():
+            for p in parts:
+                p.cancel()
+
+    out.add_done_callback(cancelled)
+    for p in parts:
+        p.add_done_callback(ready)
+    return out
 
 
 def _forward(done: Future[Transcript], out: Future[Transcript]) -> None:

@@ -83,18 +83,20 @@ def test_barge_in_and_backchannels_while_the_customer_talks(model_cache: Path,
 
 def test_speculation_is_dropped_when_the_trainee_goes_on(model_cache: Path,
                                                          sentence: np.ndarray) -> None:
-    """A mid-sentence pause starts recognition early; speech after it cancels that, and the
-    turn is heard whole."""
+    """A mid-sentence pause (shorter than the gap that separates two phrases) starts
+    recognition early; speech after it cancels that, and the turn is heard whole."""
     half = len(sentence) // 2
     cut = half + int(np.argmin([np.abs(sentence[i:i + 800]).max()
                                 for i in range(half - 8000, half + 8000, 160)]) * 160 - 8000)
     taking = TurnTaking(shared_recogniser(), "en", config=TurnConfig(end_pause_s=0.8))
-    stream = np.concatenate([silence(0.5), sentence[:cut], silence(0.4), sentence[cut:],
+    gap = 0.2  # > SPECULATE_AFTER_S (0.1 s): recognition starts; < run_gap_s (0.25 s)
+    stream = np.concatenate([silence(0.5), sentence[:cut], silence(gap), sentence[cut:],
                              silence(1.5)])
     events = drive(taking, stream, 480)
     ended = [e for e in events if isinstance(e, TurnEnded)]
     assert len(ended) == 1
     heard = next(e for e in events if isinstance(e, Heard))
+    assert heard.pieces == 1
     assert "navy" in heard.transcript.text.lower() and "medium" in heard.transcript.text.lower()
 
 
