@@ -144,6 +144,10 @@ class SpokenCall:
         self.prepare_turn()
         if not customer_talking:
             self.taking.customer_done()
+        # finished phrases are recognised on their own while a live trainee goes on (to save
+        # the wait after the last one, at some accuracy); a recording read faster than it was
+        # spoken has no wait to save: its turns are heard whole
+        self.taking.live = bool(getattr(mic, "realtime", True))
         ended: TurnEnded | None = None
         while ended is None:
             chunk = mic.read(FRAME)

@@ -394,52 +394,28 @@ def _apply_alignment_heads(model: whisper.Whisper, heads: list[list[int]]) -> No
     model.set_alignment_heads(base64.b85encode(gzip.compress(mask.numpy().tobytes())))
 
 
-def _load_checkpoint(path: Path, *, decoder_only: bool = False) -> whisper.Whisper:
-    """openai-whisper's model from a checkpoint.  ``decoder_only``: only the text decoder is
-    built (the encoder runs elsewhere, on CTranslate2) and its weights are read from the
-    memory-mapped checkpoint: the encoder's weights never take memory, and the checkpoint's
-    pages are the file's (dropped with the mapping), not a second copy on the heap."""
+def _load_checkpoint(path: Path) -> whisper.Whisper:
+    """openai-whisper's model from a checkpoint, its weights read from the memory-mapped
+    file: the checkpoint's pages are the file's (dropped with the mapping), not a second copy
+    on the heap beside the model's."""
     import torch
     import whisper as ow
 
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=decoder_only)
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as e:  # a checkpoint in PyTorch's legacy format cannot be mapped
+            if "mmap" not in str(e):
+                raise
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
         dims = ow.ModelDimensions(**ckpt["dims"])
-        if decoder_only:
-            model = _decoder_model(dims, ckpt["model_state_dict"])
-        else:
-            model = ow.Whisper(dims)
-            model.load_state_dict(ckpt["model_state_dict"])
+        model = ow.Whisper(dims)
+        model.load_state_dict(ckpt["model_state_dict"])
     except (OSError, RuntimeError, KeyError, TypeError, ValueError, EOFError,
             pickle.UnpicklingError) as e:
         raise OpsimError(f"{path}: not a Whisper checkpoint ({type(e).__name__}: {e})") from None
     _apply_alignment_heads(model, ckpt.get("alignment_heads") or [])
     return model.eval()
-
-
-def _decoder_model(dims: whisper.ModelDimensions, state: dict[str, Any]) -> whisper.Whisper:
-    """A Whisper whose encoder is an empty module and whose decoder holds ``state``'s
-    ``decoder.*`` weights (the checkpoint's other tensors are never read).
-
-    Built as ``whisper.Whisper.__init__`` builds it, without the encoder.  The decoder is made
-    on the CPU and the weights copied in: the meta device would save its random
-    initialisation but costs more (its first use imports some 70 MB of PyTorch)."""
-    import torch
-    import whisper as ow
-
-    model = ow.Whisper.__new__(ow.Whisper)
-    torch.nn.Module.__init__(model)
-    model.dims = dims
-    model.encoder = torch.nn.Module()  # the encoder runs on CTranslate2
-    model.decoder = ow.model.TextDecoder(dims.n_vocab, dims.n_text_ctx, dims.n_text_state,
-                                         dims.n_text_head, dims.n_text_layer)
-    prefix = "decoder."
-    model.decoder.load_state_dict(  # strict: every decoder weight, nothing else
-        {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
-    heads = torch.zeros(dims.n_text_layer, dims.n_text_head, dtype=torch.bool)
-    heads[dims.n_text_layer // 2:] = True  # openai-whisper's default alignment heads
-    model.register_buffer("alignment_heads", heads.to_sparse(), persistent=False)
-    return model
 
 
 def _network_available(timeout: float = 2.0) -> bool:
@@ -477,20 +453,16 @@ class LoadedModel:
     load_s: float
 
 
-def load_model(name: str = OFFLINE_MODEL, *, decoder_only: bool = False) -> LoadedModel:
+def load_model(name: str = OFFLINE_MODEL) -> LoadedModel:
     """Load an openai-whisper model by name or path, on the CPU.
 
     ``"base"`` uses the converted offline checkpoint (converting on first use); other
     official names download through openai-whisper if the network allows, else
-    :class:`UnavailableError`; a ``.pt`` path is loaded directly.  ``decoder_only`` (the
-    offline base only, whose encoder runs on CTranslate2): the model's encoder is an empty
-    module and only the decoder's weights are loaded."""
+    :class:`UnavailableError`; a ``.pt`` path is loaded directly."""
     t0 = time.perf_counter()
     target = resolve(name)
-    if decoder_only and target != OFFLINE_MODEL:
-        raise OpsimError(f"model {name!r}: only {OFFLINE_MODEL!r} loads its decoder alone")
     if target == OFFLINE_MODEL:
-        model = _load_checkpoint(prepare_base(), decoder_only=decoder_only)
+        model = _load_checkpoint(prepare_base())
     elif target in DOWNLOADABLE:
         import whisper as ow
 

@@ -2,10 +2,10 @@
 
 ``TRANSCRIBERS`` maps a name to a factory:
 
-* ``whisper`` (default): Whisper base with the encoder pass and the decoding run by
-  CTranslate2 (float32) on the packaged weights, and the teacher-forced scoring of candidate
-  transcripts (number readings, expected values) by openai-whisper's decoder over that same
-  encoder output.  The encoder sees only the audio that is there (the mel is trimmed to the
+* ``whisper`` (default): Whisper base with the encoder pass run by openai-whisper (float32),
+  the decoding by CTranslate2 (int8 weights, :data:`COMPUTE_TYPE`) on the packaged weights
+  over that encoder output, and the teacher-forced scoring of candidate transcripts (number
+  readings, expected values) by openai-whisper's decoder (float32) over the same output.  The encoder sees only the audio that is there (the mel is trimmed to the
   reply, rounded up, like whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding;
   decoding (beam search, :data:`BEAM_SIZE`) has a temperature fallback, a token budget
   proportional to the duration, and repetition loops cut.  The same encoder pass is reused to
@@ -54,11 +54,14 @@ TOKENS_EXTRA = 16
 #: beam width of the default engine (CTranslate2): bench/real_speech.py and
 #: bench/turn_latency.py measure it against greedy decoding
 BEAM_SIZE = 5
-#: CTranslate2 weights of the default engine: float32.  int8 is faster (2026-12-02, 20
-#: synthesized replies of 2-6 s, quiet machine: encoder 0.044 vs 0.081 s, beam-5 decoding 0.20
-#: vs 0.30 s) but less accurate (Japanese kana error 0.046 vs 0.029 with beam 5, and espeak's
-#: "five five five zero" came out "time time time 0" in int8, as in faster-whisper's int8)
-COMPUTE_TYPE = "float32"
+#: CTranslate2 weights of the default engine's decoding: int8.  Decoding a token reads the
+#: decoder's weights and the 51,865-word projection once per step: int8 halves beam-5
+#: decoding (2026-12-02, 2-core AVX2 machine, 31 Japanese clips: 32.8 vs 65.4 s in all)
+#: with the float32 encoder's output, at the same accuracy (the 15 real clips: ja kana error
+#: 0.040 vs 0.053, en 0.160 vs 0.160; the demo's 16 Japanese replies 0.049 vs 0.043; 18
+#: English replies 0.111 vs 0.138).  The encoder stays float32: an int8 encoder is what
+#: loses accuracy (demo replies 0.056).
+COMPUTE_TYPE = "int8"
 #: engines of :class:`WhisperTranscriber`
 ENGINES = ("ct2", "torch")
 
@@ -179,10 +182,10 @@ class Decoded:
 class WhisperTranscriber:
     """Whisper on the CPU, one model loaded once and reused.
 
-    ``engine``: ``"ct2"`` runs the encoder and the decoding on CTranslate2 (the packaged
-    base weights, ``compute_type``) and scores candidate transcripts with openai-whisper's
-    decoder over the same encoder output; ``"torch"`` runs everything on openai-whisper
-    (models other than the packaged base always do).  ``beam_size``: None is the engine's
+    ``engine``: ``"ct2"`` decodes on CTranslate2 (the packaged base weights,
+    ``compute_type``) over openai-whisper's encoder output, and scores candidate transcripts
+    with openai-whisper's decoder over the same output; ``"torch"`` runs everything on
+    openai-whisper (models other than the packaged base always do).  ``beam_size``: None is the engine's
     default (:data:`BEAM_SIZE` for ct2, greedy for torch), 1 greedy.
     ``trim``: encode only the audio present (``audio_ctx`` style) instead of 30 s;
     ``ctx_min_s``: the shortest window (shorter ones make Whisper hallucinate on one-word
@@ -208,8 +211,7 @@ class WhisperTranscriber:
         self.ct2: Any = None
         if engine == "ct2":
             self.ct2 = _load_ct2(compute_type)
-        # on CTranslate2 the encoder runs there: openai-whisper loads only its decoder
-        loaded = load_model(model, decoder_only=engine == "ct2")
+        loaded = load_model(model)
         self.model_name = model
         self.model: whisper.Whisper = loaded.model
         self.trim = trim
@@ -282,12 +284,6 @@ class WhisperTranscriber:
         import torch.nn.functional as F
 
         mel = self.mel(samples)
-        if self.ct2 is not None:
-            import ctranslate2
-
-            out = self.ct2.encode(ctranslate2.StorageView.from_array(
-                np.ascontiguousarray(mel.numpy()[None])), to_cpu=True)
-            return torch.from_numpy(np.array(out))  # (1, n_ctx, n_state) float32
         enc = self.model.encoder
         with torch.inference_mode():
             x = F.gelu(enc.conv1(mel[None]))

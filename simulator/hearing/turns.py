@@ -232,6 +232,10 @@ class TurnTaking:
     prompt: Sequence[str] = ()
     config: TurnConfig = field(default_factory=TurnConfig)
     speculate_after_s: float = SPECULATE_AFTER_S
+    #: the stream is fed as it is spoken (a microphone, a browser); False (a recording read
+    #: faster): no pieces -- with no wait to save, every pass hears the turn whole, which is
+    #: more accurate (a phrase decoded alone loses words the whole turn keeps)
+    live: bool = True
 
     def __post_init__(self) -> None:
         taker = TurnTaker(self.config)
@@ -423,7 +427,7 @@ class TurnTaking:
         job = self._job
         if job is not None and (not paused or job.span[1] != det.voiced_end):
             # the trainee went on: a finished phrase stays a piece, anything else is redone
-            if (self.config.pieces and self._gap_s + 1e-9 >= self.config.run_gap_s
+            if (self.config.pieces and self.live and self._gap_s + 1e-9 >= self.config.run_gap_s
                     and not det.digits_mode
                     and job.span[1] - job.span[0] >= PIECE_MIN_S):
                 self._pieces.append(job)

@@ -84,28 +84,28 @@ def test_a_checkpoint_path_loads(model_cache: Path, whisper_tr: object) -> None:
     assert loaded.model.alignment_heads.to_dense().sum().item() == 8  # from config.json
 
 
-def test_the_decoder_alone_is_the_whole_checkpoints_decoder(model_cache: Path,
-                                                            whisper_tr: object) -> None:
+def test_the_mapped_checkpoint_is_the_checkpoint_and_a_legacy_one_loads(
+        model_cache: Path, whisper_tr: object, tmp_path: Path) -> None:
+    """The offline checkpoint is read memory-mapped; a checkpoint in PyTorch's legacy
+    (non-zip) format cannot be mapped and is read into memory instead, to the same model."""
     import torch
 
     from simulator.hearing.transcribe import WhisperTranscriber
 
-    full = M.load_model(str(M.checkpoint_path())).model
-    alone = M.load_model("base", decoder_only=True).model
-    assert not list(alone.encoder.parameters())  # the encoder's weights are never loaded
-    assert alone.dims == full.dims
-    want = full.decoder.state_dict(keep_vars=True)
-    got = alone.decoder.state_dict(keep_vars=True)
-    assert set(got) == set(want)
-    for k, v in want.items():
-        assert got[k].dtype == v.dtype == torch.float32 and torch.equal(got[k], v), k
-    assert torch.equal(alone.decoder.mask, full.decoder.mask)
-    assert torch.equal(alone.alignment_heads.to_dense(), full.alignment_heads.to_dense())
-    # the CTranslate2 transcriber keeps only the decoder
+    mapped = M.load_model(str(M.checkpoint_path())).model
+    ckpt = torch.load(M.checkpoint_path(), map_location="cpu", weights_only=True)
+    legacy = tmp_path / "legacy.pt"
+    torch.save(ckpt, legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(RuntimeError, match="mmap"):
+        torch.load(legacy, map_location="cpu", weights_only=True, mmap=True)
+    for model in (mapped, M.load_model(str(legacy)).model):
+        got = model.state_dict()
+        assert set(got) >= set(ckpt["model_state_dict"])
+        for k, v in ckpt["model_state_dict"].items():
+            assert torch.equal(got[k], v.to(got[k].dtype)), k
+    # the CTranslate2 transcriber decodes over openai-whisper's own (float32) encoder
     assert isinstance(whisper_tr, WhisperTranscriber) and whisper_tr.engine == "ct2"
-    assert not list(whisper_tr.model.encoder.parameters())
-    with pytest.raises(OpsimError, match="decoder alone"):
-        M.load_model(str(M.checkpoint_path()), decoder_only=True)
+    assert list(whisper_tr.model.encoder.parameters())
 
 
 def test_ct2_folder_is_joined_once_and_rebuilt_when_damaged(model_cache: Path) -> None:
