@@ -74,6 +74,12 @@ def test_a_confusable_count_like_another_value_is_verified_in_digits(
     t = whisper_tr.transcribe(audio, language="ja", expect=[Expectation("7", "slot")])
     assert not any(c.isdigit() for c in t.normalized), t.text  # the premise: no digit written
     found = [n for n in t.numbers if n.expected == "7"]
+    if "知点" not in t.text:
+        # Kokoro's rendering and Whisper's writing of it vary (「指点」, 「視点」 since
+        # 2026-12-02 on the AVX2 machine): there the verifier may say nothing, never
+        # another value or reading
+        assert all(n.value_ok is not False and n.ok is not True for n in found), found
+        return
     assert [(n.value, n.value_ok, n.ok) for n in found] == [("7", True, False)], (t.text, found)
     assert found[0].reading == "しち" and "7" in found[0].advice
 
