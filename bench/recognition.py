@@ -211,7 +211,7 @@ def main(argv: list[str]) -> int:
 Load average when the run started: {load0:.1f}, at the end {os.getloadavg()[0]:.1f} (other
 jobs shared these 2 cores: wall-clock latencies are upper bounds); torch threads
 {torch.get_num_threads()}.  Model: Whisper base (multilingual, the CTranslate2 packages), engine {tr.engine}
-({'CTranslate2 ' + ct2_type + ' encoder and decoding, openai-whisper decoder scoring the readings' if tr.engine == 'ct2' else 'openai-whisper fp32'}),
+({'openai-whisper float32 encoder, CTranslate2 ' + ct2_type + ' decoding, openai-whisper decoder scoring the readings' if tr.engine == 'ct2' else 'openai-whisper fp32'}),
 beam {tr.beam_size or 1} with temperature fallback.  Conversion (first run only, incl.
 Python start-up) {convert_s:.1f} s; load (verify hash + weights + warm-up) {load_s:.1f} s;
 peak RSS of a process that loads the model and hears 3 real clips (numbers judged)
