@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
              "    print(json.dumps([step, kb['VmRSS'] / 1024, kb['VmHWM'] / 1024]), flush=True)\n"
              "import torch, whisper, ctranslate2; mem('imports (torch, openai-whisper, ctranslate2)')\n"
              "from simulator.hearing.transcribe import WhisperTranscriber\n"
-             "tr = WhisperTranscriber('base', warmup=False); mem('CTranslate2 model + scoring decoder')\n"
+             "tr = WhisperTranscriber('base', warmup=False); mem('CTranslate2 decoding model + openai-whisper model')\n"
              "tr.warmup(); mem('warm-up')\n"
              "for p, l in zip(sys.argv[1::2], sys.argv[2::2]):\n"
              "    tr.transcribe(Path(p), language=l); mem(Path(p).name)\n"

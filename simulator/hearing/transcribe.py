@@ -5,7 +5,8 @@
 * ``whisper`` (default): Whisper base with the encoder pass run by openai-whisper (float32),
   the decoding by CTranslate2 (int8 weights, :data:`COMPUTE_TYPE`) on the packaged weights
   over that encoder output, and the teacher-forced scoring of candidate transcripts (number
-  readings, expected values) by openai-whisper's decoder (float32) over the same output.  The encoder sees only the audio that is there (the mel is trimmed to the
+  readings, expected values) by openai-whisper's decoder (float32) over the same output.
+  The encoder sees only the audio that is there (the mel is trimmed to the
   reply, rounded up, like whisper.cpp's ``audio_ctx``) instead of Whisper's 30 s padding;
   decoding (beam search, :data:`BEAM_SIZE`) has a temperature fallback, a token budget
   proportional to the duration, and repetition loops cut.  The same encoder pass is reused to
@@ -185,8 +186,8 @@ class WhisperTranscriber:
     ``engine``: ``"ct2"`` decodes on CTranslate2 (the packaged base weights,
     ``compute_type``) over openai-whisper's encoder output, and scores candidate transcripts
     with openai-whisper's decoder over the same output; ``"torch"`` runs everything on
-    openai-whisper (models other than the packaged base always do).  ``beam_size``: None is the engine's
-    default (:data:`BEAM_SIZE` for ct2, greedy for torch), 1 greedy.
+    openai-whisper (models other than the packaged base always do).  ``beam_size``: None is
+    the engine's default (:data:`BEAM_SIZE` for ct2, greedy for torch), 1 greedy.
     ``trim``: encode only the audio present (``audio_ctx`` style) instead of 30 s;
     ``ctx_min_s``: the shortest window (shorter ones make Whisper hallucinate on one-word
     clips); ``ctx_step_s``: the trimmed window is rounded up to a multiple of this;
