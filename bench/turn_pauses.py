@@ -97,7 +97,9 @@ class SharedJobs:
         self.lock = threading.Lock()
 
     def submit(self, request: Any) -> Future[Any]:
-        key = hashlib.sha1(request.audio.samples.tobytes()).hexdigest()
+        # the same audio and the same pass (a text pass, or a hearing pass with its text)
+        key = hashlib.sha1(request.audio.samples.tobytes()).hexdigest() + repr(
+            (request.text, request.readings, request.expect))
         mine: Future[Any] = Future()
         with self.lock:
             job = self.jobs.get(key)

@@ -140,9 +140,10 @@ def open_microphone(source: str | Path | None = None, *, realtime: bool = True) 
 @dataclass(frozen=True)
 class TurnConfig:
     # What ends a turn besides the pause: the policy bench/turn_pauses.py measured best
-    # (2026-12-02: text cues end 18 of 24 labelled replies 0.27 s after the speech when the
-    # transcript keeps up, no false cut-off; Smart Turn v3.2 cut 18-23 % of the mid-turn
-    # pauses; Silero VAD decided as webrtcvad did).  This is the one place it is chosen.
+    # (2026-12-02 18:11: text cues end 18 of 24 labelled replies 0.27 s after the speech when
+    # the transcript keeps up, 0.51 s in real time, no false cut-off; Smart Turn v3.2 cut
+    # 18-23 % of the mid-turn pauses alone, 4.5-6.8 % confirming the text; Silero VAD
+    # decided as webrtcvad did).  This is the one place it is chosen.
     analyser: str = "webrtcvad"  # TURN_ANALYSERS key: the frame VAD (+ an audio end-of-turn model)
     text_cues: bool = True  # the speculative transcript ends a paused turn / keeps it open
     # recognise each finished phrase while the trainee goes on (simulator/hearing/turns.py),
@@ -261,6 +262,8 @@ class TurnDetector:
 
     def expect_digits(self, on: bool = True) -> None:
         """The trainee will likely read digits (a longer pause ends the turn)."""
+        self.digits_expected: bool = (on or self.digits_expected) if self.turn_start is not None \
+            else on
         self.digits_mode: bool = (on or self.digits_mode) if self.turn_start is not None else on
 
     # -- state
@@ -300,6 +303,13 @@ class TurnDetector:
         self.backchannels: list[tuple[float, float]] = []
         self.bursts: list[_Segment] = []
         self.digits_mode = expect_digits
+        self.digits_expected = expect_digits  # the engine said digits will be read
+        self.digits_rhythm = False  # the rhythm of short bursts said so
+        #: what the turn's text at this pause says of the pause that ends it (set by the
+        #: caller, who has the transcript; forgotten when the trainee goes on): True an open
+        #: digit group (the digits pause), False a closed reply (the ordinary pause, whatever
+        #: the rhythm or the engine guessed), None nothing known (the audio decides)
+        self.text_hint: bool | None = None
         self.in_run = False
         self._voiced_end = self.t
         self.speech_end_wall: float | None = None
@@ -364,6 +374,7 @@ class TurnDetector:
             self.silent_run = 0.0
             self._voiced_end = t
             self.speech_end_wall = time.perf_counter()
+            self.text_hint = None
             if self.turn_start is None and self.voiced_run >= c.min_speech_s and (
                     not customer or self.voiced_run > c.backchannel_max_s):
                 self.turn_start = self.run_start
@@ -384,7 +395,7 @@ class TurnDetector:
                 elif self.turn_start is not None:
                     self.bursts.append(_Segment(self.run_start, end))
                     if self.taker._digit_rhythm(self.bursts):
-                        self.digits_mode = True
+                        self.digits_mode = self.digits_rhythm = True
         if self.turn_start is None and not self.in_run:
             # nobody is talking: keep only the last half second (the onset of the next turn)
             keep = int(0.5 / FRAME_S)
@@ -402,8 +413,11 @@ class TurnDetector:
             self._events.append(self._end("no_answer", None))
 
     def pause_s(self) -> float:
-        """The pause that ends the current turn (adapts to digits and short bursts)."""
+        """The pause that ends the current turn (adapts to the text heard so far, digits and
+        short bursts)."""
         c = self.config
+        if self.text_hint is not None:
+            return c.digits_pause_s if self.text_hint else c.end_pause_s
         if self.digits_mode:
             return c.digits_pause_s
         if len(self.bursts) <= 1 and all(b.end - b.start <= c.burst_max_s for b in self.bursts):

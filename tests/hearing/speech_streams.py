@@ -29,14 +29,17 @@ def say(text: str, backend: str = "kokoro", voice: str | None = "jf_alpha",
     return np.asarray(x[loud[0]:loud[-1] + 1], dtype=np.float32)
 
 
-def settled(taking: Any, stream: np.ndarray) -> list[Any]:
+def settled(taking: Any, stream: np.ndarray, times: list[float] | None = None) -> list[Any]:
     """Push 30 ms chunks, letting every early look (text pass, audio model) finish before
-    the next chunk: the decisions a machine that keeps up makes, whatever the load here."""
+    the next chunk: the decisions a machine that keeps up makes, whatever the load here.
+    ``times``: gets the stream time at which each event came out."""
     events: list[Any] = []
     for i in range(0, len(stream), 480):
         ev = taking.feed(stream[i:i + 480])
         while ev is not None:
             events.append(ev)
+            if times is not None:
+                times.append(taking.t)
             ev = taking.poll()
         looks = [f for f in (taking.speculative, taking.judging) if f is not None]
         concurrent.futures.wait(looks, timeout=120)

@@ -125,3 +125,52 @@ def test_an_open_digit_group_in_the_text() -> None:
         assert open_digits(text) and not sounds_finished(text, "ja"), text
     for text in ("2点でよろしいでしょうか", "080の9765の1132ですね", "かしこまりました。"):
         assert not open_digits(text), text
+
+
+def test_what_the_text_says_of_the_pause_that_ends_the_turn() -> None:
+    """True: the digits pause (an open digit group, in digits or kana); False: the ordinary
+    pause (a predicate or a full stop); None: the audio decides (a noun, a particle, a
+    comma, or digits expected and none said yet)."""
+    from simulator.hearing.turns import pause_hint
+
+    cases = {
+        "お電話番号は090の": True, "ゼロキューゼロの、": True, "oh nine oh,": True,
+        "かしこまりました。": False, "合計金額は4980円でございます": False,
+        "大変申し訳ございません": False, "Thank you.": False, "Is that right?": False,
+        "お電話番号は": None, "恐れ入りますが、": None, "東京都渋谷区神宮前": None,
+        "二点": None, "Your number is": None, "Let me read that back:": None,
+    }
+    for text, hint in cases.items():
+        language = "en" if text[0].isascii() else "ja"
+        assert pause_hint(text, language) is hint, text
+    # the engine expects digits (the customer just gave a number): a preamble is no end
+    assert pause_hint("復唱いたします。", "ja", digits_expected=True) is None
+    assert pause_hint("090の1234の5678ですね。", "ja", digits_expected=True) is False
+
+
+def test_a_list_of_short_items_is_not_read_like_digits(model_cache: Any) -> None:
+    """Short items with short gaps have the rhythm of digit groups; once their text is
+    heard (no open digit group) the turn keeps its pieces and ends on the ordinary pause,
+    not on the longer digits pause."""
+    from simulator.hearing.recogniser import shared_recogniser
+    from simulator.hearing.turns import Heard, TurnTaking
+
+    taking = TurnTaking(shared_recogniser(), "ja", config=TurnConfig())
+    parts = [say("リネンシャツ、"), say("ネイビー、"), say("エルサイズを二枚でございます。")]
+    stream = [silence(0.5)]
+    for part in parts:
+        stream += [part, silence(0.5)]
+    times: list[float] = []
+    events = settled(taking, np.concatenate([*stream[:-1], silence(2.0)]), times)
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert len(ended) == 1, [(e.turn.started, e.turn.ended, e.turn.reason) for e in ended]
+    assert ended[0].turn.digits_mode  # the rhythm said digits ...
+    speech_end, decided = ended[0].turn.ended, times[events.index(ended[0])]
+    assert speech_end is not None
+    # ... the text did not: the ordinary 0.7 s pause ended it (the digits pause is 1.2 s)
+    assert decided - speech_end == pytest.approx(0.7, abs=0.1), (decided, speech_end)
+    heard = taking.wait_heard(timeout=120) if not any(isinstance(e, Heard) for e in events) \
+        else next(e for e in events if isinstance(e, Heard))
+    assert heard.pieces > 1  # heard phrase by phrase, not redone whole
+    assert "サイズ" in heard.transcript.text and "2" in heard.transcript.normalized
+    taking.close()
