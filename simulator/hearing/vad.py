@@ -304,7 +304,6 @@ class TurnDetector:
         self.bursts: list[_Segment] = []
         self.digits_mode = expect_digits
         self.digits_expected = expect_digits  # the engine said digits will be read
-        self.digits_rhythm = False  # the rhythm of short bursts said so
         #: what the turn's text at this pause says of the pause that ends it (set by the
         #: caller, who has the transcript; forgotten when the trainee goes on): True an open
         #: digit group (the digits pause), False a closed reply (the ordinary pause, whatever
@@ -395,7 +394,7 @@ class TurnDetector:
                 elif self.turn_start is not None:
                     self.bursts.append(_Segment(self.run_start, end))
                     if self.taker._digit_rhythm(self.bursts):
-                        self.digits_mode = self.digits_rhythm = True
+                        self.digits_mode = True
         if self.turn_start is None and not self.in_run:
             # nobody is talking: keep only the last half second (the onset of the next turn)
             keep = int(0.5 / FRAME_S)
