@@ -489,8 +489,11 @@ class TurnTaking:
         job = self._job
         if job is not None and (not paused or job.span[1] != det.voiced_end):
             # the trainee went on: a finished phrase stays a piece, anything else is redone
+            # (while the rhythm says digits, a phrase whose text is not known yet stays with
+            # the next: it may be a digit group, which is never heard out of context)
             if (self.config.pieces and self.live and self._gap_s + 1e-9 >= self.config.run_gap_s
                     and not self._reading_digits()
+                    and not (det.digits_mode and _result(job.future) is None)
                     and job.span[1] - job.span[0] >= PIECE_MIN_S):
                 self._pieces.append(job)
             else:
