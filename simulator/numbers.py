@@ -42,6 +42,16 @@ DIGIT_WORDS: dict[str, tuple[str, ...]] = {
     "0": ("zero", "oh"), "1": ("one",), "2": ("two",), "3": ("three",), "4": ("four",),
     "5": ("five",), "6": ("six",), "7": ("seven",), "8": ("eight",), "9": ("nine",),
 }
+#: each Latin letter's Japanese name (katakana): how a letter written in Japanese text is
+#: read -- and what a recogniser writing Japanese may write for a kana sound (「C」 for
+#: シー, 4 read し; 「Q」 for キュー; 「H」 for エイチ ~ イチ)
+LETTER_KANA: dict[str, str] = {
+    "A": "エー", "B": "ビー", "C": "シー", "D": "ディー", "E": "イー", "F": "エフ", "G": "ジー",
+    "H": "エイチ", "I": "アイ", "J": "ジェー", "K": "ケー", "L": "エル", "M": "エム",
+    "N": "エヌ", "O": "オー", "P": "ピー", "Q": "キュー", "R": "アール", "S": "エス",
+    "T": "ティー", "U": "ユー", "V": "ブイ", "W": "ダブリュー", "X": "エックス", "Y": "ワイ",
+    "Z": "ゼット",
+}
 #: the reading operators should use for each digit (hiragana), and the confusable ones
 RECOMMENDED = {d: jaconv.kata2hira(DIGIT_KANA[d][0]) for d in "7490"}
 CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}
@@ -64,6 +74,16 @@ def digit_kana(digits: str) -> str:
 def digit_words(digits: str) -> str:
     """Digits read one by one in English: 090 -> zero nine zero."""
     return " ".join(DIGIT_WORDS[d][0] for d in digits if d in DIGIT_WORDS)
+
+
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def letter_names(text: str) -> str:
+    """``text`` (NFKC) with each Latin letter as its Japanese name in katakana: C122 ->
+    シー122, xl -> エックスエル."""
+    return _LATIN_LETTER.sub(lambda m: LETTER_KANA[m.group(0).upper()], text)
+
 _READINGS_LONGEST = sorted(KANA_DIGITS, key=len, reverse=True)  # longest first
 _KANA_ALT = "|".join(_READINGS_LONGEST)
 # a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
@@ -196,9 +216,10 @@ def read_numbers(text: str) -> list[DigitRun]:
 
 def kana_digits(text: str) -> str:
     """The digits a run of digit readings (either script) and digits sounds like, anything
-    else skipped: ゴウ -> 5, イチ -> 1, クニ -> 92, 8さん -> 83 (for aligning what Whisper wrote
-    with a number; :func:`digit_runs` decides what *is* a number)."""
-    hira = jaconv.kata2hira(text)
+    else skipped: ゴウ -> 5, イチ -> 1, クニ -> 92, 8さん -> 83; Latin letters count by their
+    names (:data:`LETTER_KANA`): C122 -> 4122 (シー), Q -> 9 (キュー) (for aligning what
+    Whisper wrote with a number; :func:`digit_runs` decides what *is* a number)."""
+    hira = jaconv.kata2hira(letter_names(text))
     out: list[str] = []
     i = 0
     while i < len(hira):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from simulator.hearing.metrics import edit_distance
-from simulator.numbers import kana_digits
+from simulator.numbers import kana_digits, letter_names
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -228,8 +228,7 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
         at = normalized.find(s, pos)
         if at < 0 or not s:
             return None
-        pron = re.sub(r"[^\u30a1-\u30fcー]", "", str(w["pron"]))
-        words.append((at, at + len(s), pron))
+        words.append((at, at + len(s), _pron(s, str(w["pron"]))))
         pos = at + len(s)
     best: tuple[int, int, _Region] | None = None
     for reading in want_readings:
@@ -286,6 +285,15 @@ def _counter_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[
     return out
 
 
+def _pron(surface: str, pron: str) -> str:
+    """A word's sound in katakana: Latin letters by their Japanese names (the one table,
+    :data:`simulator.numbers.LETTER_KANA`: 「C」 is シー, the し Whisper wrote as a letter),
+    anything else as OpenJTalk reads it."""
+    if re.fullmatch(r"[A-Za-z]+", surface):
+        return letter_names(surface)
+    return re.sub(r"[^\u30a1-\u30fcー]", "", pron)
+
+
 def _fold(kana: str) -> str:
     """Katakana folded for aligning (long vowels, ウ after a vowel, small ッ and accent
     marks dropped): ゴウ, ゴー and ゴ align; so do キュウ and キュー."""
@@ -323,10 +331,11 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
             s = unicodedata.normalize("NFKC", str(w["string"]))
             at = unicodedata.normalize("NFKC", text).find(s, pos) if s else -1
             if at < 0:  # OpenJTalk rewrote the word: the rest of the run as one word
-                rest = re.sub(r"[^\u30a1-\u30fc]", "", str(pyopenjtalk.g2p(text[pos:], kana=True)))
+                rest = re.sub(r"[^\u30a1-\u30fc]", "", str(pyopenjtalk.g2p(
+                    letter_names(unicodedata.normalize("NFKC", text[pos:])), kana=True)))
                 out.append((m.start() + pos, m.end(), rest))
                 break
-            pron = "" if _PAUSE.match(s) else re.sub(r"[^\u30a1-\u30fcー]", "", str(w["pron"]))
+            pron = "" if _PAUSE.match(s) else _pron(s, str(w["pron"]))
             out.append((m.start() + at, m.start() + at + len(s), pron))
             pos = at + len(s)
     return out
@@ -634,7 +643,10 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             n_scored = len(scores)
             others += wide
         m = _margin(scores, best_exp, others, region.heard == exp.digits)
-        if 0.0 < m < margin_min:  # the expected value ahead, not by the margin: in digits?
+        if -margin_min < m < margin_min:  # unclear either way: in digits?
+            # (spelled out, a repeated digit said once -- サンゴーイチ for サンゴーイチイチ --
+            # reads nearly as well as the value, better than DIGIT_BONUS makes up for;
+            # written in digits, the expected value must beat it outright)
             written, extra = _written_margin(scorer, features, normalized, region, exp, others,
                                              scores, language)
             n_scored += extra
@@ -804,9 +816,69 @@ def _in_digits(normalized: str, region: _Region, groups: list[str]) -> str:
                  else region.right)
         return (normalized[:region.start] + region.left + "".join(groups) + right
                 + normalized[region.end:])
-    found = re.search(r"\d([^\d]{1,2})\d", normalized[region.start:region.end])
-    sep = found.group(1) if found and re.fullmatch(r"[の\-‐−、,\s]+", found.group(1)) else ""
+    # a letter Whisper wrote for a digit's sound (「351のC122」: C for シー, 4 read し) is that
+    # digit there -- not part of what parts the groups -- and the digit it aligns with in
+    # each candidate is written as that letter, as Whisper writes that sound
+    written = _heard_digits(normalized, region)
+    body = "".join(d for d, _ in written)
+    sep = next((g for g in re.findall(r"(?<=\d)[^\d]{1,2}(?=\d)", body)
+                if re.fullmatch(r"[の\-‐−、,\s]+", g)), "")
+    digits = [(d, c) for d, c in written if d.isdigit()]
+    if any(c.isascii() and c.isalpha() for _, c in digits):
+        groups = _with_letters(groups, digits)
     return normalized[:region.start] + sep.join(groups) + normalized[region.end:]
+
+
+def _heard_digits(normalized: str, region: _Region) -> list[tuple[str, str]]:
+    """The region as (digit heard or separator, as written) pieces: each written digit; each
+    word Whisper wrote for digits by their sound (「3号1位置」: 号 5, 位置 1; a letter by its
+    name, C 4); pauses (の, 、) as they are; other words dropped."""
+    text = normalized[region.start:region.end]
+    words = _words(normalized)
+    if words is None:
+        return [(kana_digits(c)[:1] or c, c) for c in text]
+    out: list[tuple[str, str]] = []
+    for a, b, pron in words:
+        if a < region.start or b > region.end:
+            continue
+        surface = normalized[a:b]
+        if surface.isdigit() or not pron:
+            out += [(c, c) for c in surface]
+            continue
+        heard = kana_digits(_fold_digits(pron))
+        letter = len(heard) == 1 and re.fullmatch(r"[A-Za-z]", surface) is not None
+        out += [(d, surface if letter else d) for d in heard]
+    return out
+
+
+def _with_letters(groups: list[str], written: list[tuple[str, str]]) -> list[str]:
+    """``groups`` with each digit that aligns (same digit) with a letter the transcript
+    wrote for it (``written``: each digit heard and the character it was written as)
+    written as that letter: 3511-4122 against 「351のC122」 -> 3511, C122."""
+    flat = "".join(groups)
+    heard = "".join(d for d, _ in written)
+    n, m = len(flat), len(heard)
+    cost = [[i + j if not i or not j else 0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1,
+                             cost[i - 1][j - 1] + (flat[i - 1] != heard[j - 1]))
+    out = list(flat)
+    i, j = n, m
+    while i and j:
+        if cost[i][j] == cost[i - 1][j - 1] + (flat[i - 1] != heard[j - 1]):
+            if flat[i - 1] == heard[j - 1]:
+                out[i - 1] = written[j - 1][1]
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    res, pos = [], 0
+    for g in groups:
+        res.append("".join(out[pos:pos + len(g)]))
+        pos += len(g)
+    return res
 
 
 def _written_margin(scorer: Scorer, features: torch.Tensor, normalized: str, region: _Region,

@@ -19,17 +19,11 @@ import re
 import unicodedata
 
 from simulator.numbers import DIGIT_KANA as NUMBER_KANA
+from simulator.numbers import LETTER_KANA
 
 #: how a caller reads single digits in a phone or order number (simulator.numbers owns it)
 DIGIT_KANA = {d: r[0] for d, r in NUMBER_KANA.items()}
 
-LETTER_KANA = {
-    "A": "エー", "B": "ビー", "C": "シー", "D": "ディー", "E": "イー", "F": "エフ", "G": "ジー",
-    "H": "エイチ", "I": "アイ", "J": "ジェー", "K": "ケー", "L": "エル", "M": "エム",
-    "N": "エヌ", "O": "オー", "P": "ピー", "Q": "キュー", "R": "アール", "S": "エス",
-    "T": "ティー", "U": "ユー", "V": "ブイ", "W": "ダブリュー", "X": "エックス", "Y": "ワイ",
-    "Z": "ゼット",
-}
 
 #: Latin words read as words, not spelled (compared case-insensitively)
 WORDS = {

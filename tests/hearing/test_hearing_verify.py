@@ -303,3 +303,77 @@ def test_no_place_before_a_counter(text: str) -> None:
     from simulator.hearing.verify import _counter_regions
 
     assert _counter_regions(text, []) == []
+
+
+# ----------------------------------------------------------------------------- letters
+
+
+def test_latin_letters_count_by_their_japanese_names() -> None:
+    from simulator.numbers import LETTER_KANA, kana_digits, letter_names
+
+    # Whisper writes C for シー (4 read し), Q for キュー, H for エイチ (~ イチ)
+    assert letter_names("C122") == "シー122" and letter_names("xl") == "エックスエル"
+    assert kana_digits("C122") == "4122" and kana_digits("Q") == "9"
+    assert kana_digits("H122") == "1122"
+    assert kana_digits("B") == kana_digits("T") == ""  # names that sound like no digit
+    assert LETTER_KANA["K"] == "ケー"
+
+
+def test_a_letter_in_the_transcript_is_read_by_its_name() -> None:
+    from simulator.hearing.verify import _words
+
+    text = "ご注文番号は、351のK122でございますね。"
+    words = _words(text) or []
+    assert [p for a, b, p in words if text[a:b] == "K"] == ["ケー"]  # the table, not ケイ
+
+
+def test_a_letter_for_a_digit_keeps_the_groups_apart_in_digits() -> None:
+    from simulator.hearing.verify import _aligned_region, _in_digits
+
+    # 「351のC122」 for サンゴーイチイチのシイチニーニー: the C is the 4 (シー), so the
+    # groups are parted by の, as Whisper writes them -- not run together as 35114122 --
+    # and each candidate's 4 there is written C, as Whisper writes that sound
+    text = "ご注文番号は、351のC122でございますね。"
+    r = _aligned_region(text, ["3511", "4122"], [])
+    assert r is not None and text[r.start:r.end] == "351のC122"
+    assert _in_digits(text, r, ["3511", "4122"]) == "ご注文番号は、3511のC122でございますね。"
+    assert _in_digits(text, r, ["351", "4122"]) == "ご注文番号は、351のC122でございますね。"
+    assert _in_digits(text, r, ["3511", "122"]) == "ご注文番号は、3511の122でございますね。"
+    assert _in_digits(text, r, ["3511", "5122"]) == "ご注文番号は、3511の5122でございますね。"
+
+
+def test_words_written_for_digits_keep_the_groups_apart_in_digits() -> None:
+    from simulator.hearing.verify import _aligned_region, _in_digits
+
+    # 「3号1位置のC12」: 号 (ゴー) and 位置 (イチ) are digits heard as words; の still parts
+    # the groups, and the C is still the 4
+    text = "ご注文番号は、3号1位置のC12でございますね。"
+    r = _aligned_region(text, ["3511", "4122"], [])
+    assert r is not None and text[r.start:r.end] == "3号1位置のC12"
+    assert _in_digits(text, r, ["3511", "4122"]) == "ご注文番号は、3511のC122でございますね。"
+    # no letter there: digits only, groups as written
+    text = "ご注文番号は、8331の931号でございますね。"
+    r = _aligned_region(text, ["8331", "9315"], [])
+    assert r is not None and _in_digits(text, r, ["8331", "9315"]) == (
+        "ご注文番号は、8331の9315でございますね。")
+
+
+#: a kept rendering of a bench read-back (bench/readback_verify.py, seed 11, Kokoro
+#: jf_gongitsune): 「ご注文番号はサンゴーイチイチのシイチニーニーでございますね」, heard
+#: 「351のC122」 -- the repeated イチ said once in the text, the し written as the letter C
+ORDER_C122 = AUDIO / "ja_order_shi_c122.wav"
+
+
+def test_a_digit_written_as_a_letter_is_verified(whisper_tr: WhisperTranscriber) -> None:
+    t = whisper_tr.transcribe(load_audio(ORDER_C122), language="ja",
+                              expect=[Expectation("3511-4122", "order", "order")])
+    assert "351のC122" in t.text, t.text  # the premise: how Whisper wrote it
+    found = [n for n in t.numbers if n.expected == "3511-4122"]
+    # spelled out, サンゴーイチ (a 1 dropped) reads as well as the value; written as Whisper
+    # writes it (「3511のC122」 against 「351のC122」), the value said wins by the margin
+    assert [(n.value, n.value_ok, n.ok) for n in found] == [("3511-4122", True, False)], found
+    assert found[0].reading is not None and found[0].reading.startswith("さんごーいちいち、し")
+    # and another value expected there is never confirmed from it
+    t = whisper_tr.transcribe(load_audio(ORDER_C122), language="ja",
+                              expect=[Expectation("3511-5122", "order", "order")])
+    assert not any(n.value_ok is True for n in t.numbers if n.expected == "3511-5122"), t.numbers
