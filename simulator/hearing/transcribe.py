@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -55,7 +56,8 @@ TOKENS_EXTRA = 16
 #: beam width of the default engine (CTranslate2): bench/real_speech.py and
 #: bench/turn_latency.py measure it against greedy decoding
 BEAM_SIZE = 5
-#: CTranslate2 weights of the default engine's decoding: int8.  Decoding a token reads the
+#: CTranslate2 weights of the default engine's decoding: int8 (on oneDNN's AVX2 kernels:
+#: :data:`ONEDNN_ISA`).  Decoding a token reads the
 #: decoder's weights and the 51,865-word projection once per step: int8 halves beam-5
 #: decoding (2026-12-02, 2-core AVX2 machine, 31 Japanese clips: 32.8 vs 65.4 s in all)
 #: with the float32 encoder's output, at the same accuracy (the 15 real clips: ja kana error
@@ -458,8 +460,24 @@ class WhisperTranscriber:
              "engine": self.engine, "beam_size": self.beam_size or 1, **verified})
 
 
+#: the instruction set oneDNN's int8 kernels may use (CTranslate2's int8 GEMM): AVX2, so
+#: that every machine hears the same words.  On a CPU with AVX-512 VNNI the VNNI kernels
+#: gave other words (2026-12-02, 2-core AMD EPYC: espeak's "five five five" heard "time
+#: time time"; the 5 real Japanese clips 0.060 kana error against 0.035 capped, faster-
+#: whisper 0.040) and saved little (decoding 15.1 against 16.1 s for 43 clips).  The cap
+#: also applies to PyTorch's oneDNN if it has not run yet (the encoder then takes 0.17
+#: against 0.15 s there).  Set ONEDNN_MAX_CPU_ISA to choose otherwise.
+ONEDNN_ISA = "AVX2"
+
+
+def _cap_onednn() -> None:
+    """Cap oneDNN at :data:`ONEDNN_ISA` before its first use (it reads the cap once)."""
+    os.environ.setdefault("ONEDNN_MAX_CPU_ISA", ONEDNN_ISA)
+
+
 def _load_ct2(compute_type: str) -> Any:
     """CTranslate2's Whisper on the packaged base model, loaded from memory."""
+    _cap_onednn()
     try:
         import ctranslate2
     except ImportError:
@@ -483,6 +501,7 @@ class FasterWhisperTranscriber:
 
     def __init__(self, model: str = "base", *, compute_type: str = "int8",
                  beam_size: int = 1) -> None:
+        _cap_onednn()  # the same kernels as ours, whichever is loaded first
         try:
             from faster_whisper import WhisperModel
         except ImportError:
