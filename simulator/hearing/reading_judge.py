@@ -365,9 +365,11 @@ def _to_reading(span: NumberSpan, language: str) -> NumberReading:
 
 
 def judge_numbers(scorer: Scorer, features: torch.Tensor, normalized: str,
-                  language: str) -> list[NumberReading]:
-    """The reading of every number in ``normalized`` judged against the encoded audio."""
-    spans = numbers_in_text(normalized, language)
+                  language: str, spans: list[NumberSpan] | None = None) -> list[NumberReading]:
+    """The reading of every number in ``normalized`` (or of ``spans``, some of
+    :func:`numbers_in_text`'s) judged against the encoded audio."""
+    if spans is None:
+        spans = numbers_in_text(normalized, language)
     if _judge_pass(scorer, features, normalized, spans, language):
         _judge_pass(scorer, features, normalized, spans, language)  # with the winners as context
     return [_to_reading(s, language) for s in spans]

@@ -429,7 +429,7 @@ class WhisperTranscriber:
                    prompt: str | Sequence[str] | None = None,
                    readings: bool = True, expect: Sequence[Expectation] = (),
                    text: str | None = None) -> Transcript:
-        from simulator.hearing.reading_judge import judge_numbers
+        from simulator.hearing.verify import hear_numbers
 
         audio = _as_audio(reply)
         check_language(language)
@@ -442,14 +442,10 @@ class WhisperTranscriber:
                                audio.duration_s))
         t_dec = time.perf_counter()
         normalized = normalize(decoded.text, language)
-        numbers = (judge_numbers(self, features, normalized, language)
-                   if readings and decoded.text else [])
+        numbers: list[NumberReading] = []
         verified: dict[str, Any] = {}
-        if expect and readings and decoded.text:
-            from simulator.hearing.verify import timed_verify
-
-            numbers, verified = timed_verify(self, features, normalized, language, numbers,
-                                             expect)
+        if readings and decoded.text:
+            numbers, verified = hear_numbers(self, features, normalized, language, expect)
         t_end = time.perf_counter()
         return Transcript(
             decoded.text, normalized, numbers, language, audio.duration_s, t_end - t0,

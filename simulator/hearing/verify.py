@@ -1076,31 +1076,29 @@ def _closer(heard: str, readings: dict[str, list[str]], other: str, expected: st
     return dist(other) < dist(expected)
 
 
-def merge(numbers: list[NumberReading], spans: Sequence[tuple[int, int]],
-          verified: Sequence[Verified]) -> list[NumberReading]:
-    """``numbers`` (in the order of ``spans``, their places in the transcript) with every
-    verified number replacing the ones it covers, in transcript order."""
-    out: list[tuple[int, NumberReading]] = []
-    for n, (a, b) in zip(numbers, spans, strict=True):
-        if not any(v.start < b and a < v.end for v in verified):
-            out.append((a, n))
-    out += [(v.start, v.number) for v in verified]
-    return [n for _, n in sorted(out, key=lambda x: x[0])]
-
-
-def timed_verify(scorer: Scorer, features: torch.Tensor, normalized: str, language: str,
-                 numbers: list[NumberReading], expectations: Sequence[Expectation]
+def hear_numbers(scorer: Scorer, features: torch.Tensor, normalized: str, language: str,
+                 expectations: Sequence[Expectation] = ()
                  ) -> tuple[list[NumberReading], dict[str, Any]]:
-    """:func:`verify_expectations` merged into ``numbers``, with its timing and counts."""
-    from simulator.hearing.reading_judge import numbers_in_text
+    """Every number of the transcript with its reading judged from the audio, and each
+    expected value verified (:func:`verify_expectations`), in transcript order; with the
+    verifier's timing and counts when expectations applied.  The verifier runs first: a
+    verified number carries its own reading verdict, so the reading judge scores only the
+    numbers no verified one covers (its work there would be dropped -- on a phone number
+    read back, most of the hearing pass)."""
+    from simulator.hearing.reading_judge import judge_numbers, numbers_in_text
 
     t0 = time.perf_counter()
-    verified = verify_expectations(scorer, features, normalized, language, expectations)
-    spans = [(s.start, s.end) for s in numbers_in_text(normalized, language)]
-    if len(spans) != len(numbers):  # numbers not from this transcript: keep them apart
-        merged = list(numbers) + [v.number for v in verified]
-    else:
-        merged = merge(numbers, spans, verified)
-    return merged, {"verify_s": time.perf_counter() - t0,
-                    "verify_candidates": sum(v.candidates for v in verified),
-                    "verify_widened": sum(v.widened for v in verified)}
+    verified = (verify_expectations(scorer, features, normalized, language, expectations)
+                if expectations else [])
+    t_verify = time.perf_counter() - t0
+    spans = [s for s in numbers_in_text(normalized, language)
+             if not any(v.start < s.end and s.start < v.end for v in verified)]
+    judged = judge_numbers(scorer, features, normalized, language, spans)
+    numbers = [n for _, n in sorted([*((s.start, n) for s, n in zip(spans, judged, strict=True)),
+                                     *((v.start, v.number) for v in verified)],
+                                    key=lambda x: x[0])]
+    if not expectations:
+        return numbers, {}
+    return numbers, {"verify_s": t_verify,
+                     "verify_candidates": sum(v.candidates for v in verified),
+                     "verify_widened": sum(v.widened for v in verified)}
