@@ -471,6 +471,14 @@ def _cap_onednn() -> None:
     os.environ.setdefault("ONEDNN_MAX_CPU_ISA", ONEDNN_ISA)
 
 
+#: threads of CTranslate2's decoder: one.  A decoding step is a handful of small matrix
+#: products (5 beams x 512), which a second thread slows down more than it shares: beam-5
+#: decoding of 8 demo replies took 1.5 s on one thread against 2.3-2.4 s on two or on the
+#: default (2026-12-02, 2-core AMD EPYC; the same words).  The encoder and the scoring
+#: (PyTorch) keep all their threads.
+CT2_THREADS = 1
+
+
 def _load_ct2(compute_type: str) -> Any:
     """CTranslate2's Whisper on the packaged base model, loaded from memory."""
     _cap_onednn()
@@ -479,10 +487,18 @@ def _load_ct2(compute_type: str) -> Any:
     except ImportError:
         raise UnavailableError("ctranslate2 is not installed: install opsim[speech], or hear "
                                "with the 'whisper-torch' transcriber") from None
+    import torch
+
     from simulator.hearing.model import ct2_folder
 
-    return ctranslate2.models.Whisper(str(ct2_folder()), device="cpu",
-                                      compute_type=compute_type)
+    # CTranslate2 sets its thread count in the OpenMP runtime PyTorch already loaded: the
+    # encoder would run on one thread too (1.8 against 1.0 s for the same 8 replies)
+    threads = torch.get_num_threads()
+    try:
+        return ctranslate2.models.Whisper(str(ct2_folder()), device="cpu",
+                                          compute_type=compute_type, intra_threads=CT2_THREADS)
+    finally:
+        torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- faster-whisper

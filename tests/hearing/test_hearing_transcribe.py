@@ -85,6 +85,22 @@ def test_the_encoder_sees_only_the_reply(whisper_tr: WhisperTranscriber) -> None
         whisper_tr.trim = True
 
 
+def test_the_decoder_on_one_thread_leaves_the_encoder_its_threads() -> None:
+    """CTranslate2 decodes on CT2_THREADS, and sets that count in the OpenMP runtime PyTorch
+    shares: loading it must give PyTorch (the encoder, the scoring) its threads back."""
+    import torch
+
+    from simulator.hearing.transcribe import CT2_THREADS, _load_ct2
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(CT2_THREADS + 1)
+    try:
+        _load_ct2("int8")
+        assert torch.get_num_threads() == CT2_THREADS + 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_digit_strings_in_real_speech(real_results: dict[str, dict[str, Any]]) -> None:
     for row in ROWS:
         if row["language"] == "en" and ("digits" in row["tags"] or "number:" in row["tags"]) \
