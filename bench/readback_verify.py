@@ -191,14 +191,14 @@ def main(argv: list[str]) -> int:
 
     scored: dict[str, float] = {}
     if args.explain:  # keep every candidate's score of the current clip
-        score_all = judge._score_all
+        unkept = judge.score_all
 
         def keep(*a: object) -> dict[str, float]:
-            out = score_all(*a)  # type: ignore[arg-type]
+            out = unkept(*a)  # type: ignore[arg-type]
             scored.update(out)
             return out
 
-        judge._score_all = keep  # type: ignore[assignment]
+        judge.score_all = keep  # type: ignore[assignment]
     from simulator.hearing.transcribe import get_transcriber
     from simulator.hearing.verify import Expectation
     from simulator.voice.cache import TtsCache

@@ -280,8 +280,10 @@ def _candidate(normalized: str, spans: list[NumberSpan], target: int,
     return normalized[:s.start] + reading + normalized[s.end:]
 
 
-def _score_all(scorer: Scorer, features: torch.Tensor, texts: list[str],
-               language: str) -> dict[str, float]:
+def score_all(scorer: Scorer, features: torch.Tensor, texts: list[str],
+              language: str) -> dict[str, float]:
+    """Each distinct text's teacher-forced score over ``features``, in batches of
+    :data:`BATCH` (the verifier's candidates go through here too)."""
     unique = list(dict.fromkeys(texts))
     scores: dict[str, float] = {}
     for i in range(0, len(unique), BATCH):
@@ -303,7 +305,7 @@ def _judge_pass(scorer: Scorer, features: torch.Tensor, normalized: str,
                 jobs.append((si, k, o, _candidate(normalized, spans, si, {k: o})))
     if not jobs:
         return False
-    scores = _score_all(scorer, features, [j[3] for j in jobs], language)
+    scores = score_all(scorer, features, [j[3] for j in jobs], language)
     changed = False
     for si, s in enumerate(spans):
         for k, slot in enumerate(s.slots):
@@ -323,7 +325,8 @@ def _hira(kata: str) -> str:
     return str(jaconv.kata2hira(kata))
 
 
-def _to_reading(span: NumberSpan, language: str) -> NumberReading:
+def to_reading(span: NumberSpan, language: str) -> NumberReading:
+    """A judged span as the :class:`NumberReading` a transcript reports."""
     slots = span.slots
     if span.fixed or not slots:
         return NumberReading(span.value, None, None, None if span.fixed else True, "",
@@ -372,7 +375,7 @@ def judge_numbers(scorer: Scorer, features: torch.Tensor, normalized: str,
         spans = numbers_in_text(normalized, language)
     if _judge_pass(scorer, features, normalized, spans, language):
         _judge_pass(scorer, features, normalized, spans, language)  # with the winners as context
-    return [_to_reading(s, language) for s in spans]
+    return [to_reading(s, language) for s in spans]
 
 
 # ----------------------------------------------------------------------------- typed text

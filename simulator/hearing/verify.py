@@ -259,6 +259,9 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
 _ANCHOR_STOP = re.compile(r"[\s、。，,.!?！？・\d]|[はがをもにでとのへやねよか]")
 #: at most this many characters before a counter are taken as the number said there
 ANCHOR_CHARS = 4
+#: a counter written in the transcript (the longest first: セット before セ...)
+_COUNTER_RE = re.compile("|".join(map(re.escape, sorted({*_COUNTER_KANJI.values(), "セット"},
+                                                        key=len, reverse=True))))
 
 
 def _counter_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[_Region]:
@@ -267,9 +270,8 @@ def _counter_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[
     知事), up to a particle or a pause -- each a region of its own, for the candidates to
     decide which (if any) holds the value.  A counter written after digits (3点) is not
     a place where a number was missed."""
-    counters = sorted({*_COUNTER_KANJI.values(), "セット"}, key=len, reverse=True)
     out: list[_Region] = []
-    for m in re.finditer("|".join(map(re.escape, counters)), normalized):
+    for m in _COUNTER_RE.finditer(normalized):
         end = m.start()
         start = end
         while start > 0 and end - start < ANCHOR_CHARS and \
@@ -560,7 +562,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                         language: str, expectations: Sequence[Expectation],
                         *, margin_min: float = VALUE_MARGIN_MIN) -> list[Verified]:
     """Each expectation found in the transcript (by its digits, or by sound) verified."""
-    from simulator.hearing.reading_judge import _score_all
+    from simulator.hearing.reading_judge import score_all
 
     out: list[Verified] = []
     regions = _digit_regions(normalized, language)
@@ -606,7 +608,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True,
                               confirm=region.confirm)
             if alt:
-                pre = _score_all(scorer, features, [c.text for c in expected + alt], language)
+                pre = score_all(scorer, features, [c.text for c in expected + alt], language)
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
                     expected, suffix = alt, alt_suffix
                     region = replace(region, end=region.alt_end)
@@ -621,7 +623,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         if region.by_sound:
             texts.append(normalized)  # the words as Whisper wrote them
         todo = [t for t in texts + [c.text for c in others] if t not in pre]
-        scores = {**pre, **_score_all(scorer, features, todo, language)}
+        scores = {**pre, **score_all(scorer, features, todo, language)}
         n_scored = len(scores)
         best_exp = max(expected, key=lambda c: scores[c.text])
         # the reading choices of the best expected candidate carry over to other values
@@ -639,7 +641,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 seen.add("".join(g))
                 wide += _candidates(prefix, suffix, g, language, all_readings=False,
                                     choices=choices, confirm=region.confirm)
-            scores.update(_score_all(scorer, features, [c.text for c in wide], language))
+            scores.update(score_all(scorer, features, [c.text for c in wide], language))
             n_scored = len(scores)
             others += wide
         m = _margin(scores, best_exp, others, region.heard == exp.digits)
@@ -671,7 +673,7 @@ def _anchored_region(scorer: Scorer, features: torch.Tensor, normalized: str,
                      ) -> tuple[_Region | None, dict[str, float]]:
     """Of the places before a counter (:func:`_counter_regions`), the one where the expected
     value fits the audio best (its best reading scored there), with the scores made."""
-    from simulator.hearing.reading_judge import _score_all
+    from simulator.hearing.reading_judge import score_all
 
     regions = _counter_regions(normalized, taken)
     if not regions:
@@ -683,7 +685,7 @@ def _anchored_region(scorer: Scorer, features: torch.Tensor, normalized: str,
     todo = [t for ts in texts.values() for t in ts]
     if not todo:
         return None, {}
-    scores = _score_all(scorer, features, todo, "ja")
+    scores = score_all(scorer, features, todo, "ja")
     best = max((k for k in texts if texts[k]), key=lambda k: max(scores[t] for t in texts[k]))
     return regions[best], scores
 
@@ -740,7 +742,7 @@ def _regroup(digits: str, like: list[str]) -> list[str]:
 def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candidate],
              scores: dict[str, float], margin: float, margin_min: float,
              language: str, heard: str) -> NumberReading:
-    from simulator.hearing.reading_judge import _to_reading
+    from simulator.hearing.reading_judge import to_reading
 
     best_exp = max(expected, key=lambda c: scores[c.text])
     value_ok: bool | None
@@ -763,7 +765,7 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
                             reverse=True)
             slot.choice = ranked[0][1]
             slot.margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else None
-        judged = _to_reading(span, language)
+        judged = to_reading(span, language)
         value = exp.value
         if value_ok is None:  # not sure the number was said: nor how it was read
             judged = replace(judged, value=region_value(heard, exp), reading=None, ok=None,
@@ -787,7 +789,7 @@ def _which_value(scorer: Scorer, features: torch.Tensor, normalized: str, region
     allow -- is decided on the values written in digits as Whisper writes them
     (「6333の4216」).  Where the transcript's own count differs, written digits would only
     echo it (「080085172146」): the spelled-out winner stays."""
-    from simulator.hearing.reading_judge import _score_all
+    from simulator.hearing.reading_judge import score_all
 
     want = len(re.sub(r"\D", "", number.expected or ""))
     said = len(re.sub(r"\D", "", number.value))
@@ -800,7 +802,7 @@ def _which_value(scorer: Scorer, features: torch.Tensor, normalized: str, region
     if len(pool) == 1:
         return replace(number, value=_written(pool[0].groups)), 0
     texts = {c.digits: _in_digits(normalized, region, c.groups) for c in pool}
-    scores = _score_all(scorer, features, list(texts.values()), language)
+    scores = score_all(scorer, features, list(texts.values()), language)
     best = max(pool, key=lambda c: scores[texts[c.digits]])
     return replace(number, value=_written(best.groups)), len(texts)
 
@@ -890,7 +892,7 @@ def _written_margin(scorer: Scorer, features: torch.Tensor, normalized: str, reg
     read し, under 2 nats apart); written in digits the decoder weighs every reading of
     each value at once (「7点」 beats 「4点」 by 3.4-6.4 nats on the tuning voices).
     Returns the margin and the number of texts scored."""
-    from simulator.hearing.reading_judge import _score_all
+    from simulator.hearing.reading_judge import score_all
 
     rivals = list({c.digits: c for c in sorted(others, key=lambda c: -_value_score(scores, c))
                    if c.digits != exp.digits}.values())[:WRITTEN_RIVALS]
@@ -898,7 +900,7 @@ def _written_margin(scorer: Scorer, features: torch.Tensor, normalized: str, reg
         return float("-inf"), 0
     texts = {c.digits: _in_digits(normalized, region, c.groups) for c in rivals}
     mine = _in_digits(normalized, region, exp.groups)
-    written = _score_all(scorer, features, [mine, *texts.values()], language)
+    written = score_all(scorer, features, [mine, *texts.values()], language)
     return written[mine] - max(written[t] for t in texts.values()), len(texts) + 1
 
 
@@ -1014,7 +1016,7 @@ def _verify_choice(scorer: Scorer, features: torch.Tensor, normalized: str, lang
                    margin_min: float) -> Verified | None:
     """A closed-set slot: each of its values put where it is said, scored, decided."""
     from simulator import matching
-    from simulator.hearing.reading_judge import _score_all
+    from simulator.hearing.reading_judge import score_all
 
     options = list(dict.fromkeys([exp.value, *exp.choices]))
     forms = {o: matching.spoken_forms(exp.kind, o, language) for o in options}
@@ -1033,7 +1035,7 @@ def _verify_choice(scorer: Scorer, features: torch.Tensor, normalized: str, lang
     kata = re.fullmatch(r"[\u30a1-\u30fcー]+", normalized[start:end]) is not None
     texts = {o: normalized[:start] + _in_script(fs, kata) + normalized[end:] for o, fs in forms.items()}
     todo = [*texts.values(), *([normalized] if heard is None else [])]
-    scores = _score_all(scorer, features, todo, language)
+    scores = score_all(scorer, features, todo, language)
     value = {o: scores[t] for o, t in texts.items()}
     others = sorted(((v, o) for o, v in value.items() if o != exp.value), reverse=True)
     if not others:
