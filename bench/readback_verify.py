@@ -16,16 +16,19 @@ heard:
 * wrong digit clips: **right** = ``value_ok`` false with the value said; **wrong** =
   ``value_ok`` true; otherwise unknown.
 
-Voices and seeds:
+Voices and clips:
 
-* ``TUNED`` + ``OTHERS`` on the chosen seed (11, recorded; 12 for a second tuning set): the
-  four tuning voices, the target's "all voices" figure;
-* ``SEEN`` (jm_kumo on seed 11): held out until two reports looked at it -- still measured,
-  on its own line, in no total;
-* ``HELD_OUT`` -- (voice, seed) pairs no tuning of the verifier ever looked at
-  (jf_tebukuro on seed 11, jm_kumo on the fresh seed 13), with their own total.  They run
-  only on the recorded seed and never with ``--explain`` (tuning output); ``--no-held-out``
-  leaves them out (a run without them is not recorded).
+* ``TUNED`` + ``OTHERS`` on the chosen seed's clips (11, recorded; 12 for a second tuning
+  set): the four tuning voices, the target's "all voices" figure;
+* ``SEEN`` -- (voice, seed) pairs that were held out until reports printed (and a session
+  read) what they got wrong: jm_kumo on seed 11, jf_tebukuro on seed 11, jm_kumo on seed 13;
+  still measured, each on its own line, in no total;
+* the **held-out** part: :data:`WRITTEN`, read-backs written (with their labels) by a
+  session given only ``../shared/domain.md`` and the scenario briefs, never the code --
+  other phrasings, separators and counters than the seeded clips -- spoken by
+  ``HELD_OUT_VOICES``, the voices no tuning used, with their own total.  It runs only on
+  the recorded seed and never with ``--explain`` (tuning output); ``--no-held-out`` leaves
+  it out (a run without it is not recorded).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.machine import describe, p50, p95, peak_rss_mb, record, table
@@ -47,10 +51,13 @@ GOOD = {"7": "ナナ", "4": "ヨン", "9": "キュー"}
 BAD = {"7": "シチ", "4": "シ", "9": "ク"}
 TUNED = ["openjtalk:mei", "kokoro:jf_alpha"]
 OTHERS = ["kokoro:jf_nezumi", "kokoro:jf_gongitsune"]
-#: held out until two reports looked at it: measured on its own line, in no total
-SEEN = "kokoro:jm_kumo"
-#: (voice, seed) no tuning looked at: the held-out measurement
-HELD_OUT = [("kokoro:jf_tebukuro", 11), ("kokoro:jm_kumo", 13)]
+#: (voice, seed) pairs held out until their errors were printed and read: each measured on
+#: its own line, in no total
+SEEN = [("kokoro:jm_kumo", 11), ("kokoro:jf_tebukuro", 11), ("kokoro:jm_kumo", 13)]
+#: the voices no tuning used, speaking :data:`WRITTEN`: the held-out measurement
+HELD_OUT_VOICES = ["kokoro:jf_tebukuro", "kokoro:jm_kumo"]
+#: read-backs written and labelled from ../shared/domain.md and the scenario briefs alone
+WRITTEN = Path(__file__).resolve().parent / "data" / "readback_heldout.yaml"
 PLAIN = "1235680"
 
 
@@ -110,6 +117,22 @@ def clips(seed: int = 11, per_digit: int = 1) -> list[Clip]:
     return out
 
 
+def written_clips(path: Path = WRITTEN) -> list[Clip]:
+    """The held-out read-backs of ``path`` (every value read as a string)."""
+    import yaml
+
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    out = []
+    for c in data["clips"]:
+        kind = c["kind"]
+        if kind not in ("phone", "order", "count") or c["digit"] not in GOOD or \
+                c["reading_ok"] not in ("true", "false"):
+            raise ValueError(f"{path}: clip {c.get('id')}: bad kind, digit or reading_ok")
+        out.append(Clip(kind, c["digit"], c["reading_ok"] == "true", c["text"], c["expected"],
+                        c["said"]))
+    return out
+
+
 def verdict(clip: Clip, numbers: Sequence[object]) -> str:
     mine = [n for n in numbers if getattr(n, "expected", None) == clip.expected]
     if not mine:
@@ -147,7 +170,7 @@ class Run:
     """One voice on one seed's clips, and which total it counts in."""
 
     voice: str
-    seed: int
+    seed: int | None  # the seeded clips; None: the written ones (WRITTEN)
     part: str  # "tuning", "seen" (in no total) or "held out"
 
     @property
@@ -155,31 +178,34 @@ class Run:
         if self.part == "tuning":
             return self.voice
         if self.part == "seen":
-            return f"{self.voice} (seed {self.seed}, seen in 2 reports: no total)"
-        return f"{self.voice} (seed {self.seed}, held out)"
+            return f"{self.voice} (seed {self.seed}, seen: no total)"
+        return f"{self.voice} (written set, held out)"
+
+    def clips(self, per_digit: int) -> list[Clip]:
+        return written_clips() if self.seed is None else clips(self.seed, per_digit)
 
 
 def plan(voices: Sequence[str], seed: int, held_out: bool) -> list[Run]:
-    """The runs: the chosen voices on ``seed`` (jm_kumo on seed 11 as ``seen``), then, on
-    the recorded seed only, the held-out (voice, seed) pairs."""
-    runs = [Run(v, seed, "seen" if (v, seed) == (SEEN, 11) else "tuning") for v in voices]
+    """The runs: the chosen voices on ``seed`` (the ``SEEN`` pairs as seen), then, on the
+    recorded seed only, the other seen pairs and the held-out voices on the written set."""
+    runs = [Run(v, seed, "seen" if (v, seed) in SEEN else "tuning") for v in voices]
     if held_out and seed == 11:
-        runs += [Run(v, s, "held out") for v, s in HELD_OUT]
+        runs += [Run(v, s, "seen") for v, s in SEEN if (v, s) not in {(r.voice, r.seed) for r in runs}]
+        runs += [Run(v, None, "held out") for v in HELD_OUT_VOICES]
     return runs
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench readback_verify")
-    ap.add_argument("--voices", default=",".join([*TUNED, *OTHERS, SEEN]),
-                    help="the voices run on --seed (default: the four tuning voices and "
-                         f"{SEEN}, which two reports have looked at)")
+    ap.add_argument("--voices", default=",".join([*TUNED, *OTHERS]),
+                    help="the voices run on --seed (default: the four tuning voices)")
     ap.add_argument("--per-digit", type=int, default=1)
     ap.add_argument("--seed", type=int, default=11,
                     help="another set of clips for tuning (the recorded run uses 11); "
                          "a run with another seed is not recorded")
     ap.add_argument("--no-held-out", dest="held_out", action="store_false",
-                    help="leave out the held-out voices and seeds "
-                         f"({', '.join(f'{v} seed {s}' for v, s in HELD_OUT)}): a tuning run, "
+                    help="leave out the seen pairs and the held-out part (the written "
+                         f"set spoken by {', '.join(HELD_OUT_VOICES)}): a tuning run, "
                          "not recorded")
     ap.add_argument("--explain", action="store_true",
                     help="print the best-scored candidate transcripts of every clip not right "
@@ -218,7 +244,7 @@ def main(argv: list[str]) -> int:
     n_all = 0
     t0 = time.perf_counter()
     for run in runs:
-        for clip in clips(seed=run.seed, per_digit=args.per_digit):
+        for clip in run.clips(args.per_digit):
             n_all += 1
             audio = render(clip, run.voice, cache)
             scored.clear()
@@ -253,9 +279,9 @@ def main(argv: list[str]) -> int:
         return {k: sum(tally[r][k] for r in runs if r.part == part)
                 for k in ("right", "wrong", "unknown")}
 
-    seeds = sorted({r.seed for r in runs if r.part == "tuning"})
+    seeds = sorted({r.seed for r in runs if r.part == "tuning" and r.seed is not None})
     held = [r for r in runs if r.part == "held out"]
-    held_name = ", ".join(f"{r.voice} seed {r.seed}" for r in held)
+    held_name = "the written set (" + ", ".join(r.voice for r in held) + ")"
     vrows = [row(r.name, tally[r]) for r in runs]
     if any(r.part == "tuning" for r in runs):
         vrows.append(row(f"**tuning voices (seed {', '.join(map(str, seeds))})**",
@@ -271,12 +297,15 @@ def main(argv: list[str]) -> int:
         describe(),
         "",
         f"`python -m bench readback_verify`: {len(clips(seed=11, per_digit=args.per_digit))} "
-        f"labelled read-backs per voice and seed, {len(runs)} runs = {n_all} clips "
+        f"labelled read-backs per voice and seed"
+        + (f", {len(written_clips())} in the written set" if held else "")
+        + f", {len(runs)} runs = {n_all} clips "
         f"({time.perf_counter() - t0:.0f} s in all, synthesis included); load average at start "
         f"{load:.1f}, at the end {os.getloadavg()[0]:.1f} (the 2 cores are shared with other "
         f"sessions: times are upper bounds); verifier time per clip p50 {p50(verify_s):.2f} s, "
         f"p95 {p95(verify_s):.2f} s; peak RSS {peak_rss_mb():.0f} MB.  "
-        + (f"Held out (no tuning of the verifier looked at them): {held_name}." if held else
+        + (f"Held out (no tuning of the verifier looked at them): {held_name}, written by "
+           "a session given only ../shared/domain.md and the scenario briefs." if held else
            "No held-out part in this run."),
         "",
         table(["voice", "clips", "right", "wrong", "unknown", "right %", "wrong %"], vrows),
