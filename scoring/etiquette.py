@@ -23,7 +23,7 @@ from scoring.context import CallView, TurnView
 from scoring.verdict import Verdict, pick
 from simulator import intents as lexicon
 from simulator import matching
-from simulator.textnorm import FILLERS, SENTENCE, fold, fold_words
+from simulator.textnorm import FILLERS, fold, fold_words, sentences
 
 FILLERS_PER_MIN = 3.0
 LONG_SILENCE = 3.0  # seconds
@@ -163,7 +163,7 @@ def closing(view: CallView) -> Verdict | None:
                        "失礼いたします。」",
                  '"Thank you for calling, and have a nice day."')
     def ends_asking(tv: TurnView) -> bool:  # the reply ends on a question: no closing
-        tail = [m.group(0) for m in SENTENCE.finditer(tv.text) if m.group(0).strip()]
+        tail = [s for s in sentences(tv.text) if s.strip()]
         end = tail[-1].rstrip("。.！! 　") if tail else ""
         return end.endswith(("?", "？")) or (lang == "ja" and end.endswith("か"))
 
@@ -192,16 +192,13 @@ def _refusal_pos(key: str, lex: lexicon.Lexicon) -> int | None:
     return min(pos) if pos else None
 
 
-_SENTENCE = re.compile(r"(?<=[。？?！!])")
-
-
 def _request_pos(text: str, kinds: set[str], lex: lexicon.Lexicon) -> int | bool | None:
     """Where (in the folded reply) the request for a detail of ``kinds`` is made: the first
     keyword in a sentence that asks (a question or a request form), not one in a sentence
     that reads a detail back (「ご注文番号、…でございますね。恐れ入りますが、…」).  None: no
     keyword (the slot's own phrase asked); False: the keywords are only in read-backs."""
     base, seen = 0, False
-    for sentence in _SENTENCE.split(text):
+    for sentence in sentences(text):
         key = lex.key(sentence)
         pos = [p for k in kinds if k in lex.ask_keywords
                for p in [_first_pos(lex.ask_keywords[k], key)] if p is not None]

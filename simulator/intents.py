@@ -28,7 +28,7 @@ import regex
 from simulator import numbers
 from simulator.errors import OpsimError
 from simulator.limits import current
-from simulator.textnorm import fold, fold_words
+from simulator.textnorm import fold, fold_words, sentences
 from simulator.yamlio import read_yaml
 
 #: The built-in intents, in the order they are reported (ids are a public contract).
@@ -152,8 +152,6 @@ def recognise(text: str, language: str,
     return found
 
 
-#: a sentence end (the English full stop only before a space or the end)
-_SENTENCE_END = re.compile(r"(?<=[。？！?!])|(?<=\.)(?=\s|$)")
 #: what a sentence after the thanks does when the reply goes on with business
 _BUSINESS = ("readback", "ask_detail", "propose_remedy", "ask_consent")
 _KANJI_AMOUNT = re.compile(r"[〇一二三四五六七八九十百千万]+(?:円|個|枚|着|点|つ|日|時|月|年|件)")
@@ -165,11 +163,11 @@ def _thanks_then_business(text: str, language: str) -> bool:
     "Thank you. The total comes to 441 dollars")?  Then the thanks acknowledge what was
     said; they are no farewell (the closing is the thanks after the business)."""
     lex = lexicon(language)
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
-    thanked = [i for i, s in enumerate(sentences) if lex.matchers["thanks"].search(lex.key(s))]
+    said = [s for s in sentences(text) if s.strip()]
+    thanked = [i for i, s in enumerate(said) if lex.matchers["thanks"].search(lex.key(s))]
     if not thanked:
         return False
-    rest = " ".join(sentences[thanked[-1] + 1:])
+    rest = " ".join(said[thanked[-1] + 1:])
     if not rest.strip():
         return False
     key = lex.key(rest)

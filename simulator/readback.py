@@ -59,17 +59,13 @@ _CONFIRMING = re.compile(
     re.IGNORECASE)
 
 
-_SENTENCE_END = re.compile(r"[。！？!?]|\.(?:\s|$)")
-
-
 def _opening(text: str, language: str) -> str | None:
     """The reply's opening sentence when it is short enough to be an echo of what the
     customer just said, with an acknowledgement ("By credit card, thank you.", 「代金引換、
     かしこまりました。」): the right
     value told and echoed there is read back as you go, as 「…ですね」 would be (another
     value there is no wrong read-back: 「1点あたり2,980円です」 is a price)."""
-    end = _SENTENCE_END.search(text)
-    first = text[:end.end()] if end else text
+    first = next((s for s in textnorm.sentences(text) if s.strip()), text)
     short = (len(first.split()) <= 6 if language == "en"
              else len(re.sub(r"\s", "", first)) <= 26)
     return first if short and _ACK.search(first) else None
@@ -179,7 +175,6 @@ def _verified(sid: str, kind: str, value: str, language: str,
     return None
 
 
-_SENTENCES = re.compile(r"[。.!?！？\n]+")
 _DIGIT_SEPARATORS = "-‐－ー−の、,"
 _ENDINGS = ("でございますね", "でございます", "ですね", "です", "ね")
 
@@ -208,7 +203,8 @@ def restates_digits(text: str, language: str) -> bool:
     """A sentence that ends with a digit string restates it ("Order number 48150962.",
     「ご注文番号、37014729。」); 「090-1234-5678に後ほどご連絡します」 only mentions it."""
     norm = matching.normalize(text, language)
-    return any(_ends_with_digits(s.strip()) for s in _SENTENCES.split(norm) if s.strip())
+    return any(_ends_with_digits(s.strip().rstrip("。.!?！？").rstrip())
+               for s in textnorm.sentences(norm) if s.strip())
 
 
 
@@ -265,8 +261,7 @@ def restatement(scenario: Scenario, slots: SlotValues, said: str,
     out: set[str] = set()
     # a title's full stop ends no sentence ("Thank you, Mr. Houston.")
     said = re.sub(r"\b(Mr|Ms|Mrs|Dr|St)\.", r"\1", said, flags=re.IGNORECASE)
-    for m in textnorm.SENTENCE.finditer(said):
-        s = m.group(0)
+    for s in textnorm.sentences(said):
         if "?" in s or "？" in s or not s.strip():
             continue
         here = {}
@@ -288,8 +283,7 @@ def restatement(scenario: Scenario, slots: SlotValues, said: str,
 def _asked_in_a_question(text: str, language: str, kind: str, phrases: Sequence[str]) -> int | None:
     """Where a sentence that is a question names a detail of this kind (None: none does)."""
     offset = 0
-    for m in textnorm.SENTENCE.finditer(text):
-        s = m.group(0)
+    for s in textnorm.sentences(text):
         body = s.rstrip("。.!！ \n")
         question = "?" in s or "？" in s or body.endswith(("か", "かね", "でしょうか"))
         at = lexicon.ask_position(body, language, kind, phrases) if question else None
@@ -303,8 +297,8 @@ def asking(text: str, language: str, intents: Collection[str]) -> bool:
     """Is the reply a question or a request (so naming a detail asks for it)?"""
     if "ask_detail" in intents or "?" in text or "？" in text:
         return True
-    if language == "ja" and any(m.group(0).rstrip("。.!！ \n").endswith("か")
-                                for m in textnorm.SENTENCE.finditer(text)):
+    if language == "ja" and any(s.rstrip("。.!！ \n").endswith("か")
+                                for s in textnorm.sentences(text)):
         return True  # a sentence ending in the question particle (何着っすか。) asks
     lex = lexicon.lexicon(language)
     return lex.requests.search(lex.key(text)) is not None

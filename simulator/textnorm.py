@@ -12,9 +12,22 @@ import unicodedata
 
 import jaconv
 
-#: one sentence with its end (。 . ! ? or a line break), for finditer
-SENTENCE = re.compile(r"[^。.!?！？\n]+[。.!?！？\n]*")
+#: where a sentence ends: 。 ！ ？ ! ? or a line break (a run of them, and the spaces after),
+#: or a full stop before a space or the end of the text (not a decimal point: 44.10)
+_SENTENCE_END = re.compile(r"[。！？!?\n]+\s*|\.+(?:\s+|$)")
 _PUNCT = re.compile(r"[\s、。，．,.!！?？・「」『』（）()\[\]【】〜~…:：;；\"'`]+")
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut into its sentences, each with its end (the pieces add up to the text, so
+    offsets can be counted along them); a piece may be blank."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append(text[start:m.end()])
+        start = m.end()
+    if start < len(text):
+        out.append(text[start:])
+    return out
 
 
 def nfkc(text: str) -> str:

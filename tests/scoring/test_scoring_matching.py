@@ -107,3 +107,20 @@ def test_digit_strings_do_not_leak_between_slots() -> None:
     assert find("code", "12345678", phone_turn, "ja").status == "absent"
     assert find("phone", PHONE, "ご注文番号12345678ですね", "ja").status == "absent"
     assert find("code", "12345678", "ご注文番号12345679ですね", "ja").status == "mismatch"
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    ("ありがとうございます。ご注文番号をお願いできますか？", ["ありがとうございます。", "ご注文番号をお願いできますか？"]),
+    ("合計は8,510円です。よろしいでしょうか", ["合計は8,510円です。", "よろしいでしょうか"]),
+    ("Thank you. The total is 44.10 dollars. Is that right?",
+     ["Thank you. ", "The total is 44.10 dollars. ", "Is that right?"]),
+    ("Order number 48150962.", ["Order number 48150962."]),
+    ("はい！！ 承知しました\n次に", ["はい！！ ", "承知しました\n", "次に"]),
+    ("。はい", ["。", "はい"]),
+    ("", []),
+])
+def test_sentences_cut_the_text_into_pieces_that_add_up(text: str, pieces: list[str]) -> None:
+    from simulator.textnorm import sentences
+
+    assert sentences(text) == pieces
+    assert "".join(sentences(text)) == text  # offsets can be counted along them
