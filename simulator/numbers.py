@@ -84,6 +84,7 @@ def letter_names(text: str) -> str:
     シー122, xl -> エックスエル."""
     return _LATIN_LETTER.sub(lambda m: LETTER_KANA[m.group(0).upper()], text)
 
+
 _READINGS_LONGEST = sorted(KANA_DIGITS, key=len, reverse=True)  # longest first
 _KANA_ALT = "|".join(_READINGS_LONGEST)
 # a run of at least two digit readings (optionally separated by の / ・ / spaces / dashes)
