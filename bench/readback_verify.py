@@ -170,8 +170,9 @@ class Run:
     """One voice on one seed's clips, and which total it counts in."""
 
     voice: str
-    seed: int | None  # the seeded clips; None: the written ones (WRITTEN)
+    seed: int | None  # the seeded clips; None: the written ones (``path``)
     part: str  # "tuning", "seen" (in no total) or "held out"
+    path: Path = WRITTEN  # the written clips (seed None)
 
     @property
     def name(self) -> str:
@@ -182,7 +183,7 @@ class Run:
         return f"{self.voice} (written set, held out)"
 
     def clips(self, per_digit: int) -> list[Clip]:
-        return written_clips() if self.seed is None else clips(self.seed, per_digit)
+        return written_clips(self.path) if self.seed is None else clips(self.seed, per_digit)
 
 
 def plan(voices: Sequence[str], seed: int, held_out: bool) -> list[Run]:
@@ -207,11 +208,14 @@ def main(argv: list[str]) -> int:
                     help="leave out the seen pairs and the held-out part (the written "
                          f"set spoken by {', '.join(HELD_OUT_VOICES)}): a tuning run, "
                          "not recorded")
+    ap.add_argument("--clips", type=Path, default=None,
+                    help="run the voices on the read-backs written in this file (the format of "
+                         f"{WRITTEN.name}) instead of --seed's: a tuning run, not recorded")
     ap.add_argument("--explain", action="store_true",
                     help="print the best-scored candidate transcripts of every clip not right "
                          "(a tuning run: implies --no-held-out)")
     args = ap.parse_args(argv)
-    if args.explain:
+    if args.explain or args.clips:
         args.held_out = False
     import simulator.hearing.reading_judge as judge
 
@@ -229,7 +233,9 @@ def main(argv: list[str]) -> int:
     from simulator.hearing.verify import Expectation
     from simulator.voice.cache import TtsCache
 
-    runs = plan([v for v in args.voices.split(",") if v], args.seed, args.held_out)
+    voices = [v for v in args.voices.split(",") if v]
+    runs = ([Run(v, None, "tuning", args.clips) for v in voices] if args.clips else
+            plan(voices, args.seed, args.held_out))
     tr = get_transcriber("whisper", "base")
     cache = TtsCache()
     load = os.getloadavg()[0]
@@ -279,7 +285,9 @@ def main(argv: list[str]) -> int:
         return {k: sum(tally[r][k] for r in runs if r.part == part)
                 for k in ("right", "wrong", "unknown")}
 
-    seeds = sorted({r.seed for r in runs if r.part == "tuning" and r.seed is not None})
+    seeds = [str(x) for x in sorted({r.seed for r in runs if r.part == "tuning" and r.seed is not None})]
+    if args.clips:
+        seeds = [args.clips.name]
     held = [r for r in runs if r.part == "held out"]
     held_name = "the written set (" + ", ".join(r.voice for r in held) + ")"
     vrows = [row(r.name, tally[r]) for r in runs]

@@ -356,9 +356,13 @@ def to_reading(span: NumberSpan, language: str) -> NumberReading:
         if oh:
             notes.append('Say "zero" rather than "oh": "oh" can be taken for the letter O.')
         advice = " ".join(dict.fromkeys(notes))
+    # the verdict is on the readings that can be wrong (7, 4, 9; in English the digits with
+    # a teen / ty rival): how a 0 was read (ゼロ, マル, レイ -- all accepted, domain.md;
+    # zero / oh: advice only) does not keep it open
+    judged = [s for s in slots if s.digit != "0"]
     if bad:
         ok: bool | None = False
-    elif all(s.decided for s in slots):
+    elif all(s.decided for s in judged):
         ok = True
     else:
         ok = None

@@ -54,10 +54,16 @@ WRONG_MARGIN_MIN = 6.0
 DIGIT_BONUS = 2.0
 #: another value is said only when the free transcript's digits are this close to it (edits)
 HEARD_SLACK = 1
+#: another value is said only when it has at most this many digits more or fewer than the
+#: expected one: a value two digits short is far more often the part of the number that
+#: Whisper wrote in digits (the rest written as words: 「ゼロさん、配分、920さん」 for
+#: ゼロサン ハイフン キューニーゼロサン, or a group it heard as a word: 「空号」 for クゴーニ)
+#: than a read-back that left digits out -- that stays unknown
+LENGTH_SLACK = 1
 #: the counters a quantity is said with (点, 枚, 個 ...): their readings, and how each is
 #: written after digits (7点 for シチテン) where it has a kanji
 _COUNTER_KANJI = {"テン": "点", "マイ": "枚", "コ": "個", "ホン": "本", "ボン": "本", "ポン": "本",
-                  "チャク": "着", "ソク": "足", "ゾク": "足", "ハコ": "箱", "クミ": "組", "ダイ": "台",
+                  "チャク": "着", "ソク": "足", "ゾク": "足", "ハコ": "箱", "バコ": "箱", "クミ": "組", "ダイ": "台",
                   "ブ": "部", "サツ": "冊", "エン": "円", "ケン": "件", "ニン": "人", "メー": "名"}
 #: a short value (a quantity) found by sound must be followed by a counter: those above and
 #: the ones written as said (ツ, セット)
@@ -232,9 +238,10 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
         pos = at + len(s)
     best: tuple[int, int, _Region] | None = None
     for reading in want_readings:
-        if len(reading) < 2:
+        if len(reading) < 2 and not short:
             continue
-        limit = 1 if len(reading) <= 4 else len(reading) // 4
+        # a one-mora reading (シ for 4, ク for 9) only exactly, right before a counter
+        limit = 0 if len(reading) < 2 else 1 if len(reading) <= 4 else len(reading) // 4
         for i in range(len(words)):
             kana = ""
             for j in range(i, min(len(words), i + 8)):
@@ -247,6 +254,11 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                                    min(len(kana), a + len(reading) + limit) + 1):
                         if short and not kana[b:].startswith(_COUNTERS):
                             continue
+                        if len(reading) < 2 and (kana[:a] not in _MORA_BEFORE
+                                                 or kana[b:].startswith("ツ")):
+                            # inside a word (確認: カクニン is no ク before 人), or before ツ,
+                            # which follows native numbers only (ヨッツ: 靴下 is no ク + ツ)
+                            continue
                         d = edit_distance(kana[a:b], reading)
                         key = (d, len(kana))
                         if d <= limit and (best is None or key < best[:2]):
@@ -254,6 +266,10 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                                                           kana[:a], kana[b:], by_sound=True))
     return None if best is None else best[2]
 
+
+#: what may stand before a one-mora reading found by sound (シ, ク): nothing (a word starts
+#: there), a particle or the honorific お (でしまい, をしばこ, おくこ)
+_MORA_BEFORE = ("", "デ", "ヲ", "オ", "ハ", "ガ", "モ", "ト", "ニ", "ワ", "ノ")
 
 #: what ends the words before a counter: punctuation, spaces, digits, particles
 _ANCHOR_STOP = re.compile(r"[\s、。，,.!?！？・\d]|[はがをもにでとのへやねよか]")
@@ -304,6 +320,13 @@ def _fold(kana: str) -> str:
 
 #: words between digit groups that are pauses, not digits (の, 、, spaces, punctuation)
 _PAUSE = re.compile(r"^(?:[\s、。，,.・\-‐−ー]|の)+$")
+#: the hyphen said between digit groups (03 ハイフン 9203), in whatever Whisper wrote for
+#: it (ハイフン, 配分 ハイブン, はいふん): a word that sounds within an edit of it
+_HYPHEN = "ハイフン"
+
+
+def _sounds_like_hyphen(kana: str) -> bool:
+    return len(kana) >= 3 and edit_distance(_fold(kana), _fold(_HYPHEN)) <= 1
 
 
 def _words(normalized: str) -> list[tuple[int, int, str]] | None:
@@ -338,6 +361,8 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
                 out.append((m.start() + pos, m.end(), rest))
                 break
             pron = "" if _PAUSE.match(s) else _pron(s, str(w["pron"]))
+            if _sounds_like_hyphen(pron):
+                pron = ""  # a separator between digit groups, not a digit
             out.append((m.start() + at, m.start() + at + len(s), pron))
             pos = at + len(s)
     return out
@@ -748,12 +773,14 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     value_ok: bool | None
     if margin >= margin_min:
         value_ok, said = True, best_exp
-    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and edit_distance(max(
-            others, key=lambda c: _value_score(scores, c)).digits, heard) <= HEARD_SLACK:
+    elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and (
+            rival := max(others, key=lambda c: _value_score(scores, c))) and \
+            edit_distance(rival.digits, heard) <= HEARD_SLACK and \
+            abs(len(rival.digits) - len(exp.digits)) <= LENGTH_SLACK:
         # another value only when the free transcript heard that value too (up to a digit
         # it dropped or garbled): out of a hundred near variants one beats the truth by
-        # chance now and then
-        value_ok, said = False, max(others, key=lambda c: _value_score(scores, c))
+        # chance now and then; and only a value of about the expected length
+        value_ok, said = False, rival
     else:
         value_ok, said = None, best_exp
     if value_ok is not False:

@@ -182,6 +182,9 @@ def _model(model_cache: Path) -> None:
      "080の国81の1号号2", "08092811552"),
     # a digit beside the region is part of it, even when the alignment could stop short
     ("ご注文番号は、3322の7686でございますね。", ["3122", "7686"], "3322の7686", "33227686"),
+    # the hyphen said between groups, in what Whisper writes for it, is a pause
+    ("鈴木様のお電話番号、ゼロさん、配分、920さん、ハイフン、8号30でよろしいでしょうか。",
+     ["03", "9203", "8530"], "ゼロさん、配分、920さん、ハイフン、8号30", "0392038530"),
 ])
 def test_the_number_region_is_aligned_by_sound(heard: str, groups: list[str], region: str,
                                                digits: str) -> None:
@@ -191,6 +194,52 @@ def test_the_number_region_is_aligned_by_sound(heard: str, groups: list[str], re
     assert r is not None
     assert heard[r.start:r.end] == region
     assert r.heard == digits
+
+
+@pytest.mark.parametrize(("text", "value", "found"), [
+    ("Tシャツをグレーでしまいでよろしいでしょうか", "4", "でしまい"),  # シ before 枚 (で kept)
+    ("お茶のギフトをしばこですね", "4", "しばこ"),  # 箱 said バコ
+    ("お届けする数は全部でくてん、お支払いは代引きで", "9", "くてん"),
+    ("詰め替え用おくこで承りました", "9", "くこ"),
+    ("確認させていただきます", "9", None),  # カクニン: a ク inside a word
+    ("靴下でお間違いございませんか", "9", None),  # クツ: ツ follows native numbers only
+])
+def test_a_one_mora_reading_is_found_right_before_a_counter(text: str, value: str,
+                                                            found: str | None) -> None:
+    from simulator.hearing.verify import _plain_readings, _sound_region
+
+    r = _sound_region(text, _plain_readings([value]), True)
+    assert (None if r is None else text[r.start:r.end]) == found
+
+
+def test_a_part_of_the_number_is_never_another_value() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    class Echo:  # scores a text by how close it is to the transcript: the part written wins
+        def score(self, features: object, texts: list[str], language: str) -> list[float]:
+            from simulator.hearing.metrics import edit_distance
+
+            return [-2.0 * edit_distance(t, heard) for t in texts]
+
+    # the last group is missing from the transcript (Whisper dropped it, or wrote it as a
+    # word nothing aligns with): what was written in digits is three digits short of the
+    # value, so it may not be "another value" -- however well it scores
+    heard = "ご連絡先は0120、630、でよろしいでしょうか"
+    found = verify_expectations(Echo(), None, heard, "ja",  # type: ignore[arg-type]
+                                [Expectation("0120-630-952", "phone", "phone")])
+    assert all(v.number.value_ok is not False for v in found), [v.number for v in found]
+
+
+def test_the_reading_of_0_does_not_keep_the_verdict_open() -> None:
+    from simulator.hearing.reading_judge import numbers_in_text, to_reading
+
+    span = numbers_in_text("080-4080-1228", "ja")[0]
+    for s in span.slots:
+        s.margin = None if s.digit == "0" else 6.0  # ゼロ / レイ undecided, 4 read よん
+    assert to_reading(span, "ja").ok is True
+    for s in span.slots:
+        s.margin = None
+    assert to_reading(span, "ja").ok is None
 
 
 def test_no_region_where_nothing_sounds_like_the_number() -> None:
