@@ -114,6 +114,8 @@ class _Region:
     #: found by its place alone (the words right before a counter, 「指点」): nothing there was
     #: heard as a number, so it can only confirm the expected value, never claim another
     anchored: bool = False
+    #: how the words there read 0 (:func:`_zero_reading`): the candidates spell 0 so
+    zero: str = "ゼロ"
 
 
 # ----------------------------------------------------------------------------- regions
@@ -430,7 +432,7 @@ def _aligned_region(normalized: str, groups: list[str],
             not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
         alt_end = words[j + 1][1]
     return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
-                   alt_end=alt_end)
+                   alt_end=alt_end, zero=_zero_reading(kana))
 
 
 #: what may stand between two digits of one number that Whisper wrote apart (5.5 / 5 5)
@@ -438,8 +440,21 @@ _DOT = re.compile(r"[.,・\s]+")
 
 
 def _fold_digits(kana: str) -> str:
-    """Long vowels of digit readings spelled as the digit tables spell them (ゴウ -> ゴー)."""
-    return re.sub(r"(?<=[ゴニ])ウ", "ー", kana)
+    """Long vowels of digit readings spelled as the digit tables spell them (ゴウ -> ゴー;
+    レー -> レイ: 0 read れい, which OpenJTalk gives 「例」 and 「零」 as)."""
+    return re.sub(r"(?<=レ)ー", "イ", re.sub(r"(?<=[ゴニ])ウ", "ー", kana))
+
+
+def _zero_reading(kana: str) -> str:
+    """How the words of a region read 0 (domain.md accepts ゼロ, マル and レイ): the one heard
+    most there, ゼロ when none is -- the candidates spell every 0 that way (a read-back of
+    イチレイレイサン scored as イチゼロゼロサン loses to the value with the zeros dropped)."""
+    from simulator.numbers import DIGIT_KANA
+
+    folded = _fold_digits(kana)
+    counts = {r: folded.count(r) for r in DIGIT_KANA["0"]}
+    best = max(counts, key=lambda r: counts[r])
+    return best if counts[best] > counts[DIGIT_KANA["0"][0]] else DIGIT_KANA["0"][0]
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -450,7 +465,8 @@ def _written(groups: Sequence[str]) -> str:
 
 
 def _variants(groups: list[str]) -> list[list[str]]:
-    """Every one-digit-off value, and every value with one digit dropped or doubled."""
+    """Every one-digit-off value, every value with one digit dropped or doubled, and every
+    one with two neighbouring digits swapped (the typing error a read-back is for)."""
     flat = [(gi, d) for gi, g in enumerate(groups) for d in g]
     out: list[list[str]] = []
 
@@ -467,6 +483,9 @@ def _variants(groups: list[str]) -> list[list[str]]:
         if len(flat) > 1:
             out.append(build(flat[:i] + flat[i + 1:]))
         out.append(build([*flat[:i + 1], (gi, d), *flat[i + 1:]]))
+        if i + 1 < len(flat) and flat[i + 1][1] != d:
+            (gj, e) = flat[i + 1]
+            out.append(build([*flat[:i], (gi, e), (gj, d), *flat[i + 2:]]))
     return out
 
 
@@ -535,10 +554,11 @@ class _Candidate:
 
 def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
                 all_readings: bool, choices: dict[int, int] | None = None,
-                confirm: bool = False) -> list[_Candidate]:
+                confirm: bool = False, zero: str | None = None) -> list[_Candidate]:
     """The transcript with ``groups`` spelled out: every reading of each digit (one slot
-    varied at a time) or one reading (``choices``, else the recommended one); ``confirm``:
-    the value followed by its confirmation ("fifteen, one five")."""
+    varied at a time) or one reading (``choices``, else the recommended one); every 0 read
+    ``zero`` (how the region heard it), whatever ``choices`` says; ``confirm``: the value
+    followed by its confirmation ("fifteen, one five")."""
     from simulator.hearing.reading_judge import numbers_in_text
 
     written = _written(groups)
@@ -551,9 +571,10 @@ def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
     if span is None or span.fixed or (confirm and span.end < len(prefix) + len(written)):
         return []  # (a confirmation that is not read as one number: not this value)
     digits = "".join(groups)
-    base = dict(choices or {})
-    base = {k: v for k, v in base.items() if k < len(span.slots)
-            and v < len(span.slots[k].options)}
+    base = {k: v for k, v in (choices or {}).items() if k < len(span.slots)
+            and v < len(span.slots[k].options) and span.slots[k].digit != "0"}
+    base.update({k: s.options.index(zero) for k, s in enumerate(span.slots)
+                 if zero and s.digit == "0" and zero in s.options})
     out = [_Candidate(digits, groups, _spell(text, span, base), span, base)]
     if all_readings:
         for k, slot in enumerate(span.slots):
@@ -623,7 +644,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         prefix = normalized[:region.start] + region.left
         suffix = region.right + normalized[region.end:]
         expected = _candidates(prefix, suffix, groups, language, all_readings=True,
-                               confirm=region.confirm)
+                               confirm=region.confirm, zero=region.zero)
         if not expected:
             continue
         if region.alt_end is not None:
@@ -631,7 +652,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             # to the number: the end under which the expected value fits best is kept
             alt_suffix = region.right + normalized[region.alt_end:]
             alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True,
-                              confirm=region.confirm)
+                              confirm=region.confirm, zero=region.zero)
             if alt:
                 pre = score_all(scorer, features, [c.text for c in expected + alt], language)
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
@@ -644,7 +665,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             for g in variants:
                 if "".join(g) not in {c.digits for c in others}:
                     others += _candidates(prefix, suffix, g, language, all_readings=True,
-                                          confirm=region.confirm)
+                                          confirm=region.confirm, zero=region.zero)
         if region.by_sound:
             texts.append(normalized)  # the words as Whisper wrote them
         todo = [t for t in texts + [c.text for c in others] if t not in pre]
@@ -665,7 +686,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                     continue
                 seen.add("".join(g))
                 wide += _candidates(prefix, suffix, g, language, all_readings=False,
-                                    choices=choices, confirm=region.confirm)
+                                    choices=choices, confirm=region.confirm, zero=region.zero)
             scores.update(score_all(scorer, features, [c.text for c in wide], language))
             n_scored = len(scores)
             others += wide
@@ -784,12 +805,17 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     else:
         value_ok, said = None, best_exp
     if value_ok is not False:
-        # the reading: each slot's options scored with the other slots as recommended
+        # the reading: each slot's options scored with the other slots as in the first
+        # candidate (the recommended readings, 0 as the region heard it)
         span = best_exp.span
+        base = expected[0].override
+
+        def varied(c: _Candidate) -> set[int]:
+            return {k for k in {*c.override, *base} if c.override.get(k, 0) != base.get(k, 0)}
+
         for k, slot in enumerate(span.slots):
             ranked = sorted(((scores[c.text], c.override.get(k, 0)) for c in expected
-                             if all(v == 0 for kk, v in c.override.items() if kk != k)),
-                            reverse=True)
+                             if varied(c) <= {k}), reverse=True)
             slot.choice = ranked[0][1]
             slot.margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else None
         judged = to_reading(span, language)

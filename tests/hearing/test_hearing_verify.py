@@ -185,6 +185,9 @@ def _model(model_cache: Path) -> None:
     # the hyphen said between groups, in what Whisper writes for it, is a pause
     ("鈴木様のお電話番号、ゼロさん、配分、920さん、ハイフン、8号30でよろしいでしょうか。",
      ["03", "9203", "8530"], "ゼロさん、配分、920さん、ハイフン、8号30", "0392038530"),
+    # 0 read れい, written 「例」 (OpenJTalk: レー)
+    ("えおでまばんご 0701例例さん 2例2さん はい受けたまわりました", ["070", "1003", "2023"],
+     "0701例例さん 2例2さん", "07010032023"),
 ])
 def test_the_number_region_is_aligned_by_sound(heard: str, groups: list[str], region: str,
                                                digits: str) -> None:
@@ -240,6 +243,41 @@ def test_the_reading_of_0_does_not_keep_the_verdict_open() -> None:
     for s in span.slots:
         s.margin = None
     assert to_reading(span, "ja").ok is None
+
+
+@pytest.mark.parametrize(("kana", "zero"), [
+    ("ゼロナナゼロイチレーレーサンニーレー", "レイ"),  # more レイ than ゼロ: 0 is read レイ
+    ("マルサンイチニーマルマル", "マル"),
+    ("ゼロハチゼロイチレーサン", "ゼロ"),  # as many: the recommended one
+    ("イチニーサン", "ゼロ"),
+])
+def test_the_candidates_read_0_as_the_region_heard_it(kana: str, zero: str) -> None:
+    from simulator.hearing.verify import _candidates, _zero_reading
+
+    assert _zero_reading(kana) == zero
+    c = _candidates("番号は", "ですね", ["070", "1003"], "ja", all_readings=False,
+                    choices={0: 1, 1: 1}, zero=_zero_reading(kana))[0]
+    # every 0 as heard, whatever the choices said of the 0 slots (the 7 keeps シチ)
+    assert c.text == f"番号は{zero}シチ{zero}、イチ{zero}{zero}サンですね"
+
+
+def test_two_digits_swapped_are_a_wrong_value() -> None:
+    from simulator.hearing.verify import _variants, verify_expectations
+
+    assert ["34", "26"] in _variants(["34", "62"]) and ["43", "62"] in _variants(["34", "62"])
+    said = "ご注文番号サンヨンニーロクニーロクニーニー 間違いございませんか"
+
+    class Spoken:  # scores a text by how close it is to what was said
+        def score(self, features: object, texts: list[str], language: str) -> list[float]:
+            from simulator.hearing.metrics import edit_distance
+
+            return [-2.0 * edit_distance(t, said) for t in texts]
+
+    # the operator swapped 6 and 2 (34622622 read back as 34262622), Whisper wrote a 2 more
+    found = verify_expectations(Spoken(), None,  # type: ignore[arg-type]
+                                "ご注文番号342626222 間違いございませんか", "ja",
+                                [Expectation("34622622", "order", "order")])
+    assert [(v.number.value, v.number.value_ok) for v in found] == [("34262622", False)]
 
 
 def test_no_region_where_nothing_sounds_like_the_number() -> None:
