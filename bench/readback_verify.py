@@ -22,8 +22,9 @@ Voices and clips:
   set): the four tuning voices, the target's "all voices" figure;
 * ``SEEN`` -- (voice, seed) pairs that were held out until reports printed (and a session
   read) what they got wrong: jm_kumo on seed 11, jf_tebukuro on seed 11, jm_kumo on seed 13;
-  and :data:`WRITTEN_SEEN` spoken by ``HELD_OUT_VOICES`` (the first written set, measured
-  once and then used to improve the verifier): each on its own line, in no total;
+  and each of :data:`WRITTEN_SEEN` spoken by ``HELD_OUT_VOICES`` (the earlier written sets,
+  each measured once and then used to improve the verifier): each on its own line, in no
+  total;
 * the **held-out** part: :data:`WRITTEN`, read-backs written (with their labels) by a
   session given only ``../shared/domain.md`` and the scenario briefs, never the code --
   other phrasings, separators and counters than the seeded clips -- spoken by
@@ -58,12 +59,13 @@ OTHERS = ["kokoro:jf_nezumi", "kokoro:jf_gongitsune"]
 SEEN = [("kokoro:jm_kumo", 11), ("kokoro:jf_tebukuro", 11), ("kokoro:jm_kumo", 13)]
 #: the voices no tuning used, speaking :data:`WRITTEN`: the held-out measurement
 HELD_OUT_VOICES = ["kokoro:jf_tebukuro", "kokoro:jm_kumo"]
+DATA = Path(__file__).resolve().parent / "data"
 #: read-backs written and labelled from ../shared/domain.md and the scenario briefs alone
-#: (the second such set: the first, :data:`WRITTEN_SEEN`, was measured once on 2026-12-03 at
-#: 09:20 and then used to improve the verifier)
-WRITTEN = Path(__file__).resolve().parent / "data" / "readback_heldout2.yaml"
-#: the first written set: seen (its errors were read), measured in no total
-WRITTEN_SEEN = Path(__file__).resolve().parent / "data" / "readback_heldout.yaml"
+#: (the third such set: the earlier ones, :data:`WRITTEN_SEEN`, were each measured once --
+#: 2026-12-03 09:20 and 11:30 -- and then used to improve the verifier)
+WRITTEN = DATA / "readback_heldout3.yaml"
+#: the earlier written sets: seen (their errors were read), measured in no total
+WRITTEN_SEEN = [DATA / "readback_heldout.yaml", DATA / "readback_heldout2.yaml"]
 PLAIN = "1235680"
 
 
@@ -199,7 +201,7 @@ def plan(voices: Sequence[str], seed: int, held_out: bool) -> list[Run]:
     runs = [Run(v, seed, "seen" if (v, seed) in SEEN else "tuning") for v in voices]
     if held_out and seed == 11:
         runs += [Run(v, s, "seen") for v, s in SEEN if (v, s) not in {(r.voice, r.seed) for r in runs}]
-        runs += [Run(v, None, "seen", WRITTEN_SEEN) for v in HELD_OUT_VOICES]
+        runs += [Run(v, None, "seen", p) for p in WRITTEN_SEEN for v in HELD_OUT_VOICES]
         runs += [Run(v, None, "held out") for v in HELD_OUT_VOICES]
     return runs
 
