@@ -116,6 +116,9 @@ class _Region:
     anchored: bool = False
     #: how the words there read 0 (:func:`_zero_reading`): the candidates spell 0 so
     zero: str = "ゼロ"
+    #: a confirming word inside the number (「9、9ですね851」: ですね), kept after a digit
+    #: said twice (:func:`_echoed`)
+    tag: str = ""
 
 
 # ----------------------------------------------------------------------------- regions
@@ -327,6 +330,11 @@ _PAUSE = re.compile(r"^(?:[\s、。，,.・\-‐−ー]|の)+$")
 _HYPHEN = "ハイフン"
 
 
+#: confirming words an operator puts inside a number, after a digit said twice
+#: (キュー、キューですね、ハチゴーイチ): pauses for aligning, as OpenJTalk splits them
+_TAGS = ("です", "ね")
+
+
 def _sounds_like_hyphen(kana: str) -> bool:
     return len(kana) >= 3 and edit_distance(_fold(kana), _fold(_HYPHEN)) <= 1
 
@@ -362,7 +370,7 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
                     letter_names(unicodedata.normalize("NFKC", text[pos:])), kana=True)))
                 out.append((m.start() + pos, m.end(), rest))
                 break
-            pron = "" if _PAUSE.match(s) else _pron(s, str(w["pron"]))
+            pron = "" if _PAUSE.match(s) or s in _TAGS else _pron(s, str(w["pron"]))
             if _sounds_like_hyphen(pron):
                 pron = ""  # a separator between digit groups, not a digit
             out.append((m.start() + at, m.start() + at + len(s), pron))
@@ -431,8 +439,14 @@ def _aligned_region(normalized: str, groups: list[str],
     if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
             not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
         alt_end = words[j + 1][1]
+    tag = ""
+    for a, b, _ in words[i:j + 1]:
+        if normalized[a:b] in _TAGS:
+            tag += normalized[a:b]
+        elif tag:
+            break
     return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
-                   alt_end=alt_end, zero=_zero_reading(kana))
+                   alt_end=alt_end, zero=_zero_reading(kana), tag=tag)
 
 
 #: what may stand between two digits of one number that Whisper wrote apart (5.5 / 5 5)
@@ -550,15 +564,18 @@ class _Candidate:
     text: str
     span: Any  # the NumberSpan in ``text``
     override: dict[int, int]
+    said_again: int = 0  # digits said twice to confirm them (an echo): said, not in the value
 
 
 def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
                 all_readings: bool, choices: dict[int, int] | None = None,
-                confirm: bool = False, zero: str | None = None) -> list[_Candidate]:
+                confirm: bool = False, zero: str | None = None,
+                echo: tuple[int, str] | None = None) -> list[_Candidate]:
     """The transcript with ``groups`` spelled out: every reading of each digit (one slot
     varied at a time) or one reading (``choices``, else the recommended one); every 0 read
     ``zero`` (how the region heard it), whatever ``choices`` says; ``confirm``: the value
-    followed by its confirmation ("fifteen, one five")."""
+    followed by its confirmation ("fifteen, one five"); ``echo``: (k, tag) the value with
+    its k-th digit said twice, ``tag`` after the repeat (:func:`_echoed`)."""
     from simulator.hearing.reading_judge import numbers_in_text
 
     written = _written(groups)
@@ -570,18 +587,71 @@ def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
                 None)
     if span is None or span.fixed or (confirm and span.end < len(prefix) + len(written)):
         return []  # (a confirmation that is not read as one number: not this value)
+    if echo is not None:
+        span = _echoed(span, *echo)
+        if span is None:
+            return []
     digits = "".join(groups)
     base = {k: v for k, v in (choices or {}).items() if k < len(span.slots)
             and v < len(span.slots[k].options) and span.slots[k].digit != "0"}
     base.update({k: s.options.index(zero) for k, s in enumerate(span.slots)
                  if zero and s.digit == "0" and zero in s.options})
-    out = [_Candidate(digits, groups, _spell(text, span, base), span, base)]
+    again = int(echo is not None)
+    out = [_Candidate(digits, groups, _spell(text, span, base), span, base, again)]
     if all_readings:
         for k, slot in enumerate(span.slots):
             for o in range(len(slot.options)):
                 if o != base.get(k, 0):
                     ov = {**base, k: o}
-                    out.append(_Candidate(digits, groups, _spell(text, span, ov), span, ov))
+                    out.append(_Candidate(digits, groups, _spell(text, span, ov), span, ov,
+                                          again))
+    return out
+
+
+def _echoed(span: NumberSpan, k: int, tag: str) -> NumberSpan | None:
+    """``span`` (a digit string) with its ``k``-th digit said again to confirm it, then
+    ``tag``: ナナ、ナナロクゼロ; キュー、キューですね、ハチゴーイチ -- the value once, each
+    saying of the digit a slot of its own.  None: not a digit string, or no such digit."""
+    from simulator.hearing.reading_judge import NumberSpan, Slot
+
+    if span.kind != "digits":
+        return None
+    at = [p for p, part in enumerate(span.parts) if part not in ("、", ",")]
+    if k >= len(at):
+        return None
+    p = at[k]
+    part = span.parts[p]
+    again = replace(part) if isinstance(part, Slot) else part
+    after = span.parts[p + 1:]
+    insert: list[str | Slot] = ["、", again, *([tag] if tag else []),
+                                *(["、"] if after and after[0] != "、" else [])]
+    return NumberSpan(span.value, span.start, span.end, span.kind,
+                      [*span.parts[:p + 1], *insert, *after], span.fixed, span.confirmation)
+
+
+def _echo_slot(span: NumberSpan, k: int) -> int | None:
+    """The slot index of the repeat of digit ``k`` in an echoed span (None: not a slot)."""
+    from simulator.hearing.reading_judge import Slot
+
+    at = [p for p, part in enumerate(span.parts) if part not in ("、", ",")]
+    p = at[k + 1]  # the repeat comes right after the digit
+    part = span.parts[p]
+    return sum(isinstance(x, Slot) for x in span.parts[:p]) if isinstance(part, Slot) else None
+
+
+def _echo_positions(want: str, heard: str) -> list[int]:
+    """Where the transcript holds one digit more than the value, a repeat of the digit
+    beside it (「7、7」 for 7 in 760): the positions of the value whose digit, said twice,
+    is closer to what Whisper wrote than the value (one per run of equal digits)."""
+    if len(heard) != len(want) + 1:
+        return []
+    base = edit_distance(want, heard)
+    out: list[int] = []
+    for k in range(len(want)):
+        if k and want[k] == want[k - 1]:
+            continue
+        if edit_distance(want[:k + 1] + want[k:], heard) < base:
+            out.append(k)
     return out
 
 
@@ -658,6 +728,20 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
                     expected, suffix = alt, alt_suffix
                     region = replace(region, end=region.alt_end)
+        echo = None
+        if language == "ja" and region.heard:
+            # a digit said twice to confirm it (ナナ、ナナロクゼロ): the value, said so
+            echoes = [(k, _candidates(prefix, suffix, groups, language, all_readings=True,
+                                      zero=region.zero, echo=(k, region.tag)))
+                      for k in _echo_positions(exp.digits, region.heard)]
+            echoes = [(k, cs) for k, cs in echoes if cs]
+            if echoes:
+                todo = [c.text for c in expected] + [c.text for _, cs in echoes for c in cs]
+                pre.update(score_all(scorer, features, [t for t in todo if t not in pre],
+                                     language))
+                k, cs = max(echoes, key=lambda e: max(pre[c.text] for c in e[1]))
+                if max(pre[c.text] for c in cs) > max(pre[c.text] for c in expected):
+                    expected, echo = cs, _echo_slot(cs[0].span, k)
         others: list[_Candidate] = []
         texts = [c.text for c in expected]
         if region.heard and region.heard != exp.digits:
@@ -673,7 +757,9 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         n_scored = len(scores)
         best_exp = max(expected, key=lambda c: scores[c.text])
         # the reading choices of the best expected candidate carry over to other values
-        choices = best_exp.override
+        # (without the slot of a digit said again)
+        choices = best_exp.override if echo is None else {
+            k - (k > echo): v for k, v in best_exp.override.items() if k != echo}
 
         widened = False
         first = _margin(scores, best_exp, others, region.heard == exp.digits)
@@ -752,9 +838,10 @@ def _margin(scores: dict[str, float], best: _Candidate, others: list[_Candidate]
 
 
 def _value_score(scores: dict[str, float], c: _Candidate) -> float:
-    """A candidate's log-likelihood with :data:`DIGIT_BONUS` per digit: values of different
-    lengths are compared fairly (candidates of the same value are not changed)."""
-    return scores[c.text] + DIGIT_BONUS * len(c.digits)
+    """A candidate's log-likelihood with :data:`DIGIT_BONUS` per digit said: values of
+    different lengths are compared fairly (candidates of the same value are not changed; a
+    digit said twice counts twice)."""
+    return scores[c.text] + DIGIT_BONUS * (len(c.digits) + c.said_again)
 
 
 def _plain_readings(groups: list[str]) -> list[str]:

@@ -245,6 +245,18 @@ def test_the_reading_of_0_does_not_keep_the_verdict_open() -> None:
     assert to_reading(span, "ja").ok is None
 
 
+class Spoken:
+    """A scorer that scores a text by how close it is to what was said (``said``)."""
+
+    def __init__(self, said: str) -> None:
+        self.said = said
+
+    def score(self, features: object, texts: list[str], language: str) -> list[float]:
+        from simulator.hearing.metrics import edit_distance
+
+        return [-2.0 * edit_distance(t, self.said) for t in texts]
+
+
 @pytest.mark.parametrize(("kana", "zero"), [
     ("ゼロナナゼロイチレーレーサンニーレー", "レイ"),  # more レイ than ゼロ: 0 is read レイ
     ("マルサンイチニーマルマル", "マル"),
@@ -266,18 +278,47 @@ def test_two_digits_swapped_are_a_wrong_value() -> None:
 
     assert ["34", "26"] in _variants(["34", "62"]) and ["43", "62"] in _variants(["34", "62"])
     said = "ご注文番号サンヨンニーロクニーロクニーニー 間違いございませんか"
-
-    class Spoken:  # scores a text by how close it is to what was said
-        def score(self, features: object, texts: list[str], language: str) -> list[float]:
-            from simulator.hearing.metrics import edit_distance
-
-            return [-2.0 * edit_distance(t, said) for t in texts]
-
     # the operator swapped 6 and 2 (34622622 read back as 34262622), Whisper wrote a 2 more
-    found = verify_expectations(Spoken(), None,  # type: ignore[arg-type]
+    found = verify_expectations(Spoken(said), None,  # type: ignore[arg-type]
                                 "ご注文番号342626222 間違いございませんか", "ja",
                                 [Expectation("34622622", "order", "order")])
     assert [(v.number.value, v.number.value_ok) for v in found] == [("34262622", False)]
+
+
+@pytest.mark.parametrize(("said", "heard", "value", "reading"), [
+    # a digit said again to confirm it, with a confirming word after the repeat
+    ("ゼロハチゼロの、サンサンロクロクの、キュー、キューですね、ハチゴーイチでございます",
+     "080の3366の9、9ですね851でございます", "080-3366-9851",
+     "ぜろはちぜろ、さんさんろくろく、きゅー、きゅーですね、はちごーいち"),
+    ("ご注文番号、ゴーイチ、ヨン、ヨンですね、サン、ニーサンロクサン、で承りました",
+     "ご注文番号5144ですね32363で承りました", "5143-2363",
+     "ごーいちよん、よんですね、さん、にーさんろくさん"),
+])
+def test_a_digit_said_twice_to_confirm_it_is_the_value_once(said: str, heard: str, value: str,
+                                                            reading: str) -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    found = verify_expectations(Spoken(said), None, heard, "ja",  # type: ignore[arg-type]
+                                [Expectation(value, "phone", "phone")])
+    assert [(v.number.value, v.number.value_ok, v.number.reading, v.number.ok)
+            for v in found] == [(value, True, reading, True)]
+
+
+def test_a_digit_confirmed_by_saying_it_twice_is_verified(whisper_tr: WhisperTranscriber) -> None:
+    # real speech and Whisper: 「5144ですね…」 -- the 4 said twice reads as 5144 in digits
+    t, found = verified(whisper_tr, "ご注文番号、ゴーイチ、ヨン、ヨンですね、サン、ニーサンロクサン、で承りました",
+                        "5143-2363")
+    assert [(n.value_ok, n.ok) for n in found] == [(True, True)], (t.text, found)
+
+
+def test_a_digit_said_twice_without_a_pause_is_another_value() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    # ナナナナ: no pause, no confirming word -- the digit doubled, not confirmed
+    found = verify_expectations(Spoken("ご案内先はゼロイチニーゼロ、ロクハチロク、ナナナナロクゼロですね"),
+                                None, "ご案内先は0120、686、7760ですね", "ja",  # type: ignore[arg-type]
+                                [Expectation("0120-686-760", "phone", "phone")])
+    assert [(v.number.value, v.number.value_ok) for v in found] == [("0120-686-7760", False)]
 
 
 def test_no_region_where_nothing_sounds_like_the_number() -> None:
