@@ -126,18 +126,29 @@ def clips(seed: int = 11, per_digit: int = 1) -> list[Clip]:
 
 
 def written_clips(path: Path = WRITTEN) -> list[Clip]:
-    """The held-out read-backs of ``path`` (every value read as a string)."""
+    """The held-out read-backs of ``path`` (every value read as a string); a file that is
+    not such a set stops the bench with a message naming the file and the clip."""
     import yaml
 
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise SystemExit(f"{path}: cannot read the clips: {e}") from None
+    clips_ = data.get("clips") if isinstance(data, dict) else None
+    if not isinstance(clips_, list):
+        raise SystemExit(f"{path}: expected a mapping with a list `clips`")
     out = []
-    for c in data["clips"]:
-        kind = c["kind"]
-        if kind not in ("phone", "order", "count") or c["digit"] not in GOOD or \
-                c["reading_ok"] not in ("true", "false"):
-            raise ValueError(f"{path}: clip {c.get('id')}: bad kind, digit or reading_ok")
-        out.append(Clip(kind, c["digit"], c["reading_ok"] == "true", c["text"], c["expected"],
-                        c["said"]))
+    for i, c in enumerate(clips_):
+        where = f"{path}: clip {c.get('id', i + 1) if isinstance(c, dict) else i + 1}"
+        fields = ("kind", "expected", "said", "digit", "reading_ok", "text")
+        if not isinstance(c, dict) or any(not isinstance(c.get(f), str) for f in fields):
+            raise SystemExit(f"{where}: needs the text fields {', '.join(fields)}")
+        if c["kind"] not in ("phone", "order", "count") or c["digit"] not in GOOD or \
+                c["reading_ok"] not in ("true", "false") or c["digit"] not in c["said"]:
+            raise SystemExit(f"{where}: bad kind, digit or reading_ok (or the digit is not "
+                             "in `said`)")
+        out.append(Clip(c["kind"], c["digit"], c["reading_ok"] == "true", c["text"],
+                        c["expected"], c["said"]))
     return out
 
 
