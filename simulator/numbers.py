@@ -52,6 +52,14 @@ LETTER_KANA: dict[str, str] = {
     "T": "ティー", "U": "ユー", "V": "ブイ", "W": "ダブリュー", "X": "エックス", "Y": "ワイ",
     "Z": "ゼット",
 }
+#: the counters a quantity is said with, and how each is read after a number (katakana):
+#: 7着 is ナナチャク (the sound changes after some digits -- サンボン, サンゾク, シバコ -- are
+#: the hearing's business, :mod:`simulator.hearing.verify`)
+COUNTER_KANA: dict[str, str] = {
+    "点": "テン", "枚": "マイ", "個": "コ", "本": "ホン", "着": "チャク", "足": "ソク", "箱": "ハコ",
+    "組": "クミ", "台": "ダイ", "部": "ブ", "冊": "サツ", "円": "エン", "件": "ケン", "人": "ニン",
+    "名": "メー",
+}
 #: the reading operators should use for each digit (hiragana), and the confusable ones
 RECOMMENDED = {d: jaconv.kata2hira(DIGIT_KANA[d][0]) for d in "7490"}
 CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}

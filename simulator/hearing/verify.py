@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from simulator.hearing.metrics import edit_distance
-from simulator.numbers import kana_digits, letter_names
+from simulator.numbers import COUNTER_KANA, kana_digits, letter_names
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -62,9 +62,8 @@ HEARD_SLACK = 1
 LENGTH_SLACK = 1
 #: the counters a quantity is said with (点, 枚, 個 ...): their readings, and how each is
 #: written after digits (7点 for シチテン) where it has a kanji
-_COUNTER_KANJI = {"テン": "点", "マイ": "枚", "コ": "個", "ホン": "本", "ボン": "本", "ポン": "本",
-                  "チャク": "着", "ソク": "足", "ゾク": "足", "ハコ": "箱", "バコ": "箱", "クミ": "組", "ダイ": "台",
-                  "ブ": "部", "サツ": "冊", "エン": "円", "ケン": "件", "ニン": "人", "メー": "名"}
+_COUNTER_KANJI = {**{kana: kanji for kanji, kana in COUNTER_KANA.items()},
+                  "ボン": "本", "ポン": "本", "ゾク": "足", "バコ": "箱"}  # after some digits
 #: a short value (a quantity) found by sound must be followed by a counter: those above and
 #: the ones written as said (ツ, セット)
 _COUNTERS = (*_COUNTER_KANJI, "ツ", "セット")

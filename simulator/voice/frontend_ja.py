@@ -9,6 +9,8 @@
 * prices and counts stay digits (OpenJTalk reads 2980円 as にせんきゅうひゃくはちじゅうえん),
   without thousands separators (Kokoro reads "2,980" as に、きゅうひゃく...), ¥ -> 円;
 * short hyphenated address numbers read with の (3-5-12 -> 3の5の12);
+* a counter after a number written in katakana as read after a number (ナナ着 ->
+  ナナチャク: OpenJTalk reads it as a word there, ナナギ);
 * Latin letters as their katakana names (サイズはM -> サイズはエム, XL -> エックスエル,
   3L -> スリーエル), a few loanwords as words (OK -> オーケー), e-mail addresses spelled.
 """
@@ -18,8 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from simulator.numbers import COUNTER_KANA, LETTER_KANA
 from simulator.numbers import DIGIT_KANA as NUMBER_KANA
-from simulator.numbers import LETTER_KANA
 
 #: how a caller reads single digits in a phone or order number (simulator.numbers owns it)
 DIGIT_KANA = {d: r[0] for d, r in NUMBER_KANA.items()}
@@ -48,6 +50,14 @@ _HYPHENATED = re.compile(r"(?<![\dA-Za-z])(\d+(?:[-‐‑–—−ー]\d+)+)(?![
 _LONG_DIGITS = re.compile(rf"(?<!\d)(\d{{5,}})(?!\d)(?!\s*(?:{_UNITS}))")
 _SIZE_NL = re.compile(r"(?<![\dA-Za-z])([2-6])L(?![A-Za-z])")
 _LATIN = re.compile(r"[A-Za-z]+")
+#: a number written in katakana readings (ナナ, ジュウシチ, キュー) right before one of these
+#: counters: OpenJTalk reads the counter as a word there (ナナ着 -> ナナギ, ク足 -> クアシ,
+#: ナナ組 -> ナナグミ; the other counters it reads right), so it is written as read after a
+#: number (ナナチャク, クソク)
+_KANA_MISREAD = "着足組"
+_KANA_NUMBER = "|".join(sorted({*(r for rs in NUMBER_KANA.values() for r in rs),
+                                "ニ", "ゴ", "ジュウ", "ヒャク", "セン"}, key=len, reverse=True))
+_KANA_COUNT = re.compile(rf"(?<![ァ-ヶー])((?:{_KANA_NUMBER})+)([{_KANA_MISREAD}])")
 
 
 def read_digits(digits: str) -> str:
@@ -133,6 +143,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"^、+|(?<=[、。?!])、+", "", t)
     t = _SIZE_NL.sub(lambda m: _NUMBER_SIZE[m.group(1)] + "エル", t)
     t = _LATIN.sub(_latin, t)
+    t = _KANA_COUNT.sub(lambda m: m.group(1) + COUNTER_KANA[m.group(2)], t)
     # stray spaces between Japanese characters
     t = re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "、", t)
     return t.strip()
