@@ -221,25 +221,9 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                   short: bool) -> _Region | None:
     """No digits written: the run of words whose kana sound like one of the readings (a
     ``short`` value -- a quantity -- only right before a counter)."""
-    try:
-        import pyopenjtalk
-    except ImportError:  # pragma: no cover - part of the set-up
+    words = _words(normalized)  # (a word OpenJTalk rewrote -- しち as 七 -- read as written)
+    if words is None:
         return None
-    import unicodedata
-
-    from simulator.voice.backends import prepare_openjtalk_thread
-
-    prepare_openjtalk_thread()  # the recogniser's thread gets its own tokenizer
-
-    words: list[tuple[int, int, str]] = []
-    pos = 0
-    for w in pyopenjtalk.run_frontend(normalized):
-        s = unicodedata.normalize("NFKC", str(w["string"]))
-        at = normalized.find(s, pos)
-        if at < 0 or not s:
-            return None
-        words.append((at, at + len(s), _pron(s, str(w["pron"]))))
-        pos = at + len(s)
     best: tuple[int, int, _Region] | None = None
     for reading in want_readings:
         if len(reading) < 2 and not short:

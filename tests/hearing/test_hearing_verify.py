@@ -215,6 +215,15 @@ def test_a_one_mora_reading_is_found_right_before_a_counter(text: str, value: st
     assert (None if r is None else text[r.start:r.end]) == found
 
 
+def test_a_count_is_found_where_openjtalk_rewrites_the_word() -> None:
+    from simulator.hearing.verify import _plain_readings, _sound_region
+
+    # OpenJTalk gives 「しち」 as the word 七: the words are still read as written
+    text = "このポロシャツ、エルサイズをしちちゃくですね。"
+    r = _sound_region(text, _plain_readings(["7"]), True)
+    assert r is not None and text[r.start:r.end].startswith("しちちゃく")
+
+
 def test_a_part_of_the_number_is_never_another_value() -> None:
     from simulator.hearing.verify import verify_expectations
 
