@@ -51,7 +51,6 @@ class Scorer(Protocol):
 #: Japanese digit-string readings (katakana, phone style); the first option is recommended
 JA_DIGIT = DIGIT_KANA
 #: readings that can be misheard (7 しち ~ 1 いち, 4 し ~ 7 しち, 9 く)
-JA_CONFUSABLE = {str(jaconv.hira2kata(k)) for k in CONFUSABLE}
 _JA_ONES: dict[int, tuple[str, ...]] = {
     1: ("イチ",), 2: ("ニ",), 3: ("サン",), 4: ("ヨン", "シ"), 5: ("ゴ",), 6: ("ロク",),
     7: ("ナナ", "シチ"), 8: ("ハチ",), 9: ("キュウ", "ク")}
@@ -337,11 +336,12 @@ def to_reading(span: NumberSpan, language: str) -> NumberReading:
         s.decided = s.margin is not None and s.margin >= s.min_margin
     text = span.reading(honest=True)
     reading: str | None = _hira(text) if language == "ja" else text
+    # a slot's options are the recommended reading first: any other is the confusable one
+    # (シチ, シジュウ, シチヒャク ...), but for 0, whose readings are all accepted
+    bad = [s for s in slots if s.decided and s.choice != 0 and s.digit != "0"]
     if language == "ja":
-        bad = [s for s in slots if s.decided and s.options[s.choice] in JA_CONFUSABLE]
         advice = " ".join(dict.fromkeys(_JA_ADVICE[s.digit] for s in bad))
     else:
-        bad = [s for s in slots if s.decided and s.choice != 0 and s.digit != "0"]
         k = span.confirmation
         if k is not None and slots[k:] and all(s.decided and s.choice == 0 for s in slots[k:]):
             # "fifteen, one five": the number is confirmed digit by digit, as recommended --

@@ -422,6 +422,12 @@ def _aligned_region(normalized: str, groups: list[str],
     if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
             not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
         alt_end = words[j + 1][1]
+    # Whisper writing the number's last group again after it (「797、497、497ですね」 for
+    # ナナキューナナ、ヨンキューシチですね): the end past the repeat is tried too -- the one the
+    # value fits best is kept (a group the trainee did say twice keeps its repeat)
+    again = _REPEAT.match(normalized, words[j][1])
+    if again and normalized[words[i][0]:words[j][1]].endswith(again.group(1)):
+        alt_end = again.end()
     tag = ""
     for a, b, _ in words[i:j + 1]:
         if normalized[a:b] in _TAGS:
@@ -431,6 +437,9 @@ def _aligned_region(normalized: str, groups: list[str],
     return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
                    alt_end=alt_end, zero=_zero_reading(kana), tag=tag)
 
+
+#: a group of digits written again right after a number (after a pause)
+_REPEAT = re.compile(r"[、,\s]*(\d{2,})(?!\d)")
 
 #: what may stand between two digits of one number that Whisper wrote apart (5.5 / 5 5)
 _DOT = re.compile(r"[.,・\s]+")

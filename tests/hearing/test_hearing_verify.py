@@ -199,6 +199,18 @@ def test_the_number_region_is_aligned_by_sound(heard: str, groups: list[str], re
     assert r.heard == digits
 
 
+def test_a_group_whisper_wrote_twice_may_be_left_out_of_the_candidates() -> None:
+    from simulator.hearing.verify import _aligned_region
+
+    heard = "はい、フリーダイヤルの01、20、797、497、497ですね、かしこまりました"
+    r = _aligned_region(heard, ["0120", "797", "497"], [])
+    assert r is not None and heard[r.start:r.end] == "01、20、797、497"
+    # the end past the repeat is the alternative the value is also scored under
+    assert r.alt_end is not None and heard[r.end:r.alt_end] == "、497"
+    r = _aligned_region("ご注文番号は1234の5678ですね", ["1234", "5678"], [])
+    assert r is not None and r.alt_end is None
+
+
 @pytest.mark.parametrize(("text", "value", "found"), [
     ("Tシャツをグレーでしまいでよろしいでしょうか", "4", "でしまい"),  # シ before 枚 (で kept)
     ("お茶のギフトをしばこですね", "4", "しばこ"),  # 箱 said バコ
@@ -328,6 +340,18 @@ def test_a_digit_said_twice_without_a_pause_is_another_value() -> None:
                                 None, "ご案内先は0120、686、7760ですね", "ja",  # type: ignore[arg-type]
                                 [Expectation("0120-686-760", "phone", "phone")])
     assert [(v.number.value, v.number.value_ok) for v in found] == [("0120-686-7760", False)]
+
+
+@pytest.mark.parametrize(("text", "reading"), [
+    ("70箱", "しちじゅう"), ("49個", "しじゅうきゅう"), ("700円", "しちひゃく"), ("17点", "じゅうしち")])
+def test_a_confusable_reading_of_tens_or_hundreds_is_confusable(text: str, reading: str) -> None:
+    from simulator.hearing.reading_judge import numbers_in_text, to_reading
+
+    span = numbers_in_text(text, "ja")[0]
+    for s in span.slots:
+        s.choice, s.margin = (1, 6.0) if s.digit in "47" else (0, 6.0)
+    r = to_reading(span, "ja")
+    assert r.reading == reading and r.ok is False and r.advice, r
 
 
 def test_no_region_where_nothing_sounds_like_the_number() -> None:
