@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from simulator.hearing.metrics import edit_distance
-from simulator.numbers import COUNTER_KANA, kana_digits, letter_names
+from simulator.numbers import COUNTER_KANA, DIGIT_KANA, kana_digits, letter_names
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -331,7 +331,6 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
         return None
     import unicodedata
 
-    from simulator.numbers import DIGIT_KANA
     from simulator.voice.backends import prepare_openjtalk_thread
 
     prepare_openjtalk_thread()  # the recogniser's thread gets its own tokenizer
@@ -455,8 +454,6 @@ def _zero_reading(kana: str) -> str:
     """How the words of a region read 0 (domain.md accepts ゼロ, マル and レイ): the one heard
     most there, ゼロ when none is -- the candidates spell every 0 that way (a read-back of
     イチレイレイサン scored as イチゼロゼロサン loses to the value with the zeros dropped)."""
-    from simulator.numbers import DIGIT_KANA
-
     folded = _fold_digits(kana)
     counts = {r: folded.count(r) for r in DIGIT_KANA["0"]}
     best = max(counts, key=lambda r: counts[r])
@@ -608,7 +605,7 @@ def _echoed(span: NumberSpan, k: int, tag: str) -> NumberSpan | None:
 
     if span.kind != "digits":
         return None
-    at = [p for p, part in enumerate(span.parts) if part not in ("、", ",")]
+    at = _digit_parts(span)
     if k >= len(at):
         return None
     p = at[k]
@@ -621,12 +618,17 @@ def _echoed(span: NumberSpan, k: int, tag: str) -> NumberSpan | None:
                       [*span.parts[:p + 1], *insert, *after], span.fixed, span.confirmation)
 
 
+def _digit_parts(span: NumberSpan) -> list[int]:
+    """The indexes of ``span.parts`` (a digit string's) past the group pauses: its digits, in
+    order (a confirming word after a repeat is there too, after the digits it follows)."""
+    return [p for p, part in enumerate(span.parts) if part not in ("、", ",")]
+
+
 def _echo_slot(span: NumberSpan, k: int) -> int | None:
     """The slot index of the repeat of digit ``k`` in an echoed span (None: not a slot)."""
     from simulator.hearing.reading_judge import Slot
 
-    at = [p for p, part in enumerate(span.parts) if part not in ("、", ",")]
-    p = at[k + 1]  # the repeat comes right after the digit
+    p = _digit_parts(span)[k + 1]  # the repeat comes right after the digit
     part = span.parts[p]
     return sum(isinstance(x, Slot) for x in span.parts[:p]) if isinstance(part, Slot) else None
 
