@@ -32,7 +32,10 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+import jaconv
 
 from simulator.hearing.metrics import edit_distance
 from simulator.numbers import COUNTER_KANA, DIGIT_KANA, kana_digits, letter_names
@@ -118,6 +121,10 @@ class _Region:
     #: a confirming word inside the number (「9、9ですね851」: ですね), kept after a digit
     #: said twice (:func:`_echoed`)
     tag: str = ""
+    #: Whisper wrote the words there in hiragana (しじゅうまい): the candidates spell the
+    #: number (and the kana kept around it) in hiragana too -- the same sound in katakana is
+    #: another, far less likely token sequence, which would lose to the transcript itself
+    hiragana: bool = False
 
 
 # ----------------------------------------------------------------------------- regions
@@ -289,6 +296,91 @@ def _counter_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[
             continue
         out.append(_Region(start, end, "", by_sound=True, anchored=True))
     return out
+
+
+@lru_cache(maxsize=1)
+def _quantity_kana() -> dict[str, str]:
+    """Every reading of the quantities 1-99 (folded katakana, :func:`_fold`) -> the value:
+    シジュウ and ヨンジュウ -> 40, ジュウク -> 19."""
+    return {_fold(r): str(n) for n in range(1, 100) for r in _plain_readings([str(n)])}
+
+
+def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list[_Region]:
+    """The quantities said before a counter that Whisper wrote as words, not digits: a run of
+    words that reads as a number, right before a counter (its reading, or its kanji however
+    OpenJTalk reads it: しじゅうまい, しちセット, くばこ, 「重視着」 for ジュウシチャク), each a
+    region with the value it reads as ``heard``.  Nothing across a pause, no written digit.
+    The number must start a word (or follow a particle) and the counter must start one --
+    unless both are written in kana as read (Whisper writes a number it did not take for
+    one so): 試着 is no シ + 着.  The longest reading before each counter is kept."""
+    words = _words(normalized)
+    if not words:
+        return []
+    table = _quantity_kana()
+    # the words' kana, a pause as "|" (a number and its counter are not apart)
+    kana, owner, starts = "", [], set()
+    for k, (a, b, w) in enumerate(words):
+        starts.add(len(kana))
+        w = w or "|"
+        if any(c.isdigit() for c in normalized[a:b]):
+            w = "|" * len(w)
+        kana += w
+        owner += [k] * len(w)
+    counters = tuple(c for c in _COUNTERS if c != "ツ")  # ツ follows native numbers only
+    out: list[_Region] = []
+    for p in range(1, len(kana)):
+        word = normalized[words[owner[p]][0]:words[owner[p]][1]]
+        size = next((len(c) for c in counters if kana.startswith(c, p)), 0)
+        if not size and p in starts and word.startswith(tuple(COUNTER_KANA)):
+            size = len(words[owner[p]][2])  # 着 read ギ: the kanji is the counter
+        if not size:
+            continue
+        for q in range(max(0, p - 10), p):
+            if "|" in kana[q:p] or _fold(kana[q:p]) not in table:
+                continue
+            i, j = owner[q], owner[p - 1]
+            spelled = normalized[words[i][0]:words[owner[p + size - 1]][1]]
+            as_kana = kana[q:p + size] in jaconv.hira2kata(spelled)
+            if ((as_kana or (q in starts and p in starts))
+                    and (q in starts or kana[q - 1] in "".join(_MORA_BEFORE))):
+                break  # the longest reading (q grows)
+        else:
+            continue
+        if any(a < words[j][1] and words[i][0] < b for a, b in taken):
+            continue
+        first = len("".join(w[2] or "|" for w in words[:i]))
+        last = len("".join(w[2] or "|" for w in words[:j + 1]))
+        at = words[i][0]
+        if jaconv.hira2kata(normalized[at:at + p - first]) == kana[first:p]:
+            # written as read up to the counter (OpenJTalk may have taken the rest of the
+            # sentence as one word): the region is the number's own characters
+            out.append(_Region(at + q - first, at + p - first, table[_fold(kana[q:p])],
+                               by_sound=True))
+            continue
+        out.append(_Region(at, words[j][1], table[_fold(kana[q:p])],
+                           kana[first:q], kana[p:last], by_sound=True))
+    return out
+
+
+def _counted_region(normalized: str, regions: Sequence[_Region], want: str,
+                    taken: Sequence[tuple[int, int]], reserved: set[str]) -> _Region | None:
+    """A quantity not written as expected: the number said right before a counter -- in
+    digits (72本 for the 27 expected) or in words (:func:`_quantity_regions`): the one that
+    reads as ``want``, else the only one in the turn (with two, which is the value's place
+    is unknown); none that is another expected value of the turn (``reserved``)."""
+    words = _words(normalized) or []
+    after = {a: w for a, _, w in words}
+
+    def counted(r: _Region) -> bool:
+        kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in after else ""
+        return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
+
+    found = [r for r in regions if len(r.heard) <= 2 and counted(r)] + \
+        _quantity_regions(normalized, taken)
+    found = [r for r in found if r.heard not in reserved
+             and not any(a < r.end and r.start < b for a, b in taken)]
+    same = [r for r in found if r.heard == want]
+    return same[0] if same else found[0] if len(found) == 1 else None
 
 
 def _pron(surface: str, pron: str) -> str:
@@ -558,11 +650,12 @@ class _Candidate:
 
 def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
                 all_readings: bool, choices: dict[int, int] | None = None,
-                confirm: bool = False, zero: str | None = None,
+                confirm: bool = False, zero: str | None = None, hiragana: bool = False,
                 echo: tuple[int, str] | None = None) -> list[_Candidate]:
     """The transcript with ``groups`` spelled out: every reading of each digit (one slot
     varied at a time) or one reading (``choices``, else the recommended one); every 0 read
-    ``zero`` (how the region heard it), whatever ``choices`` says; ``confirm``: the value
+    ``zero`` (how the region heard it), whatever ``choices`` says; ``hiragana``: spelled in
+    hiragana (:attr:`_Region.hiragana`); ``confirm``: the value
     followed by its confirmation ("fifteen, one five"); ``echo``: (k, tag) the value with
     its k-th digit said twice, ``tag`` after the repeat (:func:`_echoed`)."""
     from simulator.hearing.reading_judge import numbers_in_text
@@ -586,14 +679,14 @@ def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
     base.update({k: s.options.index(zero) for k, s in enumerate(span.slots)
                  if zero and s.digit == "0" and zero in s.options})
     again = int(echo is not None)
-    out = [_Candidate(digits, groups, _spell(text, span, base), span, base, again)]
+    out = [_Candidate(digits, groups, _spell(text, span, base, hiragana), span, base, again)]
     if all_readings:
         for k, slot in enumerate(span.slots):
             for o in range(len(slot.options)):
                 if o != base.get(k, 0):
                     ov = {**base, k: o}
-                    out.append(_Candidate(digits, groups, _spell(text, span, ov), span, ov,
-                                          again))
+                    out.append(_Candidate(digits, groups, _spell(text, span, ov, hiragana),
+                                          span, ov, again))
     return out
 
 
@@ -649,8 +742,27 @@ def _echo_positions(want: str, heard: str) -> list[int]:
     return out
 
 
-def _spell(text: str, span: NumberSpan, override: dict[int, int]) -> str:
-    return text[:span.start] + span.reading(override) + text[span.end:]
+def _spell(text: str, span: NumberSpan, override: dict[int, int], hiragana: bool = False) -> str:
+    reading = span.reading(override)
+    return text[:span.start] + (jaconv.kata2hira(reading) if hiragana else reading) \
+        + text[span.end:]
+
+
+def _spelling(region: _Region) -> dict[str, Any]:
+    """How the candidates of ``region`` spell the number (:func:`_candidates`' options)."""
+    return {"confirm": region.confirm, "zero": region.zero, "hiragana": region.hiragana}
+
+
+_HIRAGANA_RUN = re.compile(r"[\u3041-\u309fー]+")
+
+
+def _as_written(normalized: str, region: _Region) -> _Region:
+    """``region`` spelled as Whisper wrote it: in hiragana where the words there are
+    hiragana (:attr:`_Region.hiragana`; the kana kept around the number too)."""
+    if not _HIRAGANA_RUN.fullmatch(normalized[region.start:region.end]):
+        return region
+    return replace(region, hiragana=True, left=jaconv.kata2hira(region.left),
+                   right=jaconv.kata2hira(region.right))
 
 
 # ----------------------------------------------------------------------------- deciding
@@ -694,6 +806,10 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 taken.append((region.start, region.end))
         if region is None:
             region = _pick_region(regions, exp.digits, taken, language)
+        if region is None and language == "ja" and len(exp.digits) <= 2:
+            region = _counted_region(normalized, regions, exp.digits,
+                                     [*taken, *((v.start, v.end) for v in out)],
+                                     {e.digits for e in expectations if e is not exp})
         if region is None and language == "ja":
             region = _sound_region(normalized, _plain_readings(groups), len(exp.digits) <= 2)
             if region is not None and any(v.start < region.end and region.start < v.end
@@ -705,10 +821,11 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                                            [*taken, *((v.start, v.end) for v in out)])
         if region is None:
             continue
+        region = _as_written(normalized, region)
         prefix = normalized[:region.start] + region.left
         suffix = region.right + normalized[region.end:]
         expected = _candidates(prefix, suffix, groups, language, all_readings=True,
-                               confirm=region.confirm, zero=region.zero)
+                               **_spelling(region))
         if not expected:
             continue
         if region.alt_end is not None:
@@ -716,7 +833,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             # to the number: the end under which the expected value fits best is kept
             alt_suffix = region.right + normalized[region.alt_end:]
             alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True,
-                              confirm=region.confirm, zero=region.zero)
+                              **_spelling(region))
             if alt:
                 pre = score_all(scorer, features, [c.text for c in expected + alt], language)
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
@@ -726,7 +843,8 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         if language == "ja" and region.heard:
             # a digit said twice to confirm it (ナナ、ナナロクゼロ): the value, said so
             echoes = [(k, _candidates(prefix, suffix, groups, language, all_readings=True,
-                                      zero=region.zero, echo=(k, region.tag)))
+                                      zero=region.zero, hiragana=region.hiragana,
+                                      echo=(k, region.tag)))
                       for k in _echo_positions(exp.digits, region.heard)]
             echoes = [(k, cs) for k, cs in echoes if cs]
             if echoes:
@@ -743,7 +861,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             for g in variants:
                 if "".join(g) not in {c.digits for c in others}:
                     others += _candidates(prefix, suffix, g, language, all_readings=True,
-                                          confirm=region.confirm, zero=region.zero)
+                                          **_spelling(region))
         if region.by_sound:
             texts.append(normalized)  # the words as Whisper wrote them
         todo = [t for t in texts + [c.text for c in others] if t not in pre]
@@ -766,7 +884,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                     continue
                 seen.add("".join(g))
                 wide += _candidates(prefix, suffix, g, language, all_readings=False,
-                                    choices=choices, confirm=region.confirm, zero=region.zero)
+                                    choices=choices, **_spelling(region))
             scores.update(score_all(scorer, features, [c.text for c in wide], language))
             n_scored = len(scores)
             others += wide
@@ -779,9 +897,11 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                                              scores, language)
             n_scored += extra
             m = max(m, written)
-        if region.by_sound and scores[best_exp.text] < scores[normalized] - SOUND_SLACK and (
+        if region.by_sound and region.heard != exp.digits and \
+                scores[best_exp.text] < scores[normalized] - SOUND_SLACK and (
                 not others or max(scores[c.text] for c in others) < scores[normalized] - SOUND_SLACK):
-            continue  # the words there were not a number
+            continue  # the words there were not a number (words that read as the value
+            # -- 「重視着」 for ジュウシチャク -- are one, however Whisper spelled them)
         number = _verdict(exp, expected, others, scores, m, margin_min, language, region.heard)
         if number.value_ok is False:
             number, extra = _which_value(scorer, features, normalized, region, others, number,

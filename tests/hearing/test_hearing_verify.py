@@ -269,13 +269,14 @@ def test_the_reading_of_0_does_not_keep_the_verdict_open() -> None:
 class Spoken:
     """A scorer that scores a text by how close it is to what was said (``said``)."""
 
-    def __init__(self, said: str) -> None:
+    def __init__(self, said: str, per_edit: float = 2.0) -> None:
         self.said = said
+        self.per_edit = per_edit  # nats lost per character edit
 
     def score(self, features: object, texts: list[str], language: str) -> list[float]:
         from simulator.hearing.metrics import edit_distance
 
-        return [-2.0 * edit_distance(t, self.said) for t in texts]
+        return [-self.per_edit * edit_distance(t, self.said) for t in texts]
 
 
 @pytest.mark.parametrize(("kana", "zero"), [
@@ -537,3 +538,77 @@ def test_a_digit_written_as_a_letter_is_verified(whisper_tr: WhisperTranscriber)
     t = whisper_tr.transcribe(load_audio(ORDER_C122), language="ja",
                               expect=[Expectation("3511-5122", "order", "order")])
     assert not any(n.value_ok is True for n in t.numbers if n.expected == "3511-5122"), t.numbers
+
+
+# ----------------------------------------------------------------------------- quantities in words
+
+
+@pytest.mark.parametrize(("text", "region", "heard"), [
+    ("紙袋をしじゅうまい、ご用意いたします", "しじゅう", "40"),  # hiragana: Whisper's spelling
+    ("おせちみやびをしちセットでお間違いございませんか", "しち", "7"),  # OpenJTalk: one word
+    ("お詰め合わせを、くばこですね", "く", "9"),  # 箱 after a number: バコ
+    ("Sサイズを重視着ですね", "重視", "14"),  # a kanji word that reads ジュウシ, then 着
+])
+def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: str,
+                                                           heard: str) -> None:
+    from simulator.hearing.verify import _quantity_regions
+
+    found = _quantity_regions(normalize(text, "ja"), [])
+    assert [(text[r.start:r.end], r.heard) for r in found] == [(region, heard)]
+
+
+@pytest.mark.parametrize("text", [
+    "試着されたものですね",  # 試着 is no シ + 着 (one kanji word)
+    "ご確認いたします",  # カクニン: no ク + 人 inside a word
+    "お重の詰め合わせですね",  # ジュー, a pause, then ツ
+    "ソックスを4足ですね",  # written in digits: a digit region, not words
+])
+def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
+    from simulator.hearing.verify import _quantity_regions
+
+    assert _quantity_regions(normalize(text, "ja"), []) == []
+
+
+@pytest.mark.parametrize(("said", "expected", "entry"), [
+    # the value said in hiragana: its candidates are spelled in hiragana too (in katakana
+    # they are another token sequence, which loses to the transcript)
+    ("紙袋をしじゅうまいでよろしいですね", "40", ("40", True, False, "しじゅう")),
+    ("Sサイズを重視着ですね", "14", ("14", True, False, "じゅうし")),
+    # another value said in words, or in digits, before the counter: a wrong value
+    ("おせちをしちセットでお間違いございませんか", "1", ("7", False)),
+    ("お詰め合わせを、くばこですね", "6", ("9", False)),
+    ("ボールペンのブルーを72本でよろしいでしょうか", "27", ("72", False)),
+])
+def test_a_quantity_said_before_its_counter_is_verified(said: str, expected: str,
+                                                        entry: tuple[object, ...]) -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    text = normalize(said, "ja")
+    found = verify_expectations(Spoken(text, per_edit=10.0), None, text, "ja",  # type: ignore[arg-type]
+                                [Expectation(expected, "quantity", "quantity")])
+    n = [v.number for v in found]
+    assert [(x.value, x.value_ok, x.ok, x.reading)[:len(entry)] for x in n] == [entry], n
+
+
+def test_a_quantity_of_another_item_is_not_the_expected_one() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    # two quantities, neither read as the expected 4: which is its place is not known --
+    # and the 3 of the other expected quantity is never claimed for it
+    text = normalize("Tシャツを2枚、ソックスを3足ですね", "ja")
+    found = verify_expectations(Spoken(text, per_edit=10.0), None, text, "ja",  # type: ignore[arg-type]
+                                [Expectation("4", "a"), Expectation("3", "b")])
+    assert [(v.expectation.value, v.number.value) for v in found if v.number.value_ok is not None
+            ] == [("3", "3")]
+
+
+def test_a_value_found_by_sound_in_hiragana_is_spelled_in_hiragana() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    # しじう is no reading (not heard as 40), but it sounds like しじゅう: in katakana the
+    # candidates would lose to the transcript by more than SOUND_SLACK -- no entry at all
+    text = normalize("紙袋をしじうまいでよろしいですね", "ja")
+    found = verify_expectations(Spoken(text, per_edit=4.0), None, text, "ja",  # type: ignore[arg-type]
+                                [Expectation("40", "quantity", "quantity")])
+    assert [(v.number.value, v.number.value_ok, v.number.ok) for v in found] == [
+        ("40", True, False)]
