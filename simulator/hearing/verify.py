@@ -363,11 +363,13 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
 
 
 def _counted_region(normalized: str, regions: Sequence[_Region], want: str,
-                    taken: Sequence[tuple[int, int]], reserved: set[str]) -> _Region | None:
+                    taken: Sequence[tuple[int, int]], reserved: set[str],
+                    digits: bool = False) -> _Region | None:
     """A quantity not written as expected: the number said right before a counter -- in
-    digits (72本 for the 27 expected) or in words (:func:`_quantity_regions`): the one that
-    reads as ``want``, else the only one in the turn (with two, which is the value's place
-    is unknown); none that is another expected value of the turn (``reserved``)."""
+    words (:func:`_quantity_regions`) or, with ``digits``, also in digits of another value
+    (72本 for the 27 expected): the one that reads as ``want``, else the only one in the
+    turn (with two, which is the value's place is unknown); none that is another expected
+    value of the turn (``reserved``)."""
     words = _words(normalized) or []
     after = {a: w for a, _, w in words}
 
@@ -375,7 +377,7 @@ def _counted_region(normalized: str, regions: Sequence[_Region], want: str,
         kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in after else ""
         return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
 
-    found = [r for r in regions if len(r.heard) <= 2 and counted(r)] + \
+    found = [r for r in regions if digits and len(r.heard) <= 2 and counted(r)] + \
         _quantity_regions(normalized, taken)
     found = [r for r in found if r.heard not in reserved
              and not any(a < r.end and r.start < b for a, b in taken)]
@@ -806,19 +808,24 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 taken.append((region.start, region.end))
         if region is None:
             region = _pick_region(regions, exp.digits, taken, language)
-        if region is None and language == "ja" and len(exp.digits) <= 2:
-            region = _counted_region(normalized, regions, exp.digits,
-                                     [*taken, *((v.start, v.end) for v in out)],
-                                     {e.digits for e in expectations if e is not exp})
+        short = language == "ja" and len(exp.digits) <= 2
+        claimed = [*taken, *((v.start, v.end) for v in out)]
+        reserved = {e.digits for e in expectations if e is not exp}
+        if region is None and short:
+            region = _counted_region(normalized, regions, exp.digits, claimed, reserved)
         if region is None and language == "ja":
             region = _sound_region(normalized, _plain_readings(groups), len(exp.digits) <= 2)
             if region is not None and any(v.start < region.end and region.start < v.end
                                           for v in out):
                 region = None
+        if region is None and short:
+            # another value written in digits before a counter only after the expected one
+            # by sound: the value may be said elsewhere in the turn (2枚 and 1件)
+            region = _counted_region(normalized, regions, exp.digits, claimed, reserved,
+                                     digits=True)
         pre: dict[str, float] = {}
-        if region is None and language == "ja" and len(exp.digits) <= 2:
-            region, pre = _anchored_region(scorer, features, normalized, groups,
-                                           [*taken, *((v.start, v.end) for v in out)])
+        if region is None and short:
+            region, pre = _anchored_region(scorer, features, normalized, groups, claimed)
         if region is None:
             continue
         region = _as_written(normalized, region)

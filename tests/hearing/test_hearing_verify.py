@@ -612,3 +612,13 @@ def test_a_value_found_by_sound_in_hiragana_is_spelled_in_hiragana() -> None:
                                 [Expectation("40", "quantity", "quantity")])
     assert [(v.number.value, v.number.value_ok, v.number.ok) for v in found] == [
         ("40", True, False)]
+
+
+def test_another_number_before_a_counter_is_not_taken_for_a_value_that_sounds_there() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    # 40 sounds right there (しじう, no exact reading); the 1 before 件 is another thing
+    text = normalize("紙袋をしじうまい、1件のご注文でよろしいですね", "ja")
+    found = verify_expectations(Spoken(text, per_edit=4.0), None, text, "ja",  # type: ignore[arg-type]
+                                [Expectation("40", "quantity", "quantity")])
+    assert [(v.number.value, v.number.value_ok) for v in found] == [("40", True)]
