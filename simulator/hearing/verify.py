@@ -341,8 +341,11 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
             i, j = owner[q], owner[p - 1]
             spelled = normalized[words[i][0]:words[owner[p + size - 1]][1]]
             as_kana = kana[q:p + size] in jaconv.hira2kata(spelled)
+            # after a particle or a pause; a one-mora reading (シ, ク) only so, never after
+            # a word (「指しこ」 is no 4個), as by sound (:data:`_MORA_BEFORE`)
+            after = q == 0 or kana[q - 1] == "|" or kana[q - 1] in "".join(_MORA_BEFORE)
             if ((as_kana or (q in starts and p in starts))
-                    and (q in starts or kana[q - 1] in "".join(_MORA_BEFORE))):
+                    and (after if p - q == 1 else q in starts or after)):
                 break  # the longest reading (q grows)
         else:
             continue

@@ -559,6 +559,7 @@ def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: st
 
 @pytest.mark.parametrize("text", [
     "試着されたものですね",  # 試着 is no シ + 着 (one kanji word)
+    "マグカップの白を指しこでよろしいですか",  # a one-mora し after a word (指) is no 4
     "ご確認いたします",  # カクニン: no ク + 人 inside a word
     "お重の詰め合わせですね",  # ジュー, a pause, then ツ
     "ソックスを4足ですね",  # written in digits: a digit region, not words
