@@ -249,10 +249,13 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                                    min(len(kana), a + len(reading) + limit) + 1):
                         if short and not kana[b:].startswith(_COUNTERS):
                             continue
-                        if len(reading) < 2 and (kana[:a] not in _MORA_BEFORE
-                                                 or kana[b:].startswith("ツ")):
-                            # inside a word (確認: カクニン is no ク before 人), or before ツ,
-                            # which follows native numbers only (ヨッツ: 靴下 is no ク + ツ)
+                        before = kana[:a] if a else "" if i == 0 else words[i - 1][2]
+                        if (len(reading) < 2 or b - a < 2) and (
+                                before not in _MORA_BEFORE or kana[b:].startswith("ツ")):
+                            # one mora (シ for 4, or for シチ) inside or right after a word
+                            # (確認: カクニン is no ク before 人; 「指しこ」 is no シチコ), or
+                            # before ツ, which follows native numbers only (ヨッツ: 靴下 is no
+                            # ク + ツ)
                             continue
                         d = edit_distance(kana[a:b], reading)
                         key = (d, len(kana))

@@ -623,3 +623,13 @@ def test_another_number_before_a_counter_is_not_taken_for_a_value_that_sounds_th
     found = verify_expectations(Spoken(text, per_edit=4.0), None, text, "ja",  # type: ignore[arg-type]
                                 [Expectation("40", "quantity", "quantity")])
     assert [(v.number.value, v.number.value_ok) for v in found] == [("40", True)]
+
+
+def test_one_mora_after_a_word_is_not_a_quantity_by_sound() -> None:
+    from simulator.hearing.verify import _plain_readings, _sound_region
+
+    # シチコ heard as 「指しこ」: し after the word 指 is no 7 (nor the 4 it would read as)
+    text = normalize("あのーマグカップの白を指しこでよろしいですか", "ja")
+    assert _sound_region(text, _plain_readings(["7"]), True) is None
+    text = normalize("マグカップの白をしこでよろしいですか", "ja")  # after を: a place for one
+    assert _sound_region(text, _plain_readings(["4"]), True) is not None
