@@ -320,15 +320,18 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
     if not words:
         return []
     table = _quantity_kana()
-    # the words' kana, a pause as "|" (a number and its counter are not apart)
-    kana, owner, starts = "", [], set()
+    # the words' kana, a pause as "|" (a number and its counter are not apart); where each
+    # word's kana starts, and the word of each kana
+    kana, owner, offsets = "", [], []
     for k, (a, b, w) in enumerate(words):
-        starts.add(len(kana))
+        offsets.append(len(kana))
         w = w or "|"
         if any(c.isdigit() for c in normalized[a:b]):
             w = "|" * len(w)
         kana += w
         owner += [k] * len(w)
+    offsets.append(len(kana))
+    starts = set(offsets)
     counters = tuple(c for c in _COUNTERS if c != "ツ")  # ツ follows native numbers only
     out: list[_Region] = []
     for p in range(1, len(kana)):
@@ -354,8 +357,7 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
             continue
         if any(a < words[j][1] and words[i][0] < b for a, b in taken):
             continue
-        first = len("".join(w[2] or "|" for w in words[:i]))
-        last = len("".join(w[2] or "|" for w in words[:j + 1]))
+        first, last = offsets[i], offsets[j + 1]
         at = words[i][0]
         if jaconv.hira2kata(normalized[at:at + p - first]) == kana[first:p]:
             # written as read up to the counter (OpenJTalk may have taken the rest of the
@@ -368,25 +370,30 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
     return out
 
 
-def _counted_region(normalized: str, regions: Sequence[_Region], want: str,
-                    taken: Sequence[tuple[int, int]], reserved: set[str],
-                    digits: bool = False) -> _Region | None:
-    """A quantity not written as expected: the number said right before a counter -- in
-    words (:func:`_quantity_regions`) or, with ``digits``, also in digits of another value
-    (72本 for the 27 expected): the one that reads as ``want``, else the only one in the
-    turn (with two, which is the value's place is unknown); none that is another expected
-    value of the turn (``reserved``)."""
+def _counted_regions(normalized: str, regions: Sequence[_Region],
+                     taken: Sequence[tuple[int, int]], reserved: set[str]
+                     ) -> tuple[list[_Region], list[_Region]]:
+    """The quantities said right before a counter: in words (:func:`_quantity_regions`),
+    and in digits (72本) -- none that is another expected value of the turn
+    (``reserved``) or overlaps ``taken``."""
     words = _words(normalized) or []
-    after = {a: w for a, _, w in words}
+    starts = {a for a, _, _ in words}
 
     def counted(r: _Region) -> bool:
-        kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in after else ""
+        kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in starts else ""
         return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
 
-    found = [r for r in regions if digits and len(r.heard) <= 2 and counted(r)] + \
-        _quantity_regions(normalized, taken)
-    found = [r for r in found if r.heard not in reserved
-             and not any(a < r.end and r.start < b for a, b in taken)]
+    def free(found: Sequence[_Region]) -> list[_Region]:
+        return [r for r in found if r.heard not in reserved
+                and not any(a < r.end and r.start < b for a, b in taken)]
+
+    return (free(_quantity_regions(normalized, taken)),
+            free([r for r in regions if len(r.heard) <= 2 and counted(r)]))
+
+
+def _counted_region(found: Sequence[_Region], want: str) -> _Region | None:
+    """Of the quantities ``found`` (:func:`_counted_regions`), the one that reads as
+    ``want``, else the only one (with two, which is the value's place is unknown)."""
     same = [r for r in found if r.heard == want]
     return same[0] if same else found[0] if len(found) == 1 else None
 
@@ -816,9 +823,12 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             region = _pick_region(regions, exp.digits, taken, language)
         short = language == "ja" and len(exp.digits) <= 2
         claimed = [*taken, *((v.start, v.end) for v in out)]
-        reserved = {e.digits for e in expectations if e is not exp}
+        in_words: list[_Region] = []
+        in_digits: list[_Region] = []
         if region is None and short:
-            region = _counted_region(normalized, regions, exp.digits, claimed, reserved)
+            in_words, in_digits = _counted_regions(
+                normalized, regions, claimed, {e.digits for e in expectations if e is not exp})
+            region = _counted_region(in_words, exp.digits)
         if region is None and language == "ja":
             region = _sound_region(normalized, _plain_readings(groups), len(exp.digits) <= 2)
             if region is not None and any(v.start < region.end and region.start < v.end
@@ -827,8 +837,7 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
         if region is None and short:
             # another value written in digits before a counter only after the expected one
             # by sound: the value may be said elsewhere in the turn (2枚 and 1件)
-            region = _counted_region(normalized, regions, exp.digits, claimed, reserved,
-                                     digits=True)
+            region = _counted_region(in_digits + in_words, exp.digits)
         pre: dict[str, float] = {}
         if region is None and short:
             region, pre = _anchored_region(scorer, features, normalized, groups, claimed)
