@@ -109,7 +109,9 @@ class _Region:
     left: str = ""  # kana kept before / after the number (a region found by sound)
     right: str = ""
     by_sound: bool = False
-    alt_end: int | None = None  # the end with the next short word taken in too (「873日」)
+    #: another end the value is scored under too: with the next short word taken in
+    #: (「873日」), past a group written again, or before digits across a space
+    alt_end: int | None = None
     #: a number and its digit-by-digit confirmation written as one ("1315" for "fifteen,
     #: one five"): candidates are spelled as the value and its confirmation
     confirm: bool = False
@@ -377,18 +379,20 @@ def _counted_regions(normalized: str, regions: Sequence[_Region],
     and in digits (72本) -- none that is another expected value of the turn
     (``reserved``) or overlaps ``taken``."""
     words = _words(normalized) or []
-    starts = {a for a, _, _ in words}
-
-    def counted(r: _Region) -> bool:
-        kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in starts else ""
-        return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
 
     def free(found: Sequence[_Region]) -> list[_Region]:
         return [r for r in found if r.heard not in reserved
                 and not any(a < r.end and r.start < b for a, b in taken)]
 
     return (free(_quantity_regions(normalized, taken)),
-            free([r for r in regions if len(r.heard) <= 2 and counted(r)]))
+            free([r for r in regions if len(r.heard) <= 2 and _counted(normalized, words, r)]))
+
+
+def _counted(normalized: str, words: Sequence[tuple[int, int, str]], r: _Region) -> bool:
+    """Region ``r`` is right before a counter (written: 72本; or read as one: 「1チャク」)."""
+    starts = {a for a, _, _ in words}
+    kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in starts else ""
+    return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
 
 
 def _counted_region(found: Sequence[_Region], want: str) -> _Region | None:
@@ -474,7 +478,11 @@ def _aligned_region(normalized: str, groups: list[str],
     recognise (「931号」 for キューサンイチゴー, 「3号1位置のC122」 for サンゴーイチイチのシイチニーニー)
     are one region, so that every candidate replaces all of it."""
     words = _words(normalized)
-    readings = [_fold(r) for r in _plain_readings(groups)]
+    # 0 read マル or レイ throughout (「マル9マルの」) as well as one 0 at a time
+    zero, *others = DIGIT_KANA["0"]
+    plain = _plain_readings(groups)
+    plain += [r.replace(zero, o) for r in plain if zero in r for o in others]
+    readings = list(dict.fromkeys(_fold(r) for r in plain))
     if not words or not readings:
         return None
     n = len(words)
@@ -515,10 +523,12 @@ def _aligned_region(normalized: str, groups: list[str],
             i -= 2
         else:
             break
+    crossed = None  # the end before the first digits taken in across a dot or a space
     while normalized[words[j][1] - 1:words[j][1]].isdigit():
         if j + 1 < n and digit(j + 1):
             j += 1
         elif j + 2 < n and dot(j + 1) and digit(j + 2):
+            crossed = words[j][1] if crossed is None else crossed
             j += 2
         else:
             break
@@ -528,6 +538,10 @@ def _aligned_region(normalized: str, groups: list[str],
     if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
             not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
         alt_end = words[j + 1][1]
+    if crossed is not None:
+        # digits across a space may be words about the number (「1099462 9が2つ」: the 9
+        # said twice), not a part of it: the end before them is tried too
+        alt_end = crossed
     # Whisper writing the number's last group again after it (「797、497、497ですね」 for
     # ナナキューナナ、ヨンキューシチですね): the end past the repeat is tried too -- the one the
     # value fits best is kept (a group the trainee did say twice keeps its repeat)
@@ -696,12 +710,31 @@ def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
     again = int(echo is not None)
     out = [_Candidate(digits, groups, _spell(text, span, base, hiragana), span, base, again)]
     if all_readings:
+        overrides = []
         for k, slot in enumerate(span.slots):
             for o in range(len(slot.options)):
                 if o != base.get(k, 0):
-                    ov = {**base, k: o}
-                    out.append(_Candidate(digits, groups, _spell(text, span, ov, hiragana),
-                                          span, ov, again))
+                    overrides.append({**base, k: o})
+        # a digit in several places read its other way in all of them (シシ for 44: a
+        # trainee who reads a digit so mostly reads it so throughout -- one place at a time,
+        # the other place's recommended reading misleads the score of each)
+        places: dict[str, list[int]] = {}
+        for k, slot in enumerate(span.slots):
+            if slot.digit != "0":
+                places.setdefault(slot.digit, []).append(k)
+        def key(ov: dict[int, int]) -> tuple[int, ...]:
+            return tuple(ov.get(k, 0) for k in range(len(span.slots)))
+
+        seen = {key(base), *map(key, overrides)}
+        for ks in places.values():
+            n = min(len(span.slots[k].options) for k in ks)
+            for o in range(n) if len(ks) > 1 else ():
+                ov = {**base, **dict.fromkeys(ks, o)}
+                if key(ov) not in seen:
+                    seen.add(key(ov))
+                    overrides.append(ov)
+        out += [_Candidate(digits, groups, _spell(text, span, ov, hiragana), span, ov, again)
+                for ov in overrides]
     return out
 
 
@@ -819,15 +852,23 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
             region = _aligned_region(normalized, groups, taken)
             if region is not None:
                 taken.append((region.start, region.end))
-        if region is None:
-            region = _pick_region(regions, exp.digits, taken, language)
         short = language == "ja" and len(exp.digits) <= 2
-        claimed = [*taken, *((v.start, v.end) for v in out)]
         in_words: list[_Region] = []
         in_digits: list[_Region] = []
         if region is None and short:
             in_words, in_digits = _counted_regions(
-                normalized, regions, claimed, {e.digits for e in expectations if e is not exp})
+                normalized, regions, [*taken, *((v.start, v.end) for v in out)],
+                {e.digits for e in expectations if e is not exp})
+        if region is None:
+            region = _pick_region(regions, exp.digits, taken, language)
+            if region is not None and short and (in_words or in_digits) and \
+                    not _counted(normalized, _words(normalized) or [], region):
+                # the value written exactly but not before a counter (「1ピース」 for ワンピース)
+                # while the turn has a counted quantity: that is the quantity's place
+                taken.remove((region.start, region.end))
+                region = None
+        claimed = [*taken, *((v.start, v.end) for v in out)]
+        if region is None and short:
             region = _counted_region(in_words, exp.digits)
         if region is None and language == "ja":
             region = _sound_region(normalized, _plain_readings(groups), len(exp.digits) <= 2)
@@ -860,7 +901,11 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 pre = score_all(scorer, features, [c.text for c in expected + alt], language)
                 if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
                     expected, suffix = alt, alt_suffix
-                    region = replace(region, end=region.alt_end)
+                    heard = region.heard
+                    if region.alt_end < region.end:  # the digits left out are not heard
+                        left_out = sum(c.isdigit() for c in normalized[region.alt_end:region.end])
+                        heard = heard[:max(0, len(heard) - left_out)]
+                    region = replace(region, end=region.alt_end, heard=heard)
         echo = None
         if language == "ja" and region.heard:
             # a digit said twice to confirm it (ナナ、ナナロクゼロ): the value, said so
@@ -1028,19 +1073,26 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     else:
         value_ok, said = None, best_exp
     if value_ok is not False:
-        # the reading: each slot's options scored with the other slots as in the first
-        # candidate (the recommended readings, 0 as the region heard it)
+        # the reading: each slot's options scored with the other slots as in the best
+        # candidate (シシ for 44: each シ against ヨン beside the other シ); where that has no
+        # rival for the slot, as in the first candidate (the recommended readings, 0 as the
+        # region heard it)
         span = best_exp.span
-        base = expected[0].override
 
-        def varied(c: _Candidate) -> set[int]:
-            return {k for k in {*c.override, *base} if c.override.get(k, 0) != base.get(k, 0)}
+        def ranked(k: int, base: dict[int, int]) -> list[tuple[float, int]]:
+            def varied(c: _Candidate) -> set[int]:
+                return {i for i in {*c.override, *base}
+                        if c.override.get(i, 0) != base.get(i, 0)}
+
+            return sorted(((scores[c.text], c.override.get(k, 0)) for c in expected
+                           if varied(c) <= {k}), reverse=True)
 
         for k, slot in enumerate(span.slots):
-            ranked = sorted(((scores[c.text], c.override.get(k, 0)) for c in expected
-                             if varied(c) <= {k}), reverse=True)
-            slot.choice = ranked[0][1]
-            slot.margin = ranked[0][0] - ranked[1][0] if len(ranked) > 1 else None
+            ranks = ranked(k, best_exp.override)
+            if len(ranks) < 2:
+                ranks = ranked(k, expected[0].override)
+            slot.choice = ranks[0][1]
+            slot.margin = ranks[0][0] - ranks[1][0] if len(ranks) > 1 else None
         judged = to_reading(span, language)
         value = exp.value
         if value_ok is None:  # not sure the number was said: nor how it was read

@@ -579,6 +579,11 @@ def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     ("おせちをしちセットでお間違いございませんか", "1", ("7", False)),
     ("お詰め合わせを、くばこですね", "6", ("9", False)),
     ("ボールペンのブルーを72本でよろしいでしょうか", "27", ("72", False)),
+    # a 1 written exactly but not before a counter (1ピース for ワンピース) is not the
+    # quantity's place when the turn has a counted one -- in words or in digits
+    ("1ピースの紺、Mサイズを、ななちゃくですね", "1", ("7", False)),
+    ("1ピースの紺、Mサイズを、1着ですね", "1", ("1", True)),
+    ("数量は1でよろしいですね", "1", ("1", True)),  # no counted quantity: the 1 is it
 ])
 def test_a_quantity_said_before_its_counter_is_verified(said: str, expected: str,
                                                         entry: tuple[object, ...]) -> None:
@@ -633,3 +638,45 @@ def test_one_mora_after_a_word_is_not_a_quantity_by_sound() -> None:
     assert _sound_region(text, _plain_readings(["7"]), True) is None
     text = normalize("マグカップの白をしこでよろしいですか", "ja")  # after を: a place for one
     assert _sound_region(text, _plain_readings(["4"]), True) is not None
+
+
+def test_a_zero_read_maru_before_the_digits_is_part_of_the_number() -> None:
+    from simulator.hearing.verify import _aligned_region
+
+    # every 0 read マル: the region starts at the first マル, not at the 9 after it
+    # (one マル at a time, leaving the first out was as close as reading it ゼロ)
+    heard = "お電話番号、マル9マルの 8841の2217ですね"
+    r = _aligned_region(heard, ["090", "8841", "2217"], [])
+    assert r is not None and heard[r.start:r.end] == "マル9マルの 8841の2217"
+    assert r.heard == "09088412217" and r.zero == "マル"
+
+
+def test_digits_across_a_space_after_the_number_may_be_words_about_it() -> None:
+    from simulator.hearing.verify import _aligned_region, verify_expectations
+
+    # 「キューが2つ」 after the number: Whisper's 9 after the space is no part of it
+    heard = "ご注文番号1099462 9が2つですね"
+    r = _aligned_region(heard, ["1099462"], [])
+    assert r is not None and heard[r.start:r.end] == "1099462 9"
+    assert r.alt_end is not None and heard[r.start:r.alt_end] == "1099462"
+    said = "ご注文番号イチゼロキューキューヨンロクニー キューが2つですね"
+    found = verify_expectations(Spoken(said), None, heard, "ja",  # type: ignore[arg-type]
+                                [Expectation("1099462", "order", "order")])
+    assert [(v.number.value, v.number.value_ok, heard[v.start:v.end]) for v in found] == [
+        ("1099462", True, "1099462")]
+
+
+def test_a_digit_said_twice_is_also_read_its_other_way_everywhere() -> None:
+    from simulator.hearing.verify import _candidates, verify_expectations
+
+    texts = [c.text for c in _candidates("番号は", "ですね", ["080", "4417", "2963"], "ja",
+                                         all_readings=True)]
+    assert any("シシイチナナ" in t for t in texts)  # both 4s read シ at once
+    assert not any("シシイチシチ" in t for t in texts)  # (only one digit's places at a time)
+    # both 4s read シ: the reading of each is judged beside the other's シ (the best
+    # candidate), not beside a ヨン no one said
+    said = "ゼロハチゼロ、シシイチナナ、ニーキューロクサン"
+    found = verify_expectations(Spoken(said), None, "080、4417、2963", "ja",  # type: ignore[arg-type]
+                                [Expectation("080-4417-2963", "phone", "phone")])
+    assert [(v.number.value_ok, v.number.ok, v.number.reading) for v in found] == [
+        (True, False, "ぜろはちぜろ、ししいちなな、にーきゅーろくさん")]
