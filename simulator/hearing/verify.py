@@ -322,18 +322,28 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
     if not words:
         return []
     table = _quantity_kana()
-    # the words' kana, a pause as "|" (a number and its counter are not apart); where each
-    # word's kana starts, and the word of each kana
+    tens = _written_tens(normalized, words)
+    # the words' kana, a pause as "|" (a number and its counter are not apart), a written
+    # digit as "|" too -- but for tens written right before words (「40しまい」: the tens
+    # read as a quantity, ヨンジュウ, on the first digit's word); where each word's kana
+    # starts, and the word of each kana
     kana, owner, offsets = "", [], []
+    runs: dict[int, int] = {}  # where tens' kana starts -> where it ends
     for k, (a, b, w) in enumerate(words):
         offsets.append(len(kana))
         w = w or "|"
-        if any(c.isdigit() for c in normalized[a:b]):
+        if k in tens:
+            runs[len(kana)] = len(kana) + len(tens[k])
+            w = tens[k]
+        elif k - 1 in tens:
+            w = ""  # the tens' 0
+        elif any(c.isdigit() for c in normalized[a:b]):
             w = "|" * len(w)
         kana += w
         owner += [k] * len(w)
     offsets.append(len(kana))
     starts = set(offsets)
+    inside = {c for a, b in runs.items() for c in range(a, b)}
     counters = tuple(c for c in _COUNTERS if c != "ツ")  # ツ follows native numbers only
     out: list[_Region] = []
     for p in range(1, len(kana)):
@@ -349,6 +359,13 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
             i, j = owner[q], owner[p - 1]
             spelled = normalized[words[i][0]:words[owner[p + size - 1]][1]]
             as_kana = kana[q:p + size] in jaconv.hira2kata(spelled)
+            if q in runs:  # written tens and the ones said after them, in kana as read
+                if p <= runs[q]:
+                    continue  # the tens alone: a number in digits, not in words
+                after_tens = normalized[words[i + 1][1]:words[owner[p + size - 1]][1]]
+                as_kana = kana[runs[q]:p + size] in jaconv.hira2kata(after_tens)
+            elif inside & set(range(q, p)):
+                continue  # (part of written tens)
             # after a particle or a pause; a one-mora reading (シ, ク) only so, never after
             # a word (「指しこ」 is no 4個), as by sound (:data:`_MORA_BEFORE`)
             after = q == 0 or kana[q - 1] == "|" or kana[q - 1] in "".join(_MORA_BEFORE)
@@ -369,6 +386,20 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
             continue
         out.append(_Region(at, words[j][1], table[_fold(kana[q:p])],
                            kana[first:q], kana[p:last], by_sound=True))
+    return out
+
+
+def _written_tens(normalized: str, words: Sequence[tuple[int, int, str]]) -> dict[int, str]:
+    """Tens written in digits right before kana (「40しまい」, 「10くほん」: ヨンジュウシマイ,
+    ジュウクホン -- Whisper wrote the tens, not the ones): the index of the first digit's word
+    -> the tens' reading as a quantity (ヨンジュウ, ジュウ)."""
+    out: dict[int, str] = {}
+    for k in range(len(words) - 2):
+        (a, b, _), (c, d, _), (e, _, w) = words[k:k + 3]
+        if b == c and d == e and re.fullmatch(r"[1-9]0", normalized[a:d]) and \
+                (k == 0 or not normalized[words[k - 1][0]:words[k - 1][1]].isdigit()) and \
+                w and not normalized[e].isdigit():
+            out[k] = _plain_readings([normalized[a:d]])[0]
     return out
 
 
@@ -397,9 +428,11 @@ def _counted(normalized: str, words: Sequence[tuple[int, int, str]], r: _Region)
 
 def _counted_region(found: Sequence[_Region], want: str) -> _Region | None:
     """Of the quantities ``found`` (:func:`_counted_regions`), the one that reads as
-    ``want``, else the only one (with two, which is the value's place is unknown)."""
+    ``want``, else the only one -- or the only value (with two values, which is the
+    value's place is unknown)."""
     same = [r for r in found if r.heard == want]
-    return same[0] if same else found[0] if len(found) == 1 else None
+    # (one value said twice -- 「14部…念のため14部ですね」 -- is one quantity)
+    return same[0] if same else found[0] if len({r.heard for r in found}) == 1 else None
 
 
 def _pron(surface: str, pron: str) -> str:

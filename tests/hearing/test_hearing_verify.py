@@ -548,6 +548,9 @@ def test_a_digit_written_as_a_letter_is_verified(whisper_tr: WhisperTranscriber)
     ("おせちみやびをしちセットでお間違いございませんか", "しち", "7"),  # OpenJTalk: one word
     ("お詰め合わせを、くばこですね", "く", "9"),  # 箱 after a number: バコ
     ("Sサイズを重視着ですね", "重視", "14"),  # a kanji word that reads ジュウシ, then 着
+    # the tens written in digits, the ones in kana (ヨンジュウシマイ, ジュウクホン)
+    ("ラッピング袋は40しまい ということでよろしいでしょうか", "40しまい", "44"),
+    ("ボールペンをA、10くほんでお間違いございませんか", "10く", "19"),
 ])
 def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: str,
                                                            heard: str) -> None:
@@ -563,6 +566,7 @@ def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: st
     "ご確認いたします",  # カクニン: no ク + 人 inside a word
     "お重の詰め合わせですね",  # ジュー, a pause, then ツ
     "ソックスを4足ですね",  # written in digits: a digit region, not words
+    "Tシャツを40枚と20足ですね",  # tens in digits, nothing in kana after them
 ])
 def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     from simulator.hearing.verify import _quantity_regions
@@ -583,6 +587,9 @@ def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     # quantity's place when the turn has a counted one -- in words or in digits
     ("1ピースの紺、Mサイズを、ななちゃくですね", "1", ("7", False)),
     ("1ピースの紺、Mサイズを、1着ですね", "1", ("1", True)),
+    ("ラッピング袋は40しまい ということでよろしいでしょうか", "44", ("44", True, False)),
+    # one value said twice is the quantity said (not two places to choose between)
+    ("カレンダーを14部お送りいたします。念のため14部ですね", "41", ("14", False)),
     ("数量は1でよろしいですね", "1", ("1", True)),  # no counted quantity: the 1 is it
 ])
 def test_a_quantity_said_before_its_counter_is_verified(said: str, expected: str,
