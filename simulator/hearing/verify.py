@@ -354,8 +354,10 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
         if not size:
             continue
         for q in range(max(0, p - 10), p):
-            if "|" in kana[q:p] or _fold(kana[q:p]) not in table:
+            if "|" in kana[q:p] or not _quantity_value(kana[q:p], table):
                 continue
+            if kana.endswith("ッ", q, p) and p + size not in starts:
+                continue  # geminated only before a counter that ends a word (いっこうに)
             i, j = owner[q], owner[p - 1]
             spelled = normalized[words[i][0]:words[owner[p + size - 1]][1]]
             as_kana = kana[q:p + size] in jaconv.hira2kata(spelled)
@@ -381,12 +383,27 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
         if jaconv.hira2kata(normalized[at:at + p - first]) == kana[first:p]:
             # written as read up to the counter (OpenJTalk may have taken the rest of the
             # sentence as one word): the region is the number's own characters
-            out.append(_Region(at + q - first, at + p - first, table[_fold(kana[q:p])],
+            out.append(_Region(at + q - first, at + p - first, _quantity_value(kana[q:p], table),
                                by_sound=True))
             continue
-        out.append(_Region(at, words[j][1], table[_fold(kana[q:p])],
+        out.append(_Region(at, words[j][1], _quantity_value(kana[q:p], table),
                            kana[first:q], kana[p:last], by_sound=True))
     return out
+
+
+#: the endings a number's reading loses before a counter that starts with a hard sound:
+#: イッ (イチ), ハッ (ハチ), ロッ (ロク), ジュッ (ジュウ) -- いっちゃく, ろっこ, じゅっぽん
+_GEMINATED = ("チ", "ク", "ウ")
+
+
+def _quantity_value(kana: str, table: dict[str, str]) -> str:
+    """The value the kana before a counter read as (:func:`_quantity_kana`), geminated
+    readings too (イッチャク: イッ is 1); "" (falsy) when none."""
+    value = table.get(_fold(kana))
+    if value is None and len(kana) >= 2 and kana.endswith("ッ"):
+        value = next((table[k] for e in _GEMINATED if (k := _fold(kana[:-1] + e)) in table),
+                     None)
+    return value or ""
 
 
 def _written_tens(normalized: str, words: Sequence[tuple[int, int, str]]) -> dict[int, str]:
@@ -491,6 +508,13 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
         for w in pyopenjtalk.run_frontend(text):
             s = unicodedata.normalize("NFKC", str(w["string"]))
             at = unicodedata.normalize("NFKC", text).find(s, pos) if s else -1
+            size = _kana_as_read(text, pos, _pron(s, str(w["pron"]))) if at < 0 else 0
+            if size:
+                # OpenJTalk rewrote a word written in kana as it reads (なな as 七): the
+                # kana that read so are the word
+                out.append((m.start() + pos, m.start() + pos + size, _pron(s, str(w["pron"]))))
+                pos += size
+                continue
             if at < 0:  # OpenJTalk rewrote the word: the rest of the run as one word
                 rest = re.sub(r"[^\u30a1-\u30fc]", "", str(pyopenjtalk.g2p(
                     letter_names(unicodedata.normalize("NFKC", text[pos:])), kana=True)))
@@ -502,6 +526,21 @@ def _words(normalized: str) -> list[tuple[int, int, str]] | None:
             out.append((m.start() + at, m.start() + at + len(s), pron))
             pos = at + len(s)
     return out
+
+
+def _kana_as_read(text: str, pos: int, pron: str) -> int:
+    """How many characters of ``text`` from ``pos`` are kana that read as ``pron`` (folded,
+    :func:`_fold`: きゅう and キュー), 0 when none do."""
+    want = _fold(pron)
+    if not want:
+        return 0
+    for size in range(1, len(pron) + 3):
+        chunk = text[pos:pos + size]
+        if len(chunk) < size or not re.fullmatch(r"[ぁ-ゟァ-ーー]+", chunk):
+            return 0
+        if _fold(jaconv.hira2kata(chunk)) == want:
+            return size
+    return 0
 
 
 def _aligned_region(normalized: str, groups: list[str],

@@ -551,6 +551,11 @@ def test_a_digit_written_as_a_letter_is_verified(whisper_tr: WhisperTranscriber)
     # the tens written in digits, the ones in kana (ヨンジュウシマイ, ジュウクホン)
     ("ラッピング袋は40しまい ということでよろしいでしょうか", "40しまい", "44"),
     ("ボールペンをA、10くほんでお間違いございませんか", "10く", "19"),
+    # OpenJTalk rewrites なな as 七: the kana that read so are still the word
+    ("ワイシャツをなな着でお願いします", "なな", "7"),
+    # a reading geminated before the counter (イッ for イチ, ジュッ for ジュウ)
+    ("Tシャツをいっちゃくですね", "いっ", "1"),
+    ("ボールペンをにじゅっぽんですね", "にじゅっ", "20"),
 ])
 def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: str,
                                                            heard: str) -> None:
@@ -567,6 +572,7 @@ def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: st
     "お重の詰め合わせですね",  # ジュー, a pause, then ツ
     "ソックスを4足ですね",  # written in digits: a digit region, not words
     "Tシャツを40枚と20足ですね",  # tens in digits, nothing in kana after them
+    "荷物がいっこうに届きません",  # イッコ inside a word: no geminated 1個
 ])
 def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     from simulator.hearing.verify import _quantity_regions
