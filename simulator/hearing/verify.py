@@ -595,12 +595,14 @@ def _aligned_region(normalized: str, groups: list[str],
             i -= 2
         else:
             break
-    crossed = None  # the end before the first digits taken in across a dot or a space
+    crossed = None  # the end before the first digits taken in across a space
     while normalized[words[j][1] - 1:words[j][1]].isdigit():
         if j + 1 < n and digit(j + 1):
             j += 1
         elif j + 2 < n and dot(j + 1) and digit(j + 2):
-            crossed = words[j][1] if crossed is None else crossed
+            if crossed is None and normalized[words[j + 1][0]:words[j + 1][1]].isspace() \
+                    and normalized[words[j][1] - 2:words[j][1]].isdigit():
+                crossed = words[j][1]  # a space after a run of digits (not 5 5 5: one by one)
             j += 2
         else:
             break

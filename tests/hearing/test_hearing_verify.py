@@ -672,6 +672,10 @@ def test_digits_across_a_space_after_the_number_may_be_words_about_it() -> None:
     r = _aligned_region(heard, ["1099462"], [])
     assert r is not None and heard[r.start:r.end] == "1099462 9"
     assert r.alt_end is not None and heard[r.start:r.alt_end] == "1099462"
+    # digits Whisper wrote one by one, across dots or spaces, are one number: no such end
+    for spaced in ("0.8.0.6.3.3.9.2.6.6.6でよろしいでしょうか", "080 6 3 3 9 2 6 6 6ですね"):
+        r = _aligned_region(spaced, ["080", "6339", "2666"], [])
+        assert r is not None and (r.alt_end is None or r.alt_end > r.end), spaced
     said = "ご注文番号イチゼロキューキューヨンロクニー キューが2つですね"
     found = verify_expectations(Spoken(said), None, heard, "ja",  # type: ignore[arg-type]
                                 [Expectation("1099462", "order", "order")])
