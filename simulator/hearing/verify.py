@@ -70,6 +70,30 @@ _COUNTER_KANJI = {**{kana: kanji for kanji, kana in COUNTER_KANA.items()},
 #: a short value (a quantity) found by sound must be followed by a counter: those above and
 #: the ones written as said (ツ, セット)
 _COUNTERS = (*_COUNTER_KANJI, "ツ", "セット")
+
+
+def _counter_at(kana: str, p: int, counters: Sequence[str] = _COUNTERS,
+                starts: set[int] | None = None) -> int:
+    """The length of the counter at ``kana[p:]`` (0: none), its long vowel as Whisper may
+    write it (名 メー: めい, めえ) -- or drop it (め), only where a word ends right after it
+    (``starts``: where the words start; 「しめて」 is no シ + 名)."""
+    if p >= len(kana) or _fold_long(kana[max(0, p - 1):p + 1]) == _fold_long(kana[max(0, p - 1):p]):
+        return 0  # a long vowel or a small ッ (ジュー, ジュッ) ends the word before, not a counter
+    best = 0
+    for c in counters:
+        want = _fold_long(c)
+        for size in range(max(1, len(c) - 1), len(c) + 2):
+            if p + size > len(kana) or size <= best or _fold_long(kana[p:p + size]) != want:
+                continue
+            if len(_fold_long(c)) == len(c) or size >= len(c) or (
+                    starts is not None and p + size in starts):
+                best = size
+    return best
+
+
+def _fold_long(kana: str) -> str:
+    """:func:`_fold` with the long e written イ or エ dropped too (メイ, メエ, メー, メ)."""
+    return re.sub(r"(?<=[エケセテネヘメレゲゼデベペ])[イエ]", "", _fold(kana))
 #: how many of the best other values are also scored written in digits
 WRITTEN_RIVALS = 6
 #: a region found by sound (no digits written) must score no worse than the free
@@ -249,7 +273,7 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                 for a in range(len(kana)):
                     for b in range(a + max(1, len(reading) - limit),
                                    min(len(kana), a + len(reading) + limit) + 1):
-                        if short and not kana[b:].startswith(_COUNTERS):
+                        if short and not _counter_at(kana, b):
                             continue
                         before = kana[:a] if a else "" if i == 0 else words[i - 1][2]
                         if (len(reading) < 2 or b - a < 2) and (
@@ -348,7 +372,7 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
     out: list[_Region] = []
     for p in range(1, len(kana)):
         word = normalized[words[owner[p]][0]:words[owner[p]][1]]
-        size = next((len(c) for c in counters if kana.startswith(c, p)), 0)
+        size = _counter_at(kana, p, counters, starts)
         if not size and p in starts and word.startswith(tuple(COUNTER_KANA)):
             size = len(words[owner[p]][2])  # 着 read ギ: the kanji is the counter
         if not size:
@@ -440,7 +464,7 @@ def _counted(normalized: str, words: Sequence[tuple[int, int, str]], r: _Region)
     """Region ``r`` is right before a counter (written: 72本; or read as one: 「1チャク」)."""
     starts = {a for a, _, _ in words}
     kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in starts else ""
-    return bool(_COUNTER_RE.match(normalized, r.end)) or kana.startswith(_COUNTERS)
+    return bool(_COUNTER_RE.match(normalized, r.end)) or _counter_at(kana, 0) > 0
 
 
 def _counted_region(found: Sequence[_Region], want: str) -> _Region | None:

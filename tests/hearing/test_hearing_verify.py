@@ -556,6 +556,9 @@ def test_a_digit_written_as_a_letter_is_verified(whisper_tr: WhisperTranscriber)
     # a reading geminated before the counter (イッ for イチ, ジュッ for ジュウ)
     ("Tシャツをいっちゃくですね", "いっ", "1"),
     ("ボールペンをにじゅっぽんですね", "にじゅっ", "20"),
+    # the counter's long vowel written イ, or dropped before the next word (名 メー)
+    ("おせちのお召し上がりは、しめいさま、でございますね", "し", "4"),
+    ("ご予約、くめさまぶんで承りました", "く", "9"),
 ])
 def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: str,
                                                            heard: str) -> None:
@@ -573,6 +576,7 @@ def test_a_quantity_written_in_words_is_heard_as_its_value(text: str, region: st
     "ソックスを4足ですね",  # written in digits: a digit region, not words
     "Tシャツを40枚と20足ですね",  # tens in digits, nothing in kana after them
     "荷物がいっこうに届きません",  # イッコ inside a word: no geminated 1個
+    "ご注文はしめてさんぜんえんです",  # メ inside a word: no 名 without its long vowel
 ])
 def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     from simulator.hearing.verify import _quantity_regions
