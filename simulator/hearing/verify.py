@@ -133,9 +133,9 @@ class _Region:
     left: str = ""  # kana kept before / after the number (a region found by sound)
     right: str = ""
     by_sound: bool = False
-    #: another end the value is scored under too: with the next short word taken in
+    #: other ends the value is scored under too: with the next short words taken in
     #: (「873日」), past a group written again, or before digits across a space
-    alt_end: int | None = None
+    alt_ends: tuple[int, ...] = ()
     #: a number and its digit-by-digit confirmation written as one ("1315" for "fifteen,
     #: one five"): candidates are spelled as the value and its confirmation
     confirm: bool = False
@@ -632,20 +632,24 @@ def _aligned_region(normalized: str, groups: list[str],
             break
     kana = "".join(w[2] for w in words[i:j + 1])
     heard = "".join(c if c.isdigit() else "" for c in normalized[words[i][0]:words[j][1]])
-    alt_end = None
-    if j + 1 < n and words[j + 1][2] and words[j + 1][1] - words[j + 1][0] <= 2 and \
-            not normalized[words[j + 1][0]:words[j + 1][1]].isdigit():
-        alt_end = words[j + 1][1]
+    alt_ends: list[int] = []
+    # the next short words, one or two (「873日」, 「061人号」 for …ロクイチニーゴー)
+    for k in range(j + 1, min(n, j + 3)):
+        if not words[k][2] or words[k][1] - words[k][0] > 2 or \
+                normalized[words[k][0]:words[k][1]].isdigit() or \
+                (k > j + 1 and words[k][0] != words[k - 1][1]):
+            break
+        alt_ends.append(words[k][1])
     if crossed is not None:
         # digits across a space may be words about the number (「1099462 9が2つ」: the 9
         # said twice), not a part of it: the end before them is tried too
-        alt_end = crossed
+        alt_ends.append(crossed)
     # Whisper writing the number's last group again after it (「797、497、497ですね」 for
     # ナナキューナナ、ヨンキューシチですね): the end past the repeat is tried too -- the one the
     # value fits best is kept (a group the trainee did say twice keeps its repeat)
     again = _REPEAT.match(normalized, words[j][1])
     if again and normalized[words[i][0]:words[j][1]].endswith(again.group(1)):
-        alt_end = again.end()
+        alt_ends.append(again.end())
     tag = ""
     for a, b, _ in words[i:j + 1]:
         if normalized[a:b] in _TAGS:
@@ -653,7 +657,7 @@ def _aligned_region(normalized: str, groups: list[str],
         elif tag:
             break
     return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
-                   alt_end=alt_end, zero=_zero_reading(kana), tag=tag)
+                   alt_ends=tuple(alt_ends), zero=_zero_reading(kana), tag=tag)
 
 
 #: a group of digits written again right after a number (after a pause)
@@ -989,21 +993,26 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                                **_spelling(region))
         if not expected:
             continue
-        if region.alt_end is not None:
-            # a word Whisper wrote for the last digit (「873日」 for ハチシチサンイチ) may belong
-            # to the number: the end under which the expected value fits best is kept
-            alt_suffix = region.right + normalized[region.alt_end:]
+        # a word Whisper wrote for the last digit (「873日」 for ハチシチサンイチ) may belong
+        # to the number, or words after it may not: the end under which the expected value
+        # fits best is kept
+        end = region.end
+        for alt_end in region.alt_ends:
+            alt_suffix = region.right + normalized[alt_end:]
             alt = _candidates(prefix, alt_suffix, groups, language, all_readings=True,
                               **_spelling(region))
-            if alt:
-                pre = score_all(scorer, features, [c.text for c in expected + alt], language)
-                if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
-                    expected, suffix = alt, alt_suffix
-                    heard = region.heard
-                    if region.alt_end < region.end:  # the digits left out are not heard
-                        left_out = sum(c.isdigit() for c in normalized[region.alt_end:region.end])
-                        heard = heard[:max(0, len(heard) - left_out)]
-                    region = replace(region, end=region.alt_end, heard=heard)
+            if not alt:
+                continue
+            todo = [c.text for c in expected + alt if c.text not in pre]
+            pre.update(score_all(scorer, features, todo, language))
+            if max(pre[c.text] for c in alt) > max(pre[c.text] for c in expected):
+                expected, suffix, end = alt, alt_suffix, alt_end
+        if end != region.end:
+            heard = region.heard
+            if end < region.end:  # the digits left out are not heard
+                left_out = sum(c.isdigit() for c in normalized[end:region.end])
+                heard = heard[:max(0, len(heard) - left_out)]
+            region = replace(region, end=end, heard=heard)
         echo = None
         if language == "ja" and region.heard:
             # a digit said twice to confirm it (ナナ、ナナロクゼロ): the value, said so

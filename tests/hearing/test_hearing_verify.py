@@ -206,9 +206,9 @@ def test_a_group_whisper_wrote_twice_may_be_left_out_of_the_candidates() -> None
     r = _aligned_region(heard, ["0120", "797", "497"], [])
     assert r is not None and heard[r.start:r.end] == "01、20、797、497"
     # the end past the repeat is the alternative the value is also scored under
-    assert r.alt_end is not None and heard[r.end:r.alt_end] == "、497"
+    assert [heard[r.end:e] for e in r.alt_ends] == ["、497"]
     r = _aligned_region("ご注文番号は1234の5678ですね", ["1234", "5678"], [])
-    assert r is not None and r.alt_end is None
+    assert r is not None and r.alt_ends == ()
 
 
 @pytest.mark.parametrize(("text", "value", "found"), [
@@ -675,11 +675,11 @@ def test_digits_across_a_space_after_the_number_may_be_words_about_it() -> None:
     heard = "ご注文番号1099462 9が2つですね"
     r = _aligned_region(heard, ["1099462"], [])
     assert r is not None and heard[r.start:r.end] == "1099462 9"
-    assert r.alt_end is not None and heard[r.start:r.alt_end] == "1099462"
+    assert "1099462" in [heard[r.start:e] for e in r.alt_ends]
     # digits Whisper wrote one by one, across dots or spaces, are one number: no such end
     for spaced in ("0.8.0.6.3.3.9.2.6.6.6でよろしいでしょうか", "080 6 3 3 9 2 6 6 6ですね"):
         r = _aligned_region(spaced, ["080", "6339", "2666"], [])
-        assert r is not None and (r.alt_end is None or r.alt_end > r.end), spaced
+        assert r is not None and all(e > r.end for e in r.alt_ends), spaced
     said = "ご注文番号イチゼロキューキューヨンロクニー キューが2つですね"
     found = verify_expectations(Spoken(said), None, heard, "ja",  # type: ignore[arg-type]
                                 [Expectation("1099462", "order", "order")])
@@ -701,3 +701,16 @@ def test_a_digit_said_twice_is_also_read_its_other_way_everywhere() -> None:
                                 [Expectation("080-4417-2963", "phone", "phone")])
     assert [(v.number.value_ok, v.number.ok, v.number.reading) for v in found] == [
         (True, False, "ぜろはちぜろ、ししいちなな、にーきゅーろくさん")]
+
+
+def test_the_next_two_short_words_may_be_the_last_digits() -> None:
+    from simulator.hearing.verify import _aligned_region, verify_expectations
+
+    # ロクイチニーゴー written 「061人号」: 号 is the ゴー, so the end after 人号 is tried too
+    heard = "ご注文番号。843.061人号でございますね。"
+    r = _aligned_region(heard, ["8430", "6125"], [])
+    assert r is not None and "843.061人号" in [heard[r.start:e] for e in r.alt_ends]
+    said = "ご注文番号。ハチヨンサンゼロ、ロクイチニーゴーでございますね。"
+    found = verify_expectations(Spoken(said), None, heard, "ja",  # type: ignore[arg-type]
+                                [Expectation("8430-6125", "order", "order")])
+    assert [(v.number.value, v.number.value_ok) for v in found] == [("8430-6125", True)]
