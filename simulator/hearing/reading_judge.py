@@ -52,14 +52,15 @@ class Scorer(Protocol):
 
 #: Japanese digit-string readings (katakana, phone style); the first option is recommended
 JA_DIGIT = DIGIT_KANA
-#: readings that can be misheard (7 しち ~ 1 いち, 4 し ~ 7 しち, 9 く)
+#: readings that can be misheard (7 しち ~ 1 いち, 4 し ~ 7 しち, 9 く); the tens carry the
+#: same confusable readings (シジュウ, シチジュウ, クジュウ: 9 is きゅう, not く, in 90 too)
 _JA_ONES: dict[int, tuple[str, ...]] = {
     1: ("イチ",), 2: ("ニ",), 3: ("サン",), 4: ("ヨン", "シ"), 5: ("ゴ",), 6: ("ロク",),
     7: ("ナナ", "シチ"), 8: ("ハチ",), 9: ("キュウ", "ク")}
 _JA_TENS: dict[int, tuple[str, ...]] = {
     1: ("ジュウ",), 2: ("ニジュウ",), 3: ("サンジュウ",), 4: ("ヨンジュウ", "シジュウ"),
     5: ("ゴジュウ",), 6: ("ロクジュウ",), 7: ("ナナジュウ", "シチジュウ"), 8: ("ハチジュウ",),
-    9: ("キュウジュウ",)}
+    9: ("キュウジュウ", "クジュウ")}
 _JA_HUNDREDS: dict[int, tuple[str, ...]] = {
     1: ("ヒャク",), 2: ("ニヒャク",), 3: ("サンビャク",), 4: ("ヨンヒャク",), 5: ("ゴヒャク",),
     6: ("ロッピャク",), 7: ("ナナヒャク", "シチヒャク"), 8: ("ハッピャク",), 9: ("キュウヒャク",)}

@@ -1076,7 +1076,9 @@ def verify_expectations(scorer: Scorer, features: torch.Tensor, normalized: str,
                 not others or max(scores[c.text] for c in others) < scores[normalized] - SOUND_SLACK):
             continue  # the words there were not a number (words that read as the value
             # -- 「重視着」 for ジュウシチャク -- are one, however Whisper spelled them)
-        number = _verdict(exp, expected, others, scores, m, margin_min, language, region.heard)
+        number = _verdict(exp, expected, others, scores, m, margin_min, language, region.heard,
+                          _edge_aliases(normalized, region, exp.digits) if language == "ja"
+                          else set())
         if number.value_ok is False:
             number, extra = _which_value(scorer, features, normalized, region, others, number,
                                          language)
@@ -1160,9 +1162,37 @@ def _regroup(digits: str, like: list[str]) -> list[str]:
     return [g for g in out if g]
 
 
+def _edge_aliases(normalized: str, region: _Region, digits: str) -> set[str]:
+    """The expected value with its first (last) digit left out, where the word right before
+    (after) the region sounds as if it ended (began) with that digit: Whisper hid the digit
+    in a word (「配合位置に黒くさん」 for はい、ゴーイチニー、クロクサン -- 配合, ハイゴウ, holds the
+    ゴー).  The audio cannot tell those values from the expected one: they are never claimed
+    as said instead of it (unknown, not a wrong verdict)."""
+    words = _words(normalized) or []
+    out: set[str] = set()
+    if len(digits) < 2:
+        return out
+    before = next((w for w in words if w[1] == region.start and w[2]), None)
+    after = next((w for w in words if w[0] == region.end and w[2]), None)
+    for word, digit, rest, fits in (
+            (before, digits[0], digits[1:], str.endswith),
+            (after, digits[-1], digits[:-1], str.startswith)):
+        if word is None or normalized[word[0]:word[1]].isdigit():
+            continue
+        kana = _fold(_fold_digits(word[2]))
+        if any(len(kana) > len(r) and fits(kana, r)
+               for r in (_fold(x) for x in DIGIT_KANA[digit]) if r):
+            out.add(rest)
+    return out
+
+
 def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candidate],
              scores: dict[str, float], margin: float, margin_min: float,
-             language: str, heard: str) -> NumberReading:
+             language: str, heard: str, aliases: set[str] | frozenset[str] = frozenset()
+             ) -> NumberReading:
+    """The verdict on the value (said, another value, unknown) and on its reading;
+    ``aliases``: other values the audio cannot tell from the expected one
+    (:func:`_edge_aliases`), never claimed as said instead."""
     from simulator.hearing.reading_judge import to_reading
 
     best_exp = max(expected, key=lambda c: scores[c.text])
@@ -1172,7 +1202,8 @@ def _verdict(exp: Expectation, expected: list[_Candidate], others: list[_Candida
     elif margin <= -max(margin_min, WRONG_MARGIN_MIN) and (
             rival := max(others, key=lambda c: _value_score(scores, c))) and \
             edit_distance(rival.digits, heard) <= HEARD_SLACK and \
-            abs(len(rival.digits) - len(exp.digits)) <= LENGTH_SLACK:
+            abs(len(rival.digits) - len(exp.digits)) <= LENGTH_SLACK and \
+            rival.digits not in aliases:
         # another value only when the free transcript heard that value too (up to a digit
         # it dropped or garbled): out of a hundred near variants one beats the truth by
         # chance now and then; and only a value of about the expected length
