@@ -60,6 +60,9 @@ COUNTER_KANA: dict[str, str] = {
     "組": "クミ", "台": "ダイ", "部": "ブ", "冊": "サツ", "円": "エン", "件": "ケン", "人": "ニン",
     "名": "メー",
 }
+#: a number written twice in a row (「6071-8293、6071-8293」) is one number read back twice
+#: when it has at least this many digits (ナナ、ナナ is a digit said again, not a number)
+CONFIRMED_MIN = 3
 #: the reading operators should use for each digit (hiragana), and the confusable ones
 RECOMMENDED = {d: jaconv.kata2hira(DIGIT_KANA[d][0]) for d in "7490"}
 CONFUSABLE = {"しち": "7", "し": "4", "く": "9"}

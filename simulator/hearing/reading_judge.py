@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import jaconv
 
-from simulator.numbers import ADVICE_JA, CONFUSABLE, DIGIT_KANA, DIGIT_WORDS, read_numbers
+from simulator.numbers import (
+    ADVICE_JA,
+    CONFIRMED_MIN,
+    CONFUSABLE,
+    DIGIT_KANA,
+    DIGIT_WORDS,
+    read_numbers,
+)
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -165,22 +172,30 @@ def numbers_in_text(normalized: str, language: str) -> list[NumberSpan]:
             _en_parts(span)
         out.append(span)
     out = sorted(out, key=lambda x: x.start)
-    return _merge_confirmations(out, normalized) if language == "en" else out
+    return _merge_confirmations(out, normalized, language)
 
 
-#: between a number and its digit-by-digit confirmation ("fifteen, that's one-five")
-_CONFIRMATION = re.compile(r"[\s,;:.—–-]*(?:(?:that's|that is|so|i\.e\.)[\s,;:.—–-]*)?",
-                           re.IGNORECASE)
+#: between a number and its digit-by-digit confirmation ("fifteen, that's one-five"), or
+#: its repeat (「6071-8293、6071-8293」)
+_CONFIRMATION = {
+    "en": re.compile(r"[\s,;:.—–-]*(?:(?:that's|that is|so|i\.e\.)[\s,;:.—–-]*)?",
+                     re.IGNORECASE),
+    "ja": re.compile(r"[\s、,.。・]*"),
+}
 
 
-def _merge_confirmations(spans: list[NumberSpan], normalized: str) -> list[NumberSpan]:
-    """"Fifteen, one-five" is one number (15), not two, nor 1515."""
+def _merge_confirmations(spans: list[NumberSpan], normalized: str,
+                         language: str) -> list[NumberSpan]:
+    """"Fifteen, one-five" is one number (15), not two, nor 1515; so is a Japanese number
+    read back twice in a row (「6071-8293、6071-8293」: the number, confirmed)."""
     out: list[NumberSpan] = []
+    between_re = _CONFIRMATION[language]
     for s in spans:
         prev = out[-1] if out else None
         between = normalized[prev.end:s.start] if prev is not None else ""
         if (prev is not None and prev.value == s.value and not prev.fixed
-                and _CONFIRMATION.fullmatch(between)):
+                and (language == "en" or len(re.sub(r"\D", "", s.value)) >= CONFIRMED_MIN)
+                and between_re.fullmatch(between)):
             out[-1] = NumberSpan(prev.value, prev.start, s.end, prev.kind,
                                  [*prev.parts, between, *s.parts],
                                  confirmation=prev.confirmation if prev.confirmation

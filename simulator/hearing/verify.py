@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import jaconv
 
 from simulator.hearing.metrics import edit_distance
-from simulator.numbers import COUNTER_KANA, DIGIT_KANA, kana_digits, letter_names
+from simulator.numbers import CONFIRMED_MIN, COUNTER_KANA, DIGIT_KANA, kana_digits, letter_names
 from simulator.readings import NumberReading
 
 if TYPE_CHECKING:
@@ -258,15 +258,23 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
     if words is None:
         return None
     best: tuple[int, int, _Region] | None = None
+    digit = [normalized[s:e].isdigit() for s, e, _ in words]
     for reading in want_readings:
         if len(reading) < 2 and not short:
             continue
         # a one-mora reading (シ for 4, ク for 9) only exactly, right before a counter
         limit = 0 if len(reading) < 2 else 1 if len(reading) <= 4 else len(reading) // 4
         for i in range(len(words)):
+            if i and digit[i] and digit[i - 1]:
+                continue  # a written number is never cut (the 4 of 「14枚」 sounds like ヨン)
             kana = ""
+            in_digits: list[tuple[int, int]] = []  # where the written digits' kana are
             for j in range(i, min(len(words), i + 8)):
+                if digit[j]:
+                    in_digits.append((len(kana), len(kana) + len(words[j][2])))
                 kana += words[j][2]
+                if digit[j] and j + 1 < len(words) and digit[j + 1]:
+                    continue
                 if len(kana) > len(reading) + 8:
                     break
                 # the reading somewhere in the window; the kana around it kept as kana
@@ -283,6 +291,8 @@ def _sound_region(normalized: str, want_readings: Sequence[str],
                             # before ツ, which follows native numbers only (ヨッツ: 靴下 is no
                             # ク + ツ)
                             continue
+                        if any(x < a or y > b for x, y in in_digits):
+                            continue  # the digits there are all the number's, or none
                         d = edit_distance(kana[a:b], reading)
                         key = (d, len(kana))
                         if d <= limit and (best is None or key < best[:2]):
@@ -656,8 +666,14 @@ def _aligned_region(normalized: str, groups: list[str],
             tag += normalized[a:b]
         elif tag:
             break
-    return _Region(words[i][0], words[j][1], kana_digits(_fold_digits(kana)) or heard,
-                   alt_ends=tuple(alt_ends), zero=_zero_reading(kana), tag=tag)
+    digits = kana_digits(_fold_digits(kana)) or heard
+    # the whole number read back twice, written as one run of digits (「6 0 7 1 8 2 9 3 6 0
+    # 7 1 8 2 9 3」): the value and its repeat, as a confirmation is
+    once = _confirmed_once(digits)
+    confirm = len(once) >= CONFIRMED_MIN and once != digits
+    return _Region(words[i][0], words[j][1], once if confirm else digits,
+                   alt_ends=() if confirm else tuple(alt_ends), confirm=confirm,
+                   zero=_zero_reading(kana), tag=tag)
 
 
 #: a group of digits written again right after a number (after a pause)
@@ -793,7 +809,7 @@ def _candidates(prefix: str, suffix: str, groups: list[str], language: str,
 
     written = _written(groups)
     if confirm:
-        written = f"{written}, {written}"
+        written = f"{written}{'、' if language == 'ja' else ', '}{written}"
     text = prefix + written + suffix
     spans = [s for s in numbers_in_text(text, language) if s.start >= len(prefix) - 1]
     span = next((s for s in spans if s.start <= len(prefix) < s.end or s.start == len(prefix)),

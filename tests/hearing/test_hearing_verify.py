@@ -100,6 +100,32 @@ def test_a_number_confirmed_digit_by_digit_is_one_number() -> None:
     assert [s.value for s in spans] == ["15"]
     spans = numbers_in_text(normalize("Fifteen, that's one five, and fifty.", "en"), "en")
     assert [s.value for s in spans] == ["15", "50"]
+    # a Japanese number read back twice in a row is one number; a digit said again is not
+    text = normalize("ご注文番号6071-8293、6071-8293ですね", "ja")
+    assert [text[s.start:s.end] for s in numbers_in_text(text, "ja")] == ["6071-8293、6071-8293"]
+    assert [s.value for s in numbers_in_text(normalize("りんごを7、7個", "ja"), "ja")] == ["7", "7"]
+
+
+def test_a_number_read_back_twice_as_one_run_of_digits_is_the_value_once() -> None:
+    from simulator.hearing.verify import verify_expectations
+
+    said = ("確認いたします、ロクゼロナナイチ、ハチニーキューサン、ロクゼロナナイチ、ハチニーキューサン"
+            "でございますね")
+    found = verify_expectations(Spoken(said), None,  # type: ignore[arg-type]
+                                "確認いたします 6 0 7 1 8 2 9 3 6 0 7 1 8 2 9 3でございますね", "ja",
+                                [Expectation("6071-8293", "order", "order")])
+    assert [(v.number.value, v.number.value_ok, v.number.reading, v.number.ok)
+            for v in found] == [("6071-8293", True, "ろくぜろなないち、はちにーきゅーさん、"
+                                 "ろくぜろなないち、はちにーきゅーさん", True)]
+
+
+def test_a_number_read_back_twice_is_judged_on_both_readings(
+        whisper_tr: WhisperTranscriber) -> None:
+    # the 7 read しち both times: the value was said, the reading is the confusable one
+    t, found = verified(whisper_tr, "確認いたします。ロク、ゼロ、シチ、イチ、ハチ、ニー、キュー、サン。"
+                        "ロク、ゼロ、シチ、イチ、ハチ、ニー、キュー、サンでございますね。", "6071-8293")
+    assert [(n.value, n.value_ok, n.ok) for n in found] == [("6071-8293", True, False)], (
+        t.text, found)
 
 
 #: Piper's voice differs a little at every rendering (its noise): renderings of "So that's
@@ -613,6 +639,18 @@ def test_a_quantity_said_before_its_counter_is_verified(said: str, expected: str
                                 [Expectation(expected, "quantity", "quantity")])
     n = [v.number for v in found]
     assert [(x.value, x.value_ok, x.ok, x.reading)[:len(entry)] for x in n] == [entry], n
+
+
+def test_a_digit_of_a_written_number_is_no_place_of_its_own() -> None:
+    from simulator.hearing.verify import _plain_readings, _sound_region, verify_expectations
+
+    # the 4 of 「14枚」 sounds like ヨン before the counter, yet 14 is the quantity said: a
+    # wrong read-back of 4, not a place to find the 4 by sound (nor an unknown)
+    text = normalize("エプロンを14枚ですね。", "ja")
+    assert _sound_region(text, _plain_readings(["4"]), True) is None
+    found = verify_expectations(Spoken("エプロンをジュウヨン枚ですね。"), None, text, "ja",  # type: ignore[arg-type]
+                                [Expectation("4", "quantity", "quantity")])
+    assert [(v.number.value, v.number.value_ok) for v in found] == [("14", False)]
 
 
 def test_a_quantity_of_another_item_is_not_the_expected_one() -> None:
