@@ -471,10 +471,28 @@ def _counted_regions(normalized: str, regions: Sequence[_Region],
 
 
 def _counted(normalized: str, words: Sequence[tuple[int, int, str]], r: _Region) -> bool:
-    """Region ``r`` is right before a counter (written: 72本; or read as one: 「1チャク」)."""
+    """Region ``r`` is right before a counter (written: 72本; or read as one: 「1チャク」;
+    or a kanji that reads as one after the digits: 「4速」 is ヨンソク, the 足 said)."""
     starts = {a for a, _, _ in words}
     kana = "".join(w for a, _, w in words if a >= r.end)[:4] if r.end in starts else ""
-    return bool(_COUNTER_RE.match(normalized, r.end)) or _counter_at(kana, 0) > 0
+    return bool(_COUNTER_RE.match(normalized, r.end)) or _counter_at(kana, 0) > 0 or \
+        _counter_homophone(normalized, r)
+
+
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _counter_homophone(normalized: str, r: _Region) -> bool:
+    """The kanji right after the digits of ``r`` reads as a counter when read with them
+    (OpenJTalk reads 速 alone as ハヤ, 「4速」 as ヨンソク): Whisper wrote a homophone."""
+    if not _KANJI.match(normalized, r.end):
+        return False
+    import pyopenjtalk
+
+    digits = str(pyopenjtalk.g2p(normalized[r.start:r.end], kana=True))
+    both = str(pyopenjtalk.g2p(normalized[r.start:r.end + 1], kana=True))
+    rest = both[len(digits):] if digits and both.startswith(digits) else ""
+    return bool(rest) and _counter_at(rest, 0) == len(rest)
 
 
 def _counted_region(found: Sequence[_Region], want: str) -> _Region | None:

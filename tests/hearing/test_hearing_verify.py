@@ -621,6 +621,9 @@ def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     ("おせちをしちセットでお間違いございませんか", "1", ("7", False)),
     ("お詰め合わせを、くばこですね", "6", ("9", False)),
     ("ボールペンのブルーを72本でよろしいでしょうか", "27", ("72", False)),
+    # a counter written as a homophone after the digits (速 for 足, ソク) still counts
+    ("ルームスリッパのグレーを4速ですね", "24", ("4", False)),
+    ("ルームスリッパのグレーを24速ですね", "24", ("24", True)),
     # a 1 written exactly but not before a counter (1ピース for ワンピース) is not the
     # quantity's place when the turn has a counted one -- in words or in digits
     ("1ピースの紺、Mサイズを、ななちゃくですね", "1", ("7", False)),
