@@ -394,12 +394,13 @@ def _quantity_regions(normalized: str, taken: Sequence[tuple[int, int]]) -> list
                 continue  # geminated only before a counter that ends a word (いっこうに)
             i, j = owner[q], owner[p - 1]
             spelled = normalized[words[i][0]:words[owner[p + size - 1]][1]]
-            as_kana = kana[q:p + size] in jaconv.hira2kata(spelled)
+            # (a long vowel as written or as read: しじゅう is シジュー)
+            as_kana = _fold(kana[q:p + size]) in _fold(jaconv.hira2kata(spelled))
             if q in runs:  # written tens and the ones said after them, in kana as read
                 if p <= runs[q]:
                     continue  # the tens alone: a number in digits, not in words
                 after_tens = normalized[words[i + 1][1]:words[owner[p + size - 1]][1]]
-                as_kana = kana[runs[q]:p + size] in jaconv.hira2kata(after_tens)
+                as_kana = _fold(kana[runs[q]:p + size]) in _fold(jaconv.hira2kata(after_tens))
             elif inside & set(range(q, p)):
                 continue  # (part of written tens)
             # after a particle or a pause; a one-mora reading (シ, ク) only so, never after

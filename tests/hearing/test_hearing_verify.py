@@ -617,6 +617,10 @@ def test_no_quantity_in_words_that_are_not_one(text: str) -> None:
     # they are another token sequence, which loses to the transcript)
     ("紙袋をしじゅうまいでよろしいですね", "40", ("40", True, False, "しじゅう")),
     ("Sサイズを重視着ですね", "14", ("14", True, False, "じゅうし")),
+    # the long vowel written う where OpenJTalk reads ー (しじゅう, シジュー): the whole
+    # number is the quantity, not the 7 right before the counter
+    ("おせちの小分けパックをしじゅうななこでよろしいでしょうか", "47",
+     ("47", True, False, "しじゅうなな")),
     # another value said in words, or in digits, before the counter: a wrong value
     ("おせちをしちセットでお間違いございませんか", "1", ("7", False)),
     ("お詰め合わせを、くばこですね", "6", ("9", False)),
