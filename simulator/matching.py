@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import jaconv
 
 from simulator import numbers, timespans
-from simulator.textnorm import fold, fold_words
+from simulator.textnorm import KANJI, fold, fold_words
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,6 @@ def _synonym_group(groups: list[list[str]], value: str, language: str) -> int | 
     return _group_index(kind).get(fold(value))
 
 
-_KANJI = re.compile(r"[\u4e00-\u9fff]")
-
-
 def _find_synonym(groups: list[list[str]], expected: str, text: str, language: str) -> Match:
     surface = _surface(text)
     # a variant of kanji with kana (代金引き換え, 振り込み) is compared in katakana, as its
@@ -171,7 +168,7 @@ def _find_synonym(groups: list[list[str]], expected: str, text: str, language: s
     kata = jaconv.hira2kata(surface) if language == "ja" else surface
 
     def said(v: str) -> bool:
-        where = kata if _KANJI.search(v) else surface
+        where = kata if KANJI.search(v) else surface
         return _variant_re(v, language).search(where) is not None
 
     original = unicodedata.normalize("NFKC", text)
@@ -233,7 +230,7 @@ def value_spans(kind: str, value: str, text: str, language: str) -> list[tuple[i
     i = _synonym_group(groups, value, language)
     out: set[tuple[int, int]] = set()
     for v in groups[i] if i is not None else [value]:
-        where = kata if _KANJI.search(v) else surface
+        where = kata if KANJI.search(v) else surface
         out.update((m.start(), m.end()) for m in _variant_re(v, language).finditer(where))
     return sorted(out)
 

@@ -15,6 +15,8 @@ import jaconv
 #: where a sentence ends: 。 ！ ？ ! ? or a line break (a run of them, and the spaces after),
 #: or a full stop before a space or the end of the text (not a decimal point: 44.10)
 _SENTENCE_END = re.compile(r"[。！？!?\n]+\s*|\.+(?:\s+|$)")
+#: one kanji (the CJK unified ideographs)
+KANJI = re.compile(r"[\u4e00-\u9fff]")
 _PUNCT = re.compile(r"[\s、。，．,.!！?？・「」『』（）()\[\]【】〜~…:：;；\"'`]+")
 
 

@@ -40,6 +40,7 @@ import jaconv
 from simulator.hearing.metrics import edit_distance
 from simulator.numbers import CONFIRMED_MIN, COUNTER_KANA, DIGIT_KANA, kana_digits, letter_names
 from simulator.readings import NumberReading
+from simulator.textnorm import KANJI
 
 if TYPE_CHECKING:
     import torch
@@ -480,13 +481,10 @@ def _counted(normalized: str, words: Sequence[tuple[int, int, str]], r: _Region)
         _counter_homophone(normalized, r)
 
 
-_KANJI = re.compile(r"[\u4e00-\u9fff]")
-
-
 def _counter_homophone(normalized: str, r: _Region) -> bool:
     """The kanji right after the digits of ``r`` reads as a counter when read with them
     (OpenJTalk reads 速 alone as ハヤ, 「4速」 as ヨンソク): Whisper wrote a homophone."""
-    if not _KANJI.match(normalized, r.end):
+    if not KANJI.match(normalized, r.end):
         return False
     import pyopenjtalk
 
@@ -1438,7 +1436,7 @@ def _choice_region(normalized: str, exp: Expectation, options: Sequence[str],
 def _label_cues(label: str) -> list[str]:
     """The words of a slot's label that show the value is near (お支払い方法: 支払い, 方法)."""
     words = [w for w, _ in _openjtalk_words(label)] or [label]
-    out = [w for w in words if len(w) >= 2 or re.fullmatch(r"[\u4e00-\u9fff]", w)]
+    out = [w for w in words if len(w) >= 2 or KANJI.fullmatch(w)]
     return out or [label]
 
 
